@@ -1,0 +1,155 @@
+"""Client-side reading of user log files into one raw text per vendor record.
+
+The job turns each ``(raw_ref, text)`` pair into events (or dead letters) with
+:func:`seamwatch.udfs.normalize.normalize_text`; this module only finds the files, splits them
+into records and names each record's origin:
+
+* ``"<path>:<line>"`` (1-based) for a record that is one line of a JSON Lines file, yielded as
+  the original line text (without the line break);
+* ``"<path>:<line>#<i>"`` for member ``i`` (0-based) of a container (S3 ``{"Records": [...]}``
+  file, API array, Okta event-hook delivery) starting at ``line``, re-serialised compactly.
+
+A file whose first record is not valid JSON on its own line is read as one JSON document
+(pretty-printed S3 file or array); when that fails too, it is read line by line. Lines that are
+not valid JSON are yielded verbatim so that the job dead-letters them with their ref; blank
+lines are skipped. ``.gz`` files are decompressed on the fly.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, cast
+
+import orjson
+
+from seamwatch.udfs.normalize import explode
+
+__all__ = ["INPUT_SUFFIXES", "InputError", "expand_paths", "iter_raw_records"]
+
+INPUT_SUFFIXES: tuple[str, ...] = (".json", ".jsonl", ".gz")
+_GLOB_CHARS = frozenset("*?[")
+
+
+class InputError(Exception):
+    """The input specification names no readable file."""
+
+
+def _files_under(directory: Path) -> list[Path]:
+    return [p for p in directory.rglob("*") if p.is_file() and p.name.endswith(INPUT_SUFFIXES)]
+
+
+def expand_paths(spec: str) -> list[Path]:
+    """The input files ``spec`` names, sorted.
+
+    ``spec`` is a file (taken whatever its name), a directory (searched recursively for
+    ``*.json``, ``*.jsonl`` and ``*.gz``) or a glob pattern (``**`` recurses; directories it
+    matches are searched as above). Raises :class:`InputError` when nothing matches.
+    """
+    path = Path(spec).expanduser()
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        found = _files_under(path)
+        if not found:
+            suffixes = ", ".join(f"*{s}" for s in INPUT_SUFFIXES)
+            raise InputError(f"directory {spec!r} holds no input files ({suffixes})")
+        return sorted(found)
+    if not _GLOB_CHARS.intersection(spec):
+        raise InputError(f"no such file or directory: {spec!r}")
+    matches: set[Path] = set()
+    for name in glob.glob(str(path), recursive=True):
+        match = Path(name)
+        if match.is_file():
+            matches.add(match)
+        elif match.is_dir():
+            matches.update(_files_under(match))
+    if not matches:
+        raise InputError(f"no input file matches {spec!r}")
+    return sorted(matches)
+
+
+def _open_text(path: Path) -> IO[str]:
+    """``path`` as text; gzip is recognised by its magic bytes, not only by the name."""
+    raw = path.open("rb")
+    magic = raw.read(2)
+    raw.seek(0)
+    stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb")) if magic == b"\x1f\x8b" else raw
+    # utf-8-sig drops a byte-order mark; undecodable bytes become U+FFFD rather than stopping
+    # the whole file.
+    return io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline=None)
+
+
+def _members_of(source: str, text: str, ref: str) -> Iterator[tuple[str, str]]:
+    """One line's record(s): the line itself, or the members if it is a container."""
+    try:
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        yield ref, text
+        return
+    members = explode(source, doc)
+    if len(members) == 1 and members[0] is doc:
+        yield ref, text
+        return
+    for i, member in enumerate(members):
+        yield f"{ref}#{i}", orjson.dumps(member).decode()
+
+
+def _parses(text: str) -> bool:
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def _iter_file(source: str, path: Path) -> Iterator[tuple[str, str]]:
+    with _open_text(path) as handle:
+        numbered = enumerate(handle, 1)
+        first_no, first = next(((n, t) for n, t in numbered if t.strip()), (0, ""))
+        if not first_no:
+            return  # empty or blank file
+        first = first.rstrip("\r\n")
+        if _parses(first) or not first.lstrip().startswith(("{", "[")):
+            yield from _iter_lines(source, path, first_no, first, numbered)
+            return
+        # Probably one document spread over many lines (pretty-printed S3 file or array).
+        rest = handle.read()
+    whole = first + "\n" + rest
+    try:
+        doc = orjson.loads(whole)
+    except orjson.JSONDecodeError:
+        rest_lines = enumerate(rest.split("\n"), first_no + 1)
+        yield from _iter_lines(source, path, first_no, first, rest_lines)
+        return
+    ref = f"{path}:{first_no}"
+    members = explode(source, doc)
+    if len(members) == 1 and members[0] is doc:
+        yield ref, orjson.dumps(doc).decode()
+        return
+    for i, member in enumerate(members):
+        yield f"{ref}#{i}", orjson.dumps(member).decode()
+
+
+def _iter_lines(
+    source: str, path: Path, first_no: int, first: str, lines: Iterator[tuple[int, str]]
+) -> Iterator[tuple[str, str]]:
+    yield from _members_of(source, first, f"{path}:{first_no}")
+    for number, line in lines:
+        text = line.rstrip("\r\n")
+        if text.strip():
+            yield from _members_of(source, text, f"{path}:{number}")
+
+
+def iter_raw_records(source: str, paths: Sequence[Path]) -> Iterator[tuple[str, str]]:
+    """Yield ``(raw_ref, text)`` for every vendor record in ``paths``, in file order.
+
+    ``source`` (``okta``, ``cloudtrail``) decides which containers are expanded (see
+    :func:`~seamwatch.udfs.normalize.explode`). Nothing is dropped except blank lines: text
+    that does not parse is yielded as it is, for the job to dead-letter.
+    """
+    for path in paths:
+        yield from _iter_file(source, path)

@@ -1,0 +1,190 @@
+"""Detection rules as data: the YAML rule model, validated at load.
+
+A rule is an ordered sequence of steps over normalized events, all of one group (by default
+the canonical entity) inside the rule's window. See ``docs/rules.md`` for the language. A rule
+file that is wrong is refused with file, line and reason; :func:`load_rules` loads a whole
+directory or nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from seamwatch.udfs.records import EVENT_FIELDS
+from seamwatch.yamlfile import ConfigError, load_yaml, validation_error
+
+FIELD_TYPES: dict[str, str] = dict(EVENT_FIELDS)
+SOURCES = ("okta", "cloudtrail")
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: object) -> int:
+    """``"90s"``, ``"15m"``, ``"12h"``, ``"2d"`` -> seconds. Anything else is refused."""
+    if isinstance(text, bool) or not isinstance(text, str | int):
+        raise ValueError(f"a duration like '15m' is expected, not {text!r}")
+    match = _DURATION.match(str(text))
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration: write a number and s, m, h or d ('15m')")
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"duration {text!r} must be positive")
+    return seconds
+
+
+Duration = Annotated[int, BeforeValidator(parse_duration)]
+Scalar = str | bool | int | float
+
+
+def _check_field(name: str) -> str:
+    if name not in FIELD_TYPES:
+        known = ", ".join(sorted(FIELD_TYPES))
+        raise ValueError(f"unknown event field {name!r}; known fields: {known}")
+    return name
+
+
+def _value_fits(field: str, value: Scalar) -> bool:
+    sql_type = FIELD_TYPES[field]
+    if sql_type == "BOOLEAN":
+        return isinstance(value, bool)
+    if sql_type in ("BIGINT", "DOUBLE"):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, str)
+
+
+class Step(BaseModel):
+    """One step of a sequence: which events it matches and how it relates to earlier steps."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
+    source: list[Literal["okta", "cloudtrail"]] | None = None
+    where: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
+    same: dict[str, str] = Field(default_factory=dict)
+    differ: dict[str, str] = Field(default_factory=dict)
+    max_gap: Duration | None = None
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("where")
+    @classmethod
+    def _where_fields(cls, where: dict[str, Scalar | list[Scalar]]) -> dict[str, Any]:
+        for name, value in where.items():
+            _check_field(name)
+            values = value if isinstance(value, list) else [value]
+            if not values:
+                raise ValueError(f"where.{name}: the list of values is empty")
+            for item in values:
+                if not _value_fits(name, item):
+                    raise ValueError(
+                        f"where.{name}: {item!r} does not fit the field's type "
+                        f"{FIELD_TYPES[name]}"
+                    )
+        return where
+
+    @field_validator("same", "differ")
+    @classmethod
+    def _relation_fields(cls, relation: dict[str, str]) -> dict[str, str]:
+        for name in relation:
+            _check_field(name)
+        return relation
+
+
+class Rule(BaseModel):
+    """A detection rule (one YAML file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)
+    title: str = Field(min_length=1)
+    description: str = ""
+    techniques: list[Annotated[str, Field(pattern=r"^T\d{4}(\.\d{3})?$")]] = Field(min_length=1)
+    severity: Literal["low", "medium", "high", "critical"]
+    within: Duration
+    group_by: str = "entity_id"
+    steps: list[Step] = Field(min_length=1)
+
+    @field_validator("group_by")
+    @classmethod
+    def _group_field(cls, name: str) -> str:
+        return _check_field(name)
+
+    @model_validator(mode="after")
+    def _steps_refer_backwards(self, info: ValidationInfo) -> Rule:
+        if not (info.context or {}).get("located"):
+            problems = cross_step_problems(self)
+            if problems:
+                raise ValueError(problems[0][1])
+        return self
+
+
+def cross_step_problems(rule: Rule) -> list[tuple[tuple[str | int, ...], str]]:
+    """Checks that span steps: unique names, references to earlier steps, gaps."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    seen: set[str] = set()
+    for i, step in enumerate(rule.steps):
+        at: tuple[str | int, ...] = ("steps", i)
+        if step.name in seen:
+            problems.append(((*at, "name"), f"step name {step.name!r} is used twice"))
+        for kind, relation in (("same", step.same), ("differ", step.differ)):
+            for field, other in relation.items():
+                if other not in seen:
+                    problems.append(
+                        ((*at, kind, field), f"{kind}.{field}: {other!r} is not an earlier step")
+                    )
+        if step.max_gap is not None and i == 0:
+            problems.append(((*at, "max_gap"), "the first step has no previous step to gap from"))
+        if step.max_gap is not None and step.max_gap > rule.within:
+            problems.append(((*at, "max_gap"), "max_gap is longer than the rule's window"))
+        seen.add(step.name)
+    return problems
+
+
+def load_rule(path: Path) -> Rule:
+    data, locator = load_yaml(path)
+    try:
+        rule = Rule.model_validate(data, context={"located": True})
+    except ValidationError as exc:
+        raise validation_error(exc, locator) from exc
+    problems = cross_step_problems(rule)
+    if problems:
+        key, reason = problems[0]
+        raise locator.error(key, reason)
+    return rule
+
+
+def load_rules(directory: Path) -> list[Rule]:
+    """Every ``*.yaml`` / ``*.yml`` in ``directory``, sorted by file name; all or nothing."""
+    if not directory.is_dir():
+        raise ConfigError(directory, None, "rules directory not found")
+    paths = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    if not paths:
+        raise ConfigError(directory, None, "no rule files (*.yaml) in the rules directory")
+    rules: list[Rule] = []
+    origin: dict[str, Path] = {}
+    for path in paths:
+        rule = load_rule(path)
+        if rule.id in origin:
+            raise ConfigError(path, 1, f"rule id {rule.id!r} is already used by {origin[rule.id]}")
+        origin[rule.id] = path
+        rules.append(rule)
+    return rules
+
+
+__all__ = ["SOURCES", "Rule", "Step", "load_rule", "load_rules", "parse_duration"]

@@ -1,0 +1,65 @@
+"""The Flink environments, configured the way the Python functions need them.
+
+Thread mode runs the Python functions inside the JVM through pemja (about 3x faster than the
+process mode's gRPC workers). Embedded Python must find this package and pemja: the job sets
+``python.executable`` to this interpreter and ``PYTHONPATH`` to its site-packages and the
+project root *before* the JVM gateway starts, which is why :func:`create_environments` must be
+the first Flink call of a process.
+"""
+
+from __future__ import annotations
+
+import os
+import site
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from seamwatch.jobs.settings import REPO_ROOT
+
+
+def python_path() -> str:
+    """Site-packages of this interpreter plus the project root, as a ``PYTHONPATH`` value."""
+    paths = [*site.getsitepackages(), str(REPO_ROOT)]
+    existing = os.environ.get("PYTHONPATH")
+    if existing:
+        paths.append(existing)
+    return os.pathsep.join(dict.fromkeys(paths))
+
+
+def prepare_process_environment() -> None:
+    """Export what the JVM and its embedded Python need; call before any pyflink import."""
+    os.environ["PYTHONPATH"] = python_path()
+    os.environ.setdefault("PYFLINK_CLIENT_EXECUTABLE", sys.executable)
+
+
+def create_environments(
+    parallelism: int = 1,
+    python_mode: Literal["thread", "process"] = "thread",
+    extra: dict[str, str] | None = None,
+) -> tuple[Any, Any]:
+    """A streaming ``StreamExecutionEnvironment`` and its ``StreamTableEnvironment``."""
+    prepare_process_environment()
+    from pyflink.common import Configuration
+    from pyflink.datastream import StreamExecutionEnvironment
+    from pyflink.table import StreamTableEnvironment
+
+    conf = Configuration()
+    conf.set_string("python.execution-mode", python_mode)
+    conf.set_string("python.executable", sys.executable)
+    conf.set_string("python.client.executable", sys.executable)
+    conf.set_string("table.local-time-zone", "UTC")
+    conf.set_string("pipeline.name", "seamwatch")
+    # The Python functions are small; bundling more records per call amortises the crossing.
+    conf.set_string("python.fn-execution.bundle.size", "10000")
+    for key, value in (extra or {}).items():
+        conf.set_string(key, value)
+    env = StreamExecutionEnvironment.get_execution_environment(conf)
+    env.set_parallelism(parallelism)
+    t_env = StreamTableEnvironment.create(env)
+    t_env.get_config().set("table.local-time-zone", "UTC")
+    return env, t_env
+
+
+def project_root() -> Path:
+    return REPO_ROOT

@@ -1,0 +1,158 @@
+"""Alert assembly: one record per matched sequence (``schemas/alert.avsc``).
+
+:func:`build_alert` is a plain function of the match the CEP statement emitted, the rule's
+metadata, the identity graph and the detection time; the Flink operator around it supplies the
+wall clock. The ``alert_id`` is a hash of the rule, the group and the matched event ids, so the
+same input always yields the same id and a consumer can drop repeats after a restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from seamwatch.udfs.identity import IdentityGraph
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMeta:
+    """What an alert repeats of its rule."""
+
+    rule_id: str
+    title: str
+    description: str
+    techniques: tuple[str, ...]
+    severity: str
+    within_seconds: int
+    group_by: str
+
+
+def alert_id(rule_id: str, group_key: str, event_ids: Sequence[str]) -> str:
+    digest = hashlib.sha256("\x1f".join([rule_id, group_key, *event_ids]).encode())
+    return digest.hexdigest()[:32]
+
+
+def _entity(events: Sequence[Mapping[str, Any]], graph: IdentityGraph) -> dict[str, Any]:
+    """The entity of the sequence: graph entry if known, plus every identifier seen for it."""
+    first = events[0]
+    entity_id = str(first.get("entity_id") or "")
+    known = graph.entities.get(entity_id)
+    identifiers: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(kind: str, value: str | None) -> None:
+        if value and (kind, value) not in seen:
+            seen.add((kind, value))
+            identifiers.append({"kind": kind, "value": value})
+
+    if known is not None:
+        for ident in known.identifiers:
+            add(ident.kind, ident.value)
+    for event in events:
+        if event.get("entity_id") == entity_id:
+            add("principal", event.get("principal"))
+            add("aws_access_key", event.get("access_key_id"))
+    weakest = min(events, key=lambda e: float(e.get("confidence") or 0.0))
+    return {
+        "id": entity_id,
+        "type": known.type if known else str(first.get("entity_type") or "unknown"),
+        "name": known.name if known else None,
+        "identifiers": identifiers,
+        "resolved_by": str(weakest.get("resolved_by") or "unresolved"),
+        "confidence": float(weakest.get("confidence") or 0.0),
+    }
+
+
+def build_alert(
+    meta: RuleMeta,
+    group_key: str,
+    events_json: str,
+    graph: IdentityGraph,
+    detected_at_ms: int,
+) -> dict[str, Any]:
+    """The alert record for one match; ``events_json`` is the JSON array the SQL built."""
+    events: list[dict[str, Any]] = orjson.loads(events_json)
+    times = [int(e["event_time"]) for e in events]
+    first, last = min(times), max(times)
+    return {
+        "alert_id": alert_id(meta.rule_id, group_key, [str(e["event_id"]) for e in events]),
+        "rule_id": meta.rule_id,
+        "title": meta.title,
+        "description": meta.description,
+        "techniques": list(meta.techniques),
+        "severity": meta.severity,
+        "group_by": meta.group_by,
+        "group_key": group_key,
+        "entity": _entity(events, graph),
+        "window_seconds": meta.within_seconds,
+        "first_event_time": first,
+        "last_event_time": last,
+        "detected_at": detected_at_ms,
+        "time_to_detect_ms": detected_at_ms - last,
+        "events": [_event(e) for e in events],
+    }
+
+
+_EVENT_KEYS = (
+    "step",
+    "event_id",
+    "source",
+    "event_time",
+    "action",
+    "outcome",
+    "principal",
+    "principal_type",
+    "src_ip",
+    "src_host",
+    "country",
+    "city",
+    "user_agent",
+    "access_key_id",
+    "role_arn",
+    "target_user",
+    "resolved_by",
+    "resolved_via",
+    "new_country",
+    "raw_ref",
+)
+
+
+def _event(raw: Mapping[str, Any]) -> dict[str, Any]:
+    out = {key: raw.get(key) for key in _EVENT_KEYS}
+    out["event_time"] = int(raw["event_time"])
+    out["new_country"] = bool(raw.get("new_country"))
+    return out
+
+
+def iso(ms: int) -> str:
+    """Epoch milliseconds as ISO-8601 UTC with seconds (``2026-03-04T09:12:03Z``)."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def timeline(alert: Mapping[str, Any]) -> list[str]:
+    """The alert as short lines an analyst reads: header, entity, then the events in order."""
+    entity = alert["entity"]
+    name = f" ({entity['name']})" if entity.get("name") else ""
+    lines = [
+        f"[{alert['severity'].upper()}] {alert['title']}",
+        f"  rule {alert['rule_id']}  techniques {', '.join(alert['techniques'])}"
+        f"  alert {alert['alert_id']}",
+        f"  entity {entity['id']}{name}  type {entity['type']}"
+        f"  resolved {entity['resolved_by']} ({entity['confidence']:.1f})",
+        f"  window {alert['window_seconds']}s: {iso(alert['first_event_time'])} -> "
+        f"{iso(alert['last_event_time'])}",
+    ]
+    for event in alert["events"]:
+        where = event.get("src_ip") or event.get("src_host") or "-"
+        country = event.get("country") or "-"
+        flag = " NEW-COUNTRY" if event.get("new_country") else ""
+        lines.append(
+            f"    {iso(event['event_time'])}  {event['source']:<10} {event['action']:<28} "
+            f"{where:<16} {country}{flag}"
+        )
+    return lines

@@ -1,0 +1,236 @@
+"""Identity resolution v1: one canonical entity behind every identifier.
+
+Inputs: the static identity graph (``identities.yaml``, see ``docs/identities.md``), live
+mapping updates (broadcast state in the job), and the identifiers the normalizers derived from
+each record (strongest first). :func:`resolve` is a plain function; the Flink operator around it
+only supplies the graph and the updates.
+
+Resolution order:
+
+1. ``static``: an identifier of the event is listed in the graph (confidence 1.0; 0.9 when the
+   identifier was derived by a normalizer, e.g. an email taken from a role-session name).
+2. ``normalized``: no graph entry, but the event carries an email-like identifier; the entity is
+   ``email:<address>``, so Okta and CloudTrail still meet on it (confidence 0.6).
+3. ``unresolved``: the strongest identifier keeps its own key ``unresolved:<kind>:<value>``;
+   never a shared NULL or "unknown" key, which would pile every stranger onto one partition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from seamwatch.udfs.records import EntityType, Event, Identifier
+from seamwatch.yamlfile import ConfigError, load_yaml, validation_error
+
+IdentifierKind = Literal[
+    "okta_user_id",
+    "okta_login",
+    "email",
+    "aws_arn",
+    "aws_role_session",
+    "aws_access_key",
+    "aws_principal_id",
+    "aws_account",
+    "aws_service",
+    "entra_object_id",
+    "entra_upn",
+    "ad_sam",
+    "ad_sid",
+]
+
+# Kinds that name the same namespace: an Okta login is an email address.
+_KIND_ALIASES = {"okta_login": "email", "entra_upn": "email"}
+# Identifiers that a normalizer derived rather than read verbatim from the record.
+_DERIVED_KINDS = frozenset({"email", "aws_role_session"})
+_CASE_FOLDED_KINDS = frozenset({"email", "okta_login", "entra_upn", "aws_role_session", "ad_sam"})
+
+
+def index_key(kind: str, value: str) -> str:
+    """The lookup key of an identifier: aliases merged, case folded where case means nothing."""
+    canonical = _KIND_ALIASES.get(kind, kind)
+    folded = value.strip().lower() if kind in _CASE_FOLDED_KINDS else value.strip()
+    return f"{canonical}:{folded}"
+
+
+class IdentifierSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: IdentifierKind
+    value: str = Field(min_length=1)
+
+
+class EntitySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, pattern=r"^[^\s]+$")
+    type: Literal["human", "service"]
+    name: str | None = None
+    identifiers: list[IdentifierSpec] = Field(min_length=1)
+
+
+class IdentityFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    entities: list[EntitySpec]
+
+    @field_validator("entities")
+    @classmethod
+    def _unique_ids(cls, entities: list[EntitySpec]) -> list[EntitySpec]:
+        seen: set[str] = set()
+        for entity in entities:
+            if entity.id in seen:
+                raise ValueError(f"entity id {entity.id!r} is listed twice")
+            seen.add(entity.id)
+        return entities
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A canonical entity of the graph."""
+
+    id: str
+    type: EntityType
+    name: str | None
+    identifiers: tuple[Identifier, ...]
+
+
+@dataclass(slots=True)
+class IdentityGraph:
+    """Entities and an index from identifier key to entity id.
+
+    Mutable only through :meth:`upsert` / :meth:`remove` (live mapping updates).
+    """
+
+    entities: dict[str, Entity] = field(default_factory=dict)
+    index: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_entities(cls, entities: Iterable[Entity]) -> IdentityGraph:
+        graph = cls()
+        for entity in entities:
+            graph.upsert(entity)
+        return graph
+
+    def upsert(self, entity: Entity) -> None:
+        self.remove(entity.id)
+        self.entities[entity.id] = entity
+        for ident in entity.identifiers:
+            self.index[index_key(ident.kind, ident.value)] = entity.id
+
+    def remove(self, entity_id: str) -> None:
+        old = self.entities.pop(entity_id, None)
+        if old is None:
+            return
+        for ident in old.identifiers:
+            key = index_key(ident.kind, ident.value)
+            if self.index.get(key) == entity_id:
+                del self.index[key]
+
+    def lookup(self, ident: Identifier) -> Entity | None:
+        entity_id = self.index.get(index_key(ident.kind, ident.value))
+        return self.entities.get(entity_id) if entity_id is not None else None
+
+
+def load_identity_file(path: Path) -> IdentityGraph:
+    """Load and validate an identity graph file; errors carry file, line and reason.
+
+    An identifier claimed by two entities is refused: resolution would depend on file order.
+    """
+    data, locator = load_yaml(path)
+    try:
+        parsed = IdentityFile.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, locator) from exc
+    owners: dict[str, str] = {}
+    entities = []
+    for i, spec in enumerate(parsed.entities):
+        for j, ident in enumerate(spec.identifiers):
+            key = index_key(ident.kind, ident.value)
+            if key in owners and owners[key] != spec.id:
+                raise locator.error(
+                    ("entities", i, "identifiers", j),
+                    f"identifier {key!r} of {spec.id!r} already belongs to {owners[key]!r}",
+                )
+            owners[key] = spec.id
+        entities.append(
+            Entity(
+                id=spec.id,
+                type=spec.type,
+                name=spec.name,
+                identifiers=tuple(Identifier(i.kind, i.value) for i in spec.identifiers),
+            )
+        )
+    return IdentityGraph.from_entities(entities)
+
+
+def entity_from_mapping(doc: Mapping[str, object]) -> Entity:
+    """An entity from one mapping record (same shape as an ``entities`` item)."""
+    spec = EntitySpec.model_validate(doc)
+    return Entity(
+        id=spec.id,
+        type=spec.type,
+        name=spec.name,
+        identifiers=tuple(Identifier(i.kind, i.value) for i in spec.identifiers),
+    )
+
+
+def _fallback_type(event: Event) -> EntityType:
+    if event.principal_type == "AWSService" or any(
+        i.kind == "aws_service" for i in event.identifiers[:1]
+    ):
+        return "aws_service"
+    return "unknown"
+
+
+def resolve(event: Event, graph: IdentityGraph) -> Event:
+    """Fill the entity fields of ``event`` (in place, and return it)."""
+    for ident in event.identifiers:
+        entity = graph.lookup(ident)
+        if entity is not None:
+            event.entity_id = entity.id
+            event.entity_type = entity.type
+            event.entity_name = entity.name
+            event.resolved_by = "static"
+            event.resolved_via = f"{ident.kind}:{ident.value}"
+            event.confidence = 0.9 if ident.kind in _DERIVED_KINDS else 1.0
+            return event
+    for ident in event.identifiers:
+        if _KIND_ALIASES.get(ident.kind, ident.kind) == "email":
+            event.entity_id = index_key("email", ident.value)
+            event.entity_type = "unknown"
+            event.resolved_by = "normalized"
+            event.resolved_via = f"{ident.kind}:{ident.value}"
+            event.confidence = 0.6
+            return event
+    if event.identifiers:
+        strongest = event.identifiers[0]
+        key = f"unresolved:{strongest.kind}:{strongest.value}"
+        via: str | None = f"{strongest.kind}:{strongest.value}"
+    elif event.principal:
+        key = f"unresolved:principal:{event.principal}"
+        via = None
+    else:
+        key = f"unresolved:event:{event.source}:{event.event_id}"
+        via = None
+    event.entity_id = key
+    event.entity_type = _fallback_type(event)
+    event.resolved_by = "unresolved"
+    event.resolved_via = via
+    event.confidence = 0.0
+    return event
+
+
+__all__ = [
+    "ConfigError",
+    "Entity",
+    "IdentityGraph",
+    "entity_from_mapping",
+    "index_key",
+    "load_identity_file",
+    "resolve",
+]

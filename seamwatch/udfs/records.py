@@ -1,0 +1,111 @@
+"""The plain records that flow through the pipeline.
+
+Every function in ``seamwatch.udfs`` takes and returns these: no Flink types. The job wiring
+(``seamwatch.jobs``) converts an :class:`Event` to a Flink ``Row`` only where the stream enters
+Flink SQL (see :data:`EVENT_FIELDS`).
+
+Field names follow OCSF where one exists (``src_ip`` stands for ``src_endpoint.ip``,
+``actor`` for ``actor.user``); ``schemas/event.avsc`` describes the same record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Source = Literal["okta", "cloudtrail"]
+Outcome = Literal["success", "failure", "unknown"]
+EntityType = Literal["human", "service", "aws_service", "unknown"]
+Resolution = Literal["static", "normalized", "unresolved"]
+
+
+@dataclass(slots=True)
+class Identifier:
+    """One raw identifier of a principal, as the log states it.
+
+    ``kind`` says what it is (``okta_user_id``, ``okta_login``, ``email``, ``aws_arn``,
+    ``aws_role_session``, ``aws_access_key``, ``aws_principal_id``, ``aws_account``,
+    ``aws_service``, ``ip``); ``value`` is folded to its canonical spelling by the normalizer
+    (lower-case emails and logins, ARNs as written).
+    """
+
+    kind: str
+    value: str
+
+
+@dataclass(slots=True)
+class Event:
+    """One normalized log event (``schemas/event.avsc``)."""
+
+    event_id: str
+    source: Source
+    event_time: int  # epoch milliseconds, UTC, from the payload
+    action: str  # Okta eventType, CloudTrail eventName
+    outcome: Outcome
+    raw_ref: str  # where the raw record is: "path:line" or "topic/partition@offset"
+    service: str | None = None  # CloudTrail eventSource, None for Okta
+    principal: str | None = None  # the raw principal as written (ARN, Okta login)
+    principal_type: str | None = None  # userIdentity.type / Okta actor.type
+    identifiers: list[Identifier] = field(default_factory=list)  # strongest first
+    src_ip: str | None = None  # None when the source address is not an IP
+    src_host: str | None = None  # non-IP sourceIPAddress ("AWS Internal", "*.amazonaws.com")
+    country: str | None = None
+    city: str | None = None
+    user_agent: str | None = None
+    session_id: str | None = None  # Okta authenticationContext.externalSessionId
+    access_key_id: str | None = None  # key that signed the call (CloudTrail)
+    account_id: str | None = None
+    role_arn: str | None = None  # role assumed (AssumeRole*), or role of the session
+    target_user: str | None = None  # user acted upon (CreateAccessKey userName, Okta target)
+    error_code: str | None = None
+    # Filled by the resolver and the baseline, in that order.
+    entity_id: str | None = None
+    entity_type: EntityType = "unknown"
+    entity_name: str | None = None
+    resolved_by: Resolution = "unresolved"
+    resolved_via: str | None = None  # "kind:value" of the identifier that resolved it
+    confidence: float = 0.0
+    new_country: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A raw record that could not be normalized; it goes to the dead-letter output."""
+
+    source: str
+    reason: str
+    raw: str
+    raw_ref: str
+
+
+# Column name -> Flink SQL type for the event view the rules run on (order matters: it is the
+# order of the Row the job builds). Keep in step with schemas/event.avsc.
+EVENT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("event_id", "STRING"),
+    ("source", "STRING"),
+    ("event_time", "BIGINT"),
+    ("action", "STRING"),
+    ("outcome", "STRING"),
+    ("raw_ref", "STRING"),
+    ("service", "STRING"),
+    ("principal", "STRING"),
+    ("principal_type", "STRING"),
+    ("src_ip", "STRING"),
+    ("src_host", "STRING"),
+    ("country", "STRING"),
+    ("city", "STRING"),
+    ("user_agent", "STRING"),
+    ("session_id", "STRING"),
+    ("access_key_id", "STRING"),
+    ("account_id", "STRING"),
+    ("role_arn", "STRING"),
+    ("target_user", "STRING"),
+    ("error_code", "STRING"),
+    ("entity_id", "STRING"),
+    ("entity_type", "STRING"),
+    ("entity_name", "STRING"),
+    ("resolved_by", "STRING"),
+    ("resolved_via", "STRING"),
+    ("confidence", "DOUBLE"),
+    ("new_country", "BOOLEAN"),
+)

@@ -1,0 +1,107 @@
+"""YAML loading that remembers where every value came from.
+
+Rule files and identity files are written by people; an error must name the file and the line.
+:func:`load_yaml` returns the plain data plus a :class:`Locator` that maps a path into the data
+(``("steps", 1, "where")``) back to its line, and :func:`validation_error` turns a pydantic
+``ValidationError`` into a :class:`ConfigError` that carries ``path:line: reason``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+PathKey = tuple[str | int, ...]
+
+
+class ConfigError(ValueError):
+    """A user-written file (rule, identity graph) is wrong: says file, line and reason."""
+
+    def __init__(self, path: Path | str, line: int | None, reason: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass(frozen=True)
+class Locator:
+    """Line numbers (1-based) of every mapping key and sequence item in a YAML document."""
+
+    path: Path
+    lines: dict[PathKey, int]
+
+    def line_of(self, key: Sequence[str | int]) -> int | None:
+        """The line of ``key`` or of its nearest ancestor that has one."""
+        parts = tuple(key)
+        while parts:
+            if parts in self.lines:
+                return self.lines[parts]
+            parts = parts[:-1]
+        return self.lines.get((), None)
+
+    def error(self, key: Sequence[str | int], reason: str) -> ConfigError:
+        return ConfigError(self.path, self.line_of(key), reason)
+
+
+def _build(node: yaml.Node, key: PathKey, lines: dict[PathKey, int]) -> Any:
+    lines[key] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for knode, vnode in node.value:
+            name = str(knode.value)
+            if name in out:
+                raise ConfigError("", knode.start_mark.line + 1, f"duplicate key {name!r}")
+            out[name] = _build(vnode, (*key, name), lines)
+            lines[(*key, name)] = knode.start_mark.line + 1  # the key's line, not the value's
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*key, i), lines) for i, item in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+def load_yaml(path: Path) -> tuple[Any, Locator]:
+    """Parse ``path``; syntax errors become :class:`ConfigError` with the line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise ConfigError(path, line, f"invalid YAML: {exc.problem}") from exc
+    lines: dict[PathKey, int] = {}
+    if node is None:
+        raise ConfigError(path, 1, "the file is empty")
+    try:
+        data = _build(node, (), lines)
+    except ConfigError as exc:
+        raise ConfigError(path, exc.line, exc.reason) from exc
+    return data, Locator(path, lines)
+
+
+def validation_error(exc: ValidationError, locator: Locator) -> ConfigError:
+    """The first pydantic error, located; the others are listed after it."""
+    errors = exc.errors()
+    first = errors[0]
+    loc = tuple(first["loc"])
+    reasons = []
+    for err in errors:
+        where = ".".join(str(p) for p in err["loc"]) or "(document)"
+        reasons.append(f"{where}: {err['msg']}")
+    return locator.error(loc, "; ".join(reasons))

@@ -1,0 +1,61 @@
+"""Rule -> MATCH_RECOGNIZE: the SQL carries the rule's window, steps and constraints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seamwatch.jobs.compiler import compile_catalog, compile_rule, sql_interval, sql_literal
+from seamwatch.jobs.rulebook import Rule, load_rule, load_rules
+from seamwatch.jobs.settings import DEFAULT_RULES_DIR
+
+
+def _field_rule() -> Rule:
+    return load_rule(DEFAULT_RULES_DIR / "okta_new_country_saml_access_key.yaml")
+
+
+def test_field_rule_compiles_to_one_match_recognize_with_its_window() -> None:
+    sql = compile_rule(_field_rule())
+    assert sql.count("MATCH_RECOGNIZE") == 1
+    assert "PARTITION BY entity_id" in sql
+    assert "ORDER BY rowtime" in sql
+    assert "PATTERN (S0 F0*? S1 F1*? S2) WITHIN INTERVAL '0 00:15:00' DAY TO SECOND" in sql
+    assert "S1.src_ip = S0.src_ip" in sql
+    assert "S0.new_country IS TRUE" in sql
+    assert "S1.action IN ('AssumeRoleWithSAML', 'AssumeRole')" in sql
+
+
+def test_prefilter_keeps_only_events_a_step_can_match() -> None:
+    sql = compile_rule(_field_rule())
+    where = sql.split("WHERE", 1)[1].split(")\nMATCH_RECOGNIZE", 1)[0]
+    assert where.count(") OR (") == 2
+    assert "action = 'CreateAccessKey'" in where
+
+
+def test_gap_and_differ_become_define_conditions(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(
+        "id: r\ntitle: t\ntechniques: [T1550.004]\nseverity: medium\nwithin: 300s\n"
+        "group_by: src_ip\n"
+        "steps:\n  - name: a\n    where: {source: okta}\n"
+        "  - name: b\n    where: {source: cloudtrail}\n    differ: {country: a}\n    max_gap: 90s\n"
+    )
+    sql = compile_rule(load_rule(path))
+    assert "S1.country <> S0.country" in sql
+    assert "S1.event_time - S0.event_time <= 90000" in sql
+    assert "PARTITION BY src_ip" in sql
+    assert "WITHIN INTERVAL '0 00:05:00' DAY TO SECOND" in sql
+
+
+def test_literals_are_quoted() -> None:
+    assert sql_literal("it's") == "'it''s'"
+    assert sql_literal(True) == "TRUE"
+    assert sql_literal(3) == "3"
+    assert sql_interval(90) == "INTERVAL '0 00:01:30' DAY TO SECOND"
+    assert sql_interval(2 * 86400 + 43200) == "INTERVAL '2 12:00:00' DAY TO SECOND"
+
+
+def test_catalog_is_one_union_of_all_rules() -> None:
+    rules = load_rules(DEFAULT_RULES_DIR)
+    sql = compile_catalog(rules)
+    assert sql.count("MATCH_RECOGNIZE") == len(rules)
+    assert sql.count("UNION ALL") == len(rules) - 1
