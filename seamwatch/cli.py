@@ -68,9 +68,9 @@ def run(
         Path | None, typer.Option(help="Identity graph YAML (docs/identities.md).")
     ] = None,
     rules: Annotated[Path, typer.Option(help="Directory of rule YAML files.")] = DEFAULT_RULES_DIR,
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="Alerts as JSON lines.")
-    ] = Path("seamwatch-out/alerts.jsonl"),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Alerts as JSON lines.")] = Path(
+        "seamwatch-out/alerts.jsonl"
+    ),
     watermark: Annotated[
         list[str] | None,
         typer.Option(help="SOURCE=DURATION watermark bound, e.g. cloudtrail=20m."),
@@ -104,7 +104,9 @@ def run(
     if not quiet:
         for alert in result.alerts:
             print_alert(alert)
-    staged = ", ".join(f"{s.source} {s.records} records from {s.files} files" for s in result.staged)
+    staged = ", ".join(
+        f"{s.source} {s.records} records from {s.files} files" for s in result.staged
+    )
     dead = len(result.dead_letters)
     console.print(
         f"read {staged}; {result.records_in - dead} normalized, {dead} dead-lettered; "

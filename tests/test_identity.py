@@ -133,13 +133,23 @@ def test_index_key_folds_email_kinds() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "reason"),
     [
-        ("entities:\n  - id: a\n    type: robot\n    identifiers: [{kind: email, value: x}]\n",
-         3, "type"),
-        ("entities:\n  - id: a\n    type: human\n    identifiers:\n      - {kind: emial, value: x}\n",
-         5, "kind"),
-        ("entities:\n  - id: a\n    type: human\n    identifiers: [{kind: email, value: x@y}]\n"
-         "  - id: b\n    type: human\n    identifiers:\n      - {kind: email, value: X@Y}\n",
-         8, "already belongs to 'a'"),
+        (
+            "entities:\n  - id: a\n    type: robot\n    identifiers: [{kind: email, value: x}]\n",
+            3,
+            "type",
+        ),
+        (
+            "entities:\n  - id: a\n    type: human\n    identifiers:\n"
+            "      - {kind: emial, value: x}\n",
+            5,
+            "kind",
+        ),
+        (
+            "entities:\n  - id: a\n    type: human\n    identifiers: [{kind: email, value: x@y}]\n"
+            "  - id: b\n    type: human\n    identifiers:\n      - {kind: email, value: X@Y}\n",
+            8,
+            "already belongs to 'a'",
+        ),
         ("entities: [\n", 2, "invalid YAML"),
     ],
 )

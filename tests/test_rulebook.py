@@ -59,7 +59,7 @@ def test_durations(text: str, expected: int) -> None:
 
 @pytest.mark.parametrize("text", ["15", "15 minutes", "0m", "-5m", "m", True])
 def test_bad_durations_are_refused_with_their_text(text: object) -> None:
-    with pytest.raises(ValueError, match="duration|not a duration|positive"):
+    with pytest.raises(ValueError, match=r"duration|positive"):
         parse_duration(text)
 
 
@@ -69,10 +69,18 @@ def test_bad_durations_are_refused_with_their_text(text: object) -> None:
         ("within: 15m", "within: 15 minutes", 5, "not a duration"),
         ("severity: high", "severity: severe", 4, "severity"),
         ("techniques: [T1078.004]", "techniques: [TA0001]", 3, "techniques"),
-        ("where: {action: user.session.start, new_country: true}",
-         "where: {actoin: user.session.start}", 9, "unknown event field 'actoin'"),
-        ("where: {action: user.session.start, new_country: true}",
-         "where: {new_country: 'yes'}", 9, "does not fit the field's type BOOLEAN"),
+        (
+            "where: {action: user.session.start, new_country: true}",
+            "where: {actoin: user.session.start}",
+            9,
+            "unknown event field 'actoin'",
+        ),
+        (
+            "where: {action: user.session.start, new_country: true}",
+            "where: {new_country: 'yes'}",
+            9,
+            "does not fit the field's type BOOLEAN",
+        ),
         ("same: {src_ip: login}", "same: {src_ip: later}", 14, "'later' is not an earlier step"),
         ("max_gap: 5m", "max_gap: 20m", 15, "longer than the rule's window"),
         ("  - name: assume", "  - name: login", 10, "used twice"),

@@ -116,9 +116,7 @@ class FirstSeenCountry(KeyedProcessFunction):  # type: ignore[misc]
     def open(self, runtime_context: RuntimeContext) -> None:
         # One string, countries joined by newlines: compact, and array-typed state values
         # do not survive a None read in thread mode.
-        self._history = runtime_context.get_state(
-            ValueStateDescriptor("countries", Types.STRING())
-        )
+        self._history = runtime_context.get_state(ValueStateDescriptor("countries", Types.STRING()))
 
     def process_element(self, value: Row, ctx: Any) -> Iterator[Row]:
         country = value[_COUNTRY]

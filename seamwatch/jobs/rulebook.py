@@ -93,8 +93,7 @@ class Step(BaseModel):
             for item in values:
                 if not _value_fits(name, item):
                     raise ValueError(
-                        f"where.{name}: {item!r} does not fit the field's type "
-                        f"{FIELD_TYPES[name]}"
+                        f"where.{name}: {item!r} does not fit the field's type {FIELD_TYPES[name]}"
                     )
         return where
 

@@ -1,0 +1,17 @@
+"""Shared fixtures: where the third-party log corpus lives (read in place, never copied)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+CORPUS_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """``/work/shared/corpus`` (relative to this checkout); skips the test when it is absent."""
+    if not CORPUS_DIR.is_dir():
+        pytest.skip(f"third-party log corpus not found at {CORPUS_DIR} (see PROVENANCE.md)")
+    return CORPUS_DIR
