@@ -20,8 +20,8 @@ app = typer.Typer(
 rules_app = typer.Typer(help="Inspect and check detection rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 _SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 import glob
 import gzip
 import io
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, cast
 
@@ -70,6 +71,26 @@ def expand_paths(spec: str) -> list[Path]:
     if not matches:
         raise InputError(f"no input file matches {spec!r}")
     return sorted(matches)
+
+
+# CloudTrail's S3 object names carry the delivery time:
+# <account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<unique>.json.gz
+_CLOUDTRAIL_DELIVERY = re.compile(r"_CloudTrail_[a-z0-9-]+_(\d{8}T\d{4}Z)_")
+
+
+def replay_order(paths: Iterable[Path]) -> list[Path]:
+    """Files in the order they were delivered, so a replay keeps event time roughly in order.
+
+    CloudTrail log files are ordered by the delivery time in their name (an S3 dump lists one
+    account after the other, days apart, which no watermark bound could absorb); other files
+    come after them, by path.
+    """
+
+    def key(path: Path) -> tuple[int, str, str]:
+        match = _CLOUDTRAIL_DELIVERY.search(path.name)
+        return (0, match.group(1), str(path)) if match else (1, "", str(path))
+
+    return sorted(set(paths), key=key)
 
 
 def _open_text(path: Path) -> IO[str]:

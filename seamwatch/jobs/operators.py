@@ -21,13 +21,15 @@ from pyflink.datastream.functions import (
 from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
 
 from seamwatch.udfs.alerts import RuleMeta, build_alert
-from seamwatch.udfs.baseline import observe_country
+from seamwatch.udfs.baseline import decode_history, encode_history, observe_country
 from seamwatch.udfs.identity import IdentityGraph, entity_from_mapping, resolve
 from seamwatch.udfs.normalize import normalize_text
 from seamwatch.udfs.records import EVENT_FIELDS, Event, Rejected
 
 FIELD_NAMES = [name for name, _ in EVENT_FIELDS]
 _COUNTRY = FIELD_NAMES.index("country")
+_OUTCOME = FIELD_NAMES.index("outcome")
+_EVENT_TIME = FIELD_NAMES.index("event_time")
 _NEW_COUNTRY = FIELD_NAMES.index("new_country")
 _SQL_TO_TYPE = {
     "STRING": Types.STRING,
@@ -114,8 +116,8 @@ class FirstSeenCountry(KeyedProcessFunction):  # type: ignore[misc]
     """Keyed by entity: sets ``new_country`` from the entity's country history."""
 
     def open(self, runtime_context: RuntimeContext) -> None:
-        # One string, countries joined by newlines: compact, and array-typed state values
-        # do not survive a None read in thread mode.
+        # One compact string (baseline.encode_history): array-typed state values do not
+        # survive a None read in thread mode.
         self._history = runtime_context.get_state(ValueStateDescriptor("countries", Types.STRING()))
 
     def process_element(self, value: Row, ctx: Any) -> Iterator[Row]:
@@ -123,11 +125,12 @@ class FirstSeenCountry(KeyedProcessFunction):  # type: ignore[misc]
         if not country:
             yield value
             return
-        stored = self._history.value()
-        history = tuple(stored.split("\n")) if stored else ()
-        updated, is_new = observe_country(history, country)
+        history = decode_history(self._history.value())
+        updated, is_new = observe_country(
+            history, country, value[_EVENT_TIME], value[_OUTCOME] == "success"
+        )
         if updated != history:
-            self._history.update("\n".join(updated))
+            self._history.update(encode_history(updated))
         values = list(value)
         values[_NEW_COUNTRY] = is_new
         yield Row(*values)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seamwatch.jobs.compiler import sql_interval
-from seamwatch.jobs.inputs import expand_paths, iter_raw_records
+from seamwatch.jobs.inputs import expand_paths, iter_raw_records, replay_order
 
 SOURCE_TIME_PATHS: dict[str, tuple[str, ...]] = {
     "okta": ("$.published",),
@@ -57,7 +57,7 @@ def stage_inputs(inputs: dict[str, list[str]], staging_dir: Path) -> list[Staged
     staging_dir.mkdir(parents=True, exist_ok=True)
     for source, specs in inputs.items():
         check_source(source)
-        paths = sorted({p for spec in specs for p in expand_paths(spec)})
+        paths = replay_order(p for spec in specs for p in expand_paths(spec))
         target = staging_dir / f"{source}.staged"
         count = 0
         with target.open("w", encoding="utf-8", newline="\n") as out:

@@ -1,0 +1,91 @@
+"""The command line as a user meets it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from seamwatch.cli import app
+from seamwatch.jobs.settings import DEFAULT_RULES_DIR, EXAMPLES_DIR
+from seamwatch.sample.scenario import build_sample
+
+runner = CliRunner()
+
+
+def _within_line() -> int:
+    text = (DEFAULT_RULES_DIR / "okta_new_country_saml_access_key.yaml").read_text()
+    return text.splitlines().index("within: 15m") + 1
+
+
+def _bad_rules(tmp_path: Path) -> Path:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    good = (DEFAULT_RULES_DIR / "okta_new_country_saml_access_key.yaml").read_text()
+    (rules / "a.yaml").write_text(good)
+    (rules / "b.yaml").write_text(good.replace("within: 15m", "within: a while"))
+    return rules
+
+
+def test_rules_check_refuses_a_bad_catalog_with_file_and_line(tmp_path: Path) -> None:
+    rules = _bad_rules(tmp_path)
+    result = runner.invoke(app, ["rules", "check", "--rules", str(rules)])
+    assert result.exit_code == 2
+    assert f"{rules / 'b.yaml'}:{_within_line()}:" in result.output
+    assert "'a while' is not a duration" in result.output
+
+
+def test_run_refuses_a_bad_rule_before_starting_flink(tmp_path: Path) -> None:
+    rules = _bad_rules(tmp_path)
+    result = runner.invoke(app, ["run", "--rules", str(rules), "--output", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert f"b.yaml:{_within_line()}" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--input", "syslog=x.log"], "unknown log source 'syslog'"),
+        (["--input", "okta"], "write SOURCE=VALUE"),
+        (["--input", "okta=/does/not/exist/*.jsonl"], "/does/not/exist"),
+        (["--watermark", "cloudtrail=soon"], "'soon' is not a duration"),
+    ],
+)
+def test_run_refuses_bad_arguments_clearly(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["run", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_rules_compile_prints_the_sql_of_one_rule() -> None:
+    result = runner.invoke(app, ["rules", "compile", "--rule", "okta-new-country-saml-access-key"])
+    assert result.exit_code == 0
+    assert "MATCH_RECOGNIZE" in result.output
+    assert "WITHIN INTERVAL '0 00:15:00' DAY TO SECOND" in result.output
+
+
+@pytest.mark.flink
+def test_default_run_finds_the_attack_woven_into_the_examples(tmp_path: Path) -> None:
+    """``seamwatch run`` with no input flags: bundled logs, identities and rules."""
+    output = tmp_path / "alerts.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "seamwatch.cli", "run", "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    truth = build_sample().attack
+    alerts = [orjson.loads(line) for line in output.read_bytes().splitlines()]
+    assert [a["entity"]["id"] for a in alerts] == [truth.entity]
+    assert tuple(e["event_id"] for e in alerts[0]["events"]) == truth.event_ids
+    assert f"entity {truth.entity} (Dana Whitfield)" in done.stdout
+    assert "user.session.start" in done.stdout and "CreateAccessKey" in done.stdout
+    assert "0 dead-lettered" in done.stdout
+    assert EXAMPLES_DIR.is_dir()
