@@ -482,6 +482,7 @@ def test_lower_cased_keys_give_the_same_event() -> None:
         "eventtime": camel["eventTime"],
         "eventsource": camel["eventSource"],
         "eventname": camel["eventName"],
+        "awsregion": camel["awsRegion"],
         "sourceipaddress": camel["sourceIPAddress"],
         "useragent": camel["userAgent"],
         "eventid": camel["eventID"],
@@ -529,3 +530,156 @@ def test_unusable_records_raise(rec: dict[str, Any], reason: str) -> None:
     with pytest.raises(NormalizeError) as info:
         normalize_cloudtrail(rec, "r")
     assert str(info.value) == reason
+
+
+CALLER = {
+    "type": "IAMUser",
+    "principalId": "AIDAEXAMPLE0001",
+    "arn": f"arn:aws:iam::{ACCOUNT}:user/ops/alice",
+    "accountId": ACCOUNT,
+    "accessKeyId": "AKIAEXAMPLE0001",
+    "userName": "alice",
+}
+TEMPORARY = {
+    "accessKeyId": "ASIAISSUED000001",
+    "sessionToken": "token",
+    "expiration": "Jul 30, 2024, 10:31:21 PM",
+}
+
+
+@pytest.mark.parametrize(
+    ("event_name", "response"),
+    [
+        ("AssumeRole", {"credentials": TEMPORARY, "assumedRoleUser": {"arn": "x"}}),
+        ("AssumeRoleWithSAML", {"credentials": TEMPORARY, "subject": "ana@example.com"}),
+        ("AssumeRoleWithWebIdentity", {"credentials": TEMPORARY, "provider": "accounts"}),
+        ("GetSessionToken", {"credentials": TEMPORARY}),
+        ("GetFederationToken", {"credentials": TEMPORARY, "federatedUser": {"arn": "y"}}),
+        (
+            "CreateAccessKey",
+            {"accessKey": {"accessKeyId": "ASIAISSUED000001", "status": "Active"}},
+        ),
+    ],
+)
+def test_issued_access_key(event_name: str, response: dict[str, Any]) -> None:
+    rec = ct_event(CALLER, eventName=event_name, responseElements=response)
+    assert normalize_cloudtrail(rec, "r").issued_access_key == "ASIAISSUED000001"
+
+
+@pytest.mark.parametrize(
+    ("event_name", "overrides"),
+    [
+        pytest.param(
+            "AssumeRole",
+            {"errorCode": "AccessDenied", "responseElements": None},
+            id="failed-AssumeRole-null-response",
+        ),
+        pytest.param(
+            "GetSessionToken",
+            {"errorCode": "AccessDenied", "responseElements": {"credentials": TEMPORARY}},
+            id="failed-call-with-a-response",
+        ),
+        pytest.param(
+            "DescribeInstances",
+            {"responseElements": {"credentials": TEMPORARY}},
+            id="not-an-issuing-call",
+        ),
+        pytest.param(
+            "CreateAccessKey",
+            {"responseElements": {"credentials": TEMPORARY}},
+            id="CreateAccessKey-reads-accessKey-only",
+        ),
+        pytest.param(
+            "AssumeRole",
+            {"responseElements": {"credentials": {"accessKeyId": "redacted"}}},
+            id="placeholder-key",
+        ),
+        pytest.param("AssumeRole", {"responseElements": {"credentials": None}}, id="no-key"),
+    ],
+)
+def test_no_issued_access_key(event_name: str, overrides: dict[str, Any]) -> None:
+    rec = ct_event(CALLER, eventName=event_name, **overrides)
+    assert normalize_cloudtrail(rec, "r").issued_access_key is None
+
+
+def test_issued_access_key_with_lower_cased_keys() -> None:
+    rec = {
+        "eventname": "GetSessionToken",
+        "eventtime": "2024-07-30 21:31:21",
+        "responseelements": {"credentials": {"accesskeyid": "ASIAISSUED000001"}},
+    }
+    assert normalize_cloudtrail(rec, "r").issued_access_key == "ASIAISSUED000001"
+
+
+@pytest.mark.parametrize(
+    ("region", "expected"),
+    [("eu-north-1", "eu-north-1"), ("ap-central-2r", "ap-central-2r"), (" redacted ", None)],
+)
+def test_region(region: str, expected: str | None) -> None:
+    assert normalize_cloudtrail(ct_event({}, awsRegion=region), "r").region == expected
+
+
+def test_region_missing() -> None:
+    rec = ct_event({})
+    del rec["awsRegion"]
+    assert normalize_cloudtrail(rec, "r").region is None
+
+
+@pytest.mark.parametrize(
+    ("caller", "request_parameters", "target_user"),
+    [
+        pytest.param(CALLER, {"userName": "mallory"}, "mallory", id="named-user"),
+        pytest.param(CALLER, None, "alice", id="own-key-IAMUser"),
+        pytest.param(CALLER, {}, "alice", id="own-key-empty-request"),
+        pytest.param(
+            {"type": "IAMUser", "arn": f"arn:aws:iam::{ACCOUNT}:user/ops/bob"},
+            None,
+            "bob",
+            id="own-key-IAMUser-name-from-arn",
+        ),
+        pytest.param(
+            {"type": "AssumedRole", "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/Admin/s"},
+            None,
+            None,
+            id="own-key-AssumedRole",
+        ),
+        pytest.param(
+            {"type": "Root", "arn": f"arn:aws:iam::{ACCOUNT}:root"}, {}, None, id="own-key-Root"
+        ),
+        pytest.param(None, None, None, id="own-key-no-userIdentity"),
+    ],
+)
+def test_create_access_key_target_user(
+    caller: dict[str, Any] | None,
+    request_parameters: dict[str, Any] | None,
+    target_user: str | None,
+) -> None:
+    rec = ct_event(
+        caller,
+        eventSource="iam.amazonaws.com",
+        eventName="CreateAccessKey",
+        requestParameters=request_parameters,
+    )
+    assert normalize_cloudtrail(rec, "r").target_user == target_user
+
+
+def test_other_calls_without_user_name_have_no_target() -> None:
+    rec = ct_event(CALLER, eventName="ListAccessKeys", requestParameters=None)
+    assert normalize_cloudtrail(rec, "r").target_user is None
+
+
+def test_vendor_record_with_one_odd_key_casing() -> None:
+    """A key in another casing is found even when the record is otherwise in vendor casing."""
+    rec = ct_event({"type": "Root", "ARN": f"arn:aws:iam::{ACCOUNT}:root"}, ErrorCode="Denied")
+    event = normalize_cloudtrail(rec, "r")
+    assert (event.outcome, event.error_code) == ("failure", "Denied")
+    assert event.principal == f"arn:aws:iam::{ACCOUNT}:root"
+
+
+def test_repeated_caller_gives_equal_events_with_own_lists() -> None:
+    rec = ct_event(CALLER)
+    first, second = normalize_cloudtrail(rec, "r"), normalize_cloudtrail(dict(rec), "r")
+    assert first == second
+    assert first.identifiers is not second.identifiers
+    first.identifiers.append(Identifier("email", "x@example.com"))
+    assert normalize_cloudtrail(rec, "r").identifiers == second.identifiers

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import orjson
 import pytest
 
 from seamwatch.udfs import normalize as normalize_module
+from seamwatch.udfs.fields import Keys, get_ci
 from seamwatch.udfs.normalize import explode, normalize_text
 from seamwatch.udfs.records import Event, Rejected
 
@@ -151,3 +153,35 @@ def test_deep_nesting_stops() -> None:
     results = normalize_text("cloudtrail", "[[[[[[1]]]]]]", "f:1")
     assert len(results) == 1 and isinstance(results[0], Rejected)
     assert results[0].reason == "not a JSON object: list"
+
+
+def _spellings(key: str, rng: random.Random) -> list[str]:
+    """Other spellings of ``key``: lower, upper, random casing; a Kelvin sign for "k"."""
+    mixed = "".join(c.upper() if rng.random() < 0.5 else c for c in key)
+    odd = key.replace("k", "\u212a").replace("i", "\u0130")
+    return [key.lower(), key.upper(), mixed, odd]
+
+
+def test_keys_view_reads_what_get_ci_reads() -> None:
+    """Keys.view(obj).get(k) == get_ci(obj, k) for objects with keys in any casing, in any
+    order, duplicated in several casings, with known and unknown neighbours."""
+    rng = random.Random(3)
+    wanted = ("eventName", "accessKeyId", "userName", "arn", "invokedBy")
+    keys = Keys(wanted, ("eventVersion", "tlsDetails", "EventName"))
+    pool = [*wanted, "eventVersion", "tlsDetails", "other", "usernames", "arnx"]
+    for _ in range(3000):
+        obj: dict[str, int] = {}
+        for key in rng.sample(pool, rng.randint(0, len(pool))):
+            choices = [key, *_spellings(key, rng)]
+            for spelling in rng.sample(choices, rng.randint(1, 3)):
+                obj[spelling] = rng.randint(0, 9)
+        view = keys.view(obj)
+        for key in wanted:
+            assert view.get(key) == get_ci(obj, key), (obj, key)
+
+
+def test_keys_rejects_ambiguous_or_non_ascii_wanted_keys() -> None:
+    with pytest.raises(ValueError, match="differ only in case"):
+        Keys(("userName", "username"))
+    with pytest.raises(ValueError, match="ASCII"):
+        Keys(("us\u00e9r",))

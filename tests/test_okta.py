@@ -267,3 +267,57 @@ def test_published_without_key() -> None:
     del rec["published"]
     with pytest.raises(NormalizeError, match="no usable event time"):
         normalize_okta(rec, "r")
+
+
+def test_one_nested_object_in_another_casing() -> None:
+    """Vendor casing at the top, Panther's lower-cased keys in one nested object."""
+    camel = okta_event()
+    mixed = okta_event(
+        actor={"id": "00uAAAA1111", "TYPE": "User", "alternateid": "Dana.Lee+admin@Example.org"},
+        client={**camel["client"], "ipAddress": None, "IPADDRESS": "ignored", "ipaddress": "x"},
+    )
+    mixed["client"].pop("ipAddress")
+    event = normalize_okta(mixed, "r")
+    assert (event.principal, event.principal_type) == ("Dana.Lee+admin@Example.org", "User")
+    assert event.identifiers == normalize_okta(camel, "r").identifiers
+    assert event.src_host == "x"  # the all-lower-case spelling wins over other spellings
+
+
+def test_repeated_actor_gives_equal_events_with_own_lists() -> None:
+    first, second = normalize_okta(okta_event(), "r"), normalize_okta(okta_event(), "r")
+    assert first == second
+    assert first.identifiers is not second.identifiers
+    first.identifiers.clear()
+    assert normalize_okta(okta_event(), "r").identifiers == second.identifiers
+
+
+def test_actor_or_client_as_json_text() -> None:
+    rec = okta_event()
+    rec["client"] = '{"ipAddress": "203.0.113.9"}'
+    rec["actor"] = '{"type": "User", "alternateId": "a@example.org", "id": "00u1"}'
+    event = normalize_okta(rec, "r")
+    assert (event.src_ip, event.principal) == ("203.0.113.9", "a@example.org")
+
+
+def test_okta_coordinates_and_network_are_read() -> None:
+    event = normalize_okta(
+        {
+            "uuid": "u1",
+            "published": "2026-03-04T10:00:00.000Z",
+            "eventType": "user.session.start",
+            "actor": {"id": "00u1", "type": "User", "alternateId": "a@b.co"},
+            "client": {
+                "ipAddress": "185.243.217.46",
+                "geographicalContext": {
+                    "country": "Romania",
+                    "city": "Bucharest",
+                    "geolocation": {"lat": 44.43, "lon": 26.1},
+                },
+            },
+            "securityContext": {"asNumber": 9009, "asOrg": "danubehost srl"},
+            "outcome": {"result": "SUCCESS"},
+        },
+        "f:1",
+    )
+    assert (event.latitude, event.longitude) == (44.43, 26.1)
+    assert (event.asn, event.as_org) == (9009, "danubehost srl")

@@ -74,3 +74,18 @@ def test_parses(value: object, expected: int) -> None:
 )
 def test_rejects(value: object) -> None:
     assert parse_time(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1970-01-01T00:00:00Z", 0),
+        ("1970-01-01T00:00:00.0009Z", 0),
+        ("1969-12-31T23:59:59.9995Z", -1),  # floored, as an integer division would
+        ("1969-12-31 23:59:59.001", -999),
+        ("0001-01-01T00:00:00Z", -62_135_596_800_000),
+        ("9999-12-31T23:59:59.999999+00:00", 253_402_300_799_999),
+    ],
+)
+def test_exact_milliseconds_around_and_far_from_the_epoch(value: str, expected: int) -> None:
+    assert parse_time(value) == expected

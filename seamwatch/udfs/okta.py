@@ -11,30 +11,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from seamwatch.udfs.errors import (
-    IdentifierList,
-    NormalizeError,
+import orjson
+
+from seamwatch.udfs.errors import NormalizeError
+from seamwatch.udfs.fields import (
+    Keys,
+    Memo,
+    as_map,
     clean,
     clean_ip,
+    clean_text,
     fallback_event_id,
     fold_email,
-    get_ci,
-    get_map,
-    get_str,
+    identifier_list,
+    text,
 )
 from seamwatch.udfs.records import Event, Identifier, Outcome
 from seamwatch.udfs.timeparse import parse_time
 
 __all__ = ["normalize_okta", "okta_identifiers"]
-
-_RANKS: dict[str, int] = {
-    "okta_user_id": 0,
-    "okta_login": 1,
-    "email": 2,
-    "okta_client": 3,
-    "okta_system": 4,
-    "ip": 5,
-}
 
 # outcome.result values (Okta documents SUCCESS, FAILURE, SKIPPED, ALLOW, DENY, CHALLENGE,
 # UNKNOWN, RATE_LIMIT, DEFERRED, SCHEDULED, ABANDONED, UNANSWERED). Those not listed here,
@@ -42,16 +37,96 @@ _RANKS: dict[str, int] = {
 _SUCCESS = frozenset({"SUCCESS", "ALLOW"})
 _FAILURE = frozenset({"FAILURE", "DENY", "RATE_LIMIT", "ABANDONED", "UNANSWERED"})
 
+# The keys read from each object of an event (see fields.Keys), with the other keys Okta
+# documents for it.
+_EVENT = Keys(
+    (
+        "eventType",
+        "published",
+        "uuid",
+        "actor",
+        "client",
+        "outcome",
+        "authenticationContext",
+        "target",
+        "securityContext",
+    ),
+    (
+        "version",
+        "severity",
+        "legacyEventType",
+        "displayMessage",
+        "device",
+        "transaction",
+        "debugContext",
+        "request",
+    ),
+)
+_ACTOR = Keys(("id", "type", "alternateId"), ("displayName", "detailEntry"))
+_CLIENT = Keys(
+    ("ipAddress", "userAgent", "geographicalContext"), ("zone", "device", "id", "redirectUri")
+)
+_USER_AGENT = Keys(("rawUserAgent",), ("os", "browser"))
+_GEO = Keys(("country", "city", "geolocation"), ("state", "postalCode"))
+_POINT = Keys(("lat", "lon"))
+_SECURITY = Keys(("asNumber", "asOrg"), ("isp", "domain", "isProxy"))
+_OUTCOME = Keys(("result", "reason"))
+_AUTHENTICATION = Keys(
+    ("externalSessionId",),
+    (
+        "authenticationProvider",
+        "credentialProvider",
+        "credentialType",
+        "issuer",
+        "interface",
+        "authenticationStep",
+        "rootSessionId",
+    ),
+)
+_TARGET = Keys(("type", "alternateId"), ("id", "displayName", "detailEntry"))
+
 
 def _outcome(result: str | None) -> Outcome:
     if result is None:
         return "unknown"
+    # Okta writes the values upper-case: try them as written before upper-casing.
+    if result in _SUCCESS:
+        return "success"
+    if result in _FAILURE:
+        return "failure"
     result = result.upper()
     if result in _SUCCESS:
         return "success"
     if result in _FAILURE:
         return "failure"
     return "unknown"
+
+
+def _actor_identifiers(
+    actor_type: str | None, login_text: str | None, actor_id: str | None
+) -> tuple[Identifier, ...]:
+    """An actor's identifiers (see :func:`okta_identifiers`) from its ``type``, ``alternateId``
+    and ``id``, each as :func:`~seamwatch.udfs.fields.text` reads it.
+    """
+    pairs: tuple[tuple[str, str | None], ...]
+    if actor_type is None or actor_type == "User":
+        login = clean(login_text)
+        # A clean login stays clean lower-cased or folded: placeholders are matched
+        # lower-cased, and folding keeps its first and last characters' kind.
+        pairs = (
+            ("okta_user_id", clean(actor_id)),
+            ("okta_login", login.lower() if login is not None else None),
+            ("email", fold_email(login)),
+        )
+    elif actor_type == "PublicClientApp":
+        pairs = (("okta_client", clean(actor_id)),)
+    elif actor_type == "SystemPrincipal":
+        pairs = (("okta_system", clean(actor_id)),)
+    elif actor_type == "IP address":
+        pairs = (("ip", clean_ip(actor_id)),)
+    else:
+        return ()
+    return tuple(identifier_list(pairs))
 
 
 def okta_identifiers(actor: Mapping[str, Any] | None) -> list[Identifier]:
@@ -65,22 +140,9 @@ def okta_identifiers(actor: Mapping[str, Any] | None) -> list[Identifier]:
     """
     if actor is None:
         return []
-    ids = IdentifierList(_RANKS)
-    actor_type = get_str(actor, "type")
-    actor_id = get_str(actor, "id")
-    if actor_type is None or actor_type == "User":
-        login = clean(get_str(actor, "alternateId"))
-        ids.add("okta_user_id", actor_id)
-        if login is not None:
-            ids.add("okta_login", login.lower())
-            ids.add("email", fold_email(login))
-    elif actor_type == "PublicClientApp":
-        ids.add("okta_client", actor_id)
-    elif actor_type == "SystemPrincipal":
-        ids.add("okta_system", actor_id)
-    elif actor_type == "IP address":
-        ids.add("ip", clean_ip(actor_id))
-    return ids.result()
+    view = _ACTOR.view(actor)
+    actor_type, login_text = text(view.get("type")), text(view.get("alternateId"))
+    return list(_actor_identifiers(actor_type, login_text, text(view.get("id"))))
 
 
 def _target_user(target: object) -> str | None:
@@ -88,11 +150,98 @@ def _target_user(target: object) -> str | None:
     if not isinstance(target, list):
         return None
     for item in target:
-        if isinstance(item, Mapping) and get_str(item, "type") == "User":
-            user = clean(get_str(item, "alternateId"))
-            if user is not None:
-                return user
+        if type(item) is dict or isinstance(item, Mapping):
+            view = _TARGET.view(item)
+            if text(view.get("type")) == "User":
+                user = clean_text(view.get("alternateId"))
+                if user is not None:
+                    return user
     return None
+
+
+# (principal, principal_type, identifiers, src_ip, src_host, country, city, user_agent,
+#  latitude, longitude)
+_Who = tuple[
+    str | None,
+    str | None,
+    tuple[Identifier, ...],
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    float | None,
+    float | None,
+]
+
+
+def _coordinate(value: object, limit: float) -> float | None:
+    """A latitude / longitude as Okta writes it (a number), or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if -limit <= value <= limit else None
+
+
+def _read_who(actor: Mapping[str, Any] | None, client: Mapping[str, Any] | None) -> _Who:
+    """What the ``actor`` and ``client`` objects (not views; either may be None) say."""
+    principal = actor_type = None
+    identifiers: tuple[Identifier, ...] = ()
+    if actor is not None:
+        view = _ACTOR.view(actor)
+        actor_type = text(view.get("type"))
+        principal = text(view.get("alternateId"))
+        identifiers = _actor_identifiers(actor_type, principal, text(view.get("id")))
+    src_ip = src_host = country = city = user_agent = None
+    latitude = longitude = None
+    if client is not None:
+        view = _CLIENT.view(client)
+        ip_text = text(view.get("ipAddress"))
+        src_ip = clean_ip(ip_text)
+        src_host = None if src_ip is not None else clean(ip_text)
+        geo = _GEO.child(view, "geographicalContext")
+        if geo is not None:
+            country = clean_text(geo.get("country"))
+            city = clean_text(geo.get("city"))
+            point = _POINT.child(geo, "geolocation")
+            if point is not None:
+                latitude = _coordinate(point.get("lat"), 90.0)
+                longitude = _coordinate(point.get("lon"), 180.0)
+                if latitude is None or longitude is None:
+                    latitude = longitude = None
+        agent = _USER_AGENT.child(view, "userAgent")
+        if agent is not None:
+            user_agent = text(agent.get("rawUserAgent"))
+    return (
+        principal,
+        actor_type,
+        identifiers,
+        src_ip,
+        src_host,
+        country,
+        city,
+        user_agent,
+        latitude,
+        longitude,
+    )
+
+
+# An actor on one client (a person's browser at one address) recurs: what they say is
+# memoized by their JSON, which is everything it is derived from. The Identifier objects are
+# shared by those events: read-only, as everywhere downstream.
+_WHO: Memo[bytes, _Who] = Memo(4096)
+
+
+def _who(actor: Mapping[str, Any] | None, client: Mapping[str, Any] | None) -> _Who:
+    """:func:`_read_who`, memoized."""
+    try:
+        key = orjson.dumps((actor, client), option=orjson.OPT_PASSTHROUGH_SUBCLASS)
+    except TypeError:  # not plain JSON (a Mapping that is no dict, a str subclass...)
+        return _read_who(actor, client)
+    who = _WHO.get(key)
+    if who is None:
+        who = _read_who(actor, client)
+        _WHO.put(key, who)
+    return who
 
 
 def normalize_okta(rec: Mapping[str, Any], raw_ref: str) -> Event:
@@ -101,40 +250,68 @@ def normalize_okta(rec: Mapping[str, Any], raw_ref: str) -> Event:
     Raises :class:`NormalizeError` when the record has no ``eventType`` (not an Okta event) or
     no usable ``published`` time.
     """
-    action = get_str(rec, "eventType")
+    view = _EVENT.view(rec)
+    get = view.get
+    action = text(get("eventType"))
     if action is None:
         raise NormalizeError("not an Okta event: no eventType")
-    published = get_ci(rec, "published")
+    published = get("published")
     event_time = parse_time(published)
     if event_time is None:
         detail = "missing published" if published is None else f"published={published!r}"
         raise NormalizeError(f"no usable event time: {detail}")
 
-    actor = get_map(rec, "actor")
-    client = get_map(rec, "client")
-    geo = get_map(client, "geographicalContext")
-    outcome_map = get_map(rec, "outcome")
-
-    outcome = _outcome(get_str(outcome_map, "result"))
-    ip_text = get_str(client, "ipAddress")
-    src_ip = clean_ip(ip_text)
+    (
+        principal,
+        actor_type,
+        identifiers,
+        src_ip,
+        src_host,
+        country,
+        city,
+        user_agent,
+        latitude,
+        longitude,
+    ) = _who(as_map(get("actor")), as_map(get("client")))
+    asn = as_org = None
+    security = _SECURITY.child(view, "securityContext")
+    if security is not None:
+        number = security.get("asNumber")
+        asn = number if isinstance(number, int) and not isinstance(number, bool) else None
+        as_org = clean_text(security.get("asOrg"))
+    outcome: Outcome = "unknown"
+    error_code = None
+    outcome_map = _OUTCOME.child(view, "outcome")
+    if outcome_map is not None:
+        outcome = _outcome(text(outcome_map.get("result")))
+        if outcome == "failure":
+            error_code = text(outcome_map.get("reason"))
+    authentication = _AUTHENTICATION.child(view, "authenticationContext")
 
     return Event(
-        event_id=clean(get_str(rec, "uuid")) or fallback_event_id(rec),
+        event_id=clean_text(get("uuid")) or fallback_event_id(rec),
         source="okta",
         event_time=event_time,
         action=action,
         outcome=outcome,
         raw_ref=raw_ref,
-        principal=get_str(actor, "alternateId"),
-        principal_type=get_str(actor, "type"),
-        identifiers=okta_identifiers(actor),
+        principal=principal,
+        principal_type=actor_type,
+        identifiers=list(identifiers),
         src_ip=src_ip,
-        src_host=None if src_ip is not None else clean(ip_text),
-        country=clean(get_str(geo, "country")),
-        city=clean(get_str(geo, "city")),
-        user_agent=get_str(client, "userAgent", "rawUserAgent"),
-        session_id=clean(get_str(rec, "authenticationContext", "externalSessionId")),
-        target_user=_target_user(get_ci(rec, "target")),
-        error_code=get_str(outcome_map, "reason") if outcome == "failure" else None,
+        src_host=src_host,
+        country=country,
+        city=city,
+        latitude=latitude,
+        longitude=longitude,
+        asn=asn,
+        as_org=as_org,
+        user_agent=user_agent,
+        session_id=(
+            clean_text(authentication.get("externalSessionId"))
+            if authentication is not None
+            else None
+        ),
+        target_user=_target_user(get("target")),
+        error_code=error_code,
     )

@@ -17,20 +17,19 @@ non-finite numbers) gives ``None``.
 
 Speed: this runs for every event. Python 3.11's C ``datetime.fromisoformat`` parses all the
 forms above in ~0.3 us, several times faster than any pure-Python slicing or regex path
-(measured), so it *is* the fast path; ``datetime - epoch`` floor-divided by one millisecond
-gives exact integer milliseconds without float rounding.
+(measured), so it *is* the fast path; the days, seconds and microseconds of
+``datetime - epoch`` give exact integer milliseconds without float rounding.
 """
 
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 __all__ = ["parse_time"]
 
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
-_ONE_MS = timedelta(milliseconds=1)
 _fromisoformat = datetime.fromisoformat
 
 # Magnitude limits for numeric epochs: below 1e11 is seconds (up to year 5138), then
@@ -67,11 +66,13 @@ def _parse_text(text: str) -> int | None:
         if retry == text or not retry:
             return None
         return _parse_text(retry)
-    epoch = _EPOCH_NAIVE if parsed.tzinfo is None else _EPOCH_UTC
     try:
-        return (parsed - epoch) // _ONE_MS
+        since = parsed - (_EPOCH_NAIVE if parsed.tzinfo is None else _EPOCH_UTC)
     except OverflowError:
         return None
+    # Floor milliseconds of a normalised timedelta (0 <= seconds < 86400, 0 <= microseconds
+    # < 10**6), several times cheaper than "since // timedelta(milliseconds=1)".
+    return since.days * 86_400_000 + since.seconds * 1000 + since.microseconds // 1000
 
 
 def parse_time(value: object) -> int | None:
