@@ -13,6 +13,7 @@ from typing import Any
 
 from seamwatch.sample.factories import (
     Geo,
+    Issued,
     Person,
     ct_assume_role_with_saml,
     ct_call,
@@ -118,3 +119,103 @@ def field_attack(
     scenario.cloudtrail += [issued.record, recon, created]
     if expect_alert:
         scenario.expected[key] = (login["uuid"], issued.record["eventID"], created["eventID"])
+
+
+ARBITRARY_SESSION = "botocore-session-1700000000"
+
+
+def rename_session(record: dict[str, Any], session_name: str) -> dict[str, Any]:
+    """The same call, signed by a role session with another name (an SDK default, say)."""
+    identity = record["userIdentity"]
+    role_id, _, _ = identity["principalId"].partition(":")
+    prefix, _, _ = identity["arn"].rpartition("/")
+    identity["principalId"] = f"{role_id}:{session_name}"
+    identity["arn"] = f"{prefix}/{session_name}"
+    return record
+
+
+def key_only_attack(scenario: Scenario, key: str, *, seed: int) -> Issued:
+    """The field attack where the later calls carry an arbitrary session name.
+
+    Only the access key issued by AssumeRoleWithSAML ties CreateAccessKey to the person.
+    """
+    rng = random.Random(seed)
+    who = person(key)
+    scenario.people.append(who)
+    scenario.okta.append(okta_session_start(who, DAY0, HOME.ips[0], HOME, rng=rng))
+    ip = ABROAD.ips[0]
+    login = okta_session_start(who, ATTACK_AT, ip, ABROAD, rng=rng)
+    issued = ct_assume_role_with_saml(
+        who, ATTACK_AT + timedelta(seconds=95), ip, ACCOUNT, ROLE, rng=rng
+    )
+    created = ct_create_access_key(
+        who,
+        ATTACK_AT + timedelta(minutes=7),
+        ip,
+        ACCOUNT,
+        ROLE,
+        issued.access_key_id,
+        "svc-backup",
+        rng=rng,
+    )
+    rename_session(created, ARBITRARY_SESSION)
+    scenario.okta.append(login)
+    scenario.cloudtrail += [issued.record, created]
+    scenario.expected[key] = (login["uuid"], issued.record["eventID"], created["eventID"])
+    return issued
+
+
+def chained_use_an_hour_later(
+    scenario: Scenario, key: str, issued: Issued, *, ip: str, seed: int
+) -> tuple[str, str]:
+    """An hour later, from another IP: AssumeRole signed by the issued key (role chaining,
+    arbitrary session name), then CreateAccessKey signed by the chained session's key.
+
+    Returns the two event ids.
+    """
+    rng = random.Random(seed)
+    who = next(p for p in scenario.people if p.key == key)
+    at = ATTACK_AT + timedelta(hours=1)
+    chained_key = "ASIA" + "".join(
+        rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16)
+    )
+    assume = ct_call(
+        who,
+        at,
+        ip,
+        "sts.amazonaws.com",
+        "AssumeRole",
+        ACCOUNT,
+        ROLE,
+        issued.access_key_id,
+        request_parameters={
+            "roleArn": f"arn:aws:iam::{ACCOUNT}:role/BreakGlass",
+            "roleSessionName": ARBITRARY_SESSION,
+        },
+        response_elements={
+            "credentials": {
+                "accessKeyId": chained_key,
+                "sessionToken": "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ",
+                "expiration": "Mar 4, 2026, 12:30:00 PM",
+            },
+            "assumedRoleUser": {
+                "assumedRoleId": f"AROAEXAMPLEBREAKGLASS:{ARBITRARY_SESSION}",
+                "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/BreakGlass/{ARBITRARY_SESSION}",
+            },
+        },
+        session_name=ARBITRARY_SESSION,
+        rng=rng,
+    )
+    created = ct_create_access_key(
+        who,
+        at + timedelta(minutes=3),
+        ip,
+        ACCOUNT,
+        "BreakGlass",
+        chained_key,
+        "svc-ci-deploy",
+        rng=rng,
+    )
+    rename_session(created, ARBITRARY_SESSION)
+    scenario.cloudtrail += [assume, created]
+    return assume["eventID"], created["eventID"]

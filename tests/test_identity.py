@@ -163,3 +163,33 @@ def test_bad_identity_file_names_file_line_and_reason(
     assert caught.value.path == str(path)
     assert caught.value.line == line
     assert reason in caught.value.reason
+
+
+def test_csv_export_loads_with_several_values_per_cell(tmp_path: Path) -> None:
+    path = tmp_path / "hr.csv"
+    path.write_text(
+        "id,type,name,email,okta_user_id,aws_arn\n"
+        "jsmith,human,Jane Smith,jsmith@corp.com;jane.smith@corp.com,00u1abc,\n"
+        "svc-backup,service,,,,arn:aws:iam::1:user/svc-backup\n"
+    )
+    graph = load_identity_file(path)
+    assert set(graph.entities) == {"jsmith", "svc-backup"}
+    assert resolve(_event(("email", "Jane.Smith@corp.com")), graph).entity_id == "jsmith"
+    assert graph.entities["svc-backup"].name is None
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        ("id,type,emial\na,human,x@y\n", 1, "unknown column 'emial'"),
+        ("name,email\nA,x@y\n", 1, "missing column(s) id, type"),
+        ("id,type,email\na,human,a@y\nb,robot,b@y\n", 3, "type"),
+        ("id,type,email\na,human,a@y\nb,human,A@Y\n", 3, "already belongs to 'a'"),
+    ],
+)
+def test_bad_csv_export_names_the_line(tmp_path: Path, text: str, line: int, reason: str) -> None:
+    path = tmp_path / "hr.csv"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_identity_file(path)
+    assert (caught.value.line, reason in caught.value.reason) == (line, True), caught.value

@@ -17,15 +17,17 @@ Resolution order:
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from seamwatch.udfs.records import EntityType, Event, Identifier
-from seamwatch.yamlfile import ConfigError, load_yaml, validation_error
+from seamwatch.yamlfile import ConfigError, Locator, load_yaml, validation_error
 
 IdentifierKind = Literal[
     "okta_user_id",
@@ -139,9 +141,13 @@ class IdentityGraph:
 def load_identity_file(path: Path) -> IdentityGraph:
     """Load and validate an identity graph file; errors carry file, line and reason.
 
-    An identifier claimed by two entities is refused: resolution would depend on file order.
+    YAML (``entities: [...]``) or CSV (:func:`read_identity_csv`), by the file's suffix. An
+    identifier claimed by two entities is refused: resolution would depend on file order.
     """
-    data, locator = load_yaml(path)
+    if path.suffix.lower() == ".csv":
+        data, locator = read_identity_csv(path)
+    else:
+        data, locator = load_yaml(path)
     try:
         parsed = IdentityFile.model_validate(data)
     except ValidationError as exc:
@@ -166,6 +172,57 @@ def load_identity_file(path: Path) -> IdentityGraph:
             )
         )
     return IdentityGraph.from_entities(entities)
+
+
+_CSV_FIXED = ("id", "type", "name")
+IDENTIFIER_KINDS: tuple[str, ...] = IdentifierKind.__args__  # type: ignore[attr-defined]
+
+
+def read_identity_csv(path: Path) -> tuple[dict[str, Any], Locator]:
+    """An HR or IdP export as identity-file data.
+
+    The header names the columns: ``id`` and ``type`` (human or service) are required,
+    ``name`` is optional, every other column is an identifier kind (``email``,
+    ``okta_user_id``, ``aws_arn``, ...). A cell may hold several values separated by ``;``;
+    empty cells are skipped. Errors point at the CSV line.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in reader.fieldnames or []]
+    if not header:
+        raise ConfigError(path, 1, "the file is empty")
+    missing = [c for c in ("id", "type") if c not in header]
+    if missing:
+        raise ConfigError(path, 1, f"missing column(s) {', '.join(missing)} in the header")
+    unknown = [c for c in header if c not in _CSV_FIXED and c not in IDENTIFIER_KINDS]
+    if unknown:
+        known = ", ".join(IDENTIFIER_KINDS)
+        raise ConfigError(path, 1, f"unknown column {unknown[0]!r}; identifier kinds: {known}")
+    lines: dict[tuple[str | int, ...], int] = {(): 1}
+    entities: list[dict[str, Any]] = []
+    for row in reader:
+        cells = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+        index = len(entities)
+        lines[("entities", index)] = reader.line_num
+        identifiers = []
+        for column in header:
+            if column in _CSV_FIXED:
+                continue
+            for value in cells.get(column, "").split(";"):
+                if value.strip():
+                    identifiers.append({"kind": column, "value": value.strip()})
+        entity: dict[str, Any] = {
+            "id": cells.get("id", ""),
+            "type": cells.get("type", ""),
+            "identifiers": identifiers,
+        }
+        if cells.get("name"):
+            entity["name"] = cells["name"]
+        entities.append(entity)
+    return {"entities": entities}, Locator(path, lines)
 
 
 def entity_from_mapping(doc: Mapping[str, object]) -> Entity:

@@ -1,0 +1,165 @@
+"""Identity links learned from the logs: which entity an access key belongs to.
+
+A CloudTrail call that issues credentials teaches a link from the issued key to an entity:
+
+- ``AssumeRole``, ``AssumeRoleWithSAML``, ``AssumeRoleWithWebIdentity``, ``GetSessionToken``,
+  ``GetFederationToken``: the temporary key (``ASIA...``) belongs to the *caller's* entity, so
+  later calls signed with it resolve even when the session name is arbitrary
+  (``botocore-session-1700000000``). Role chaining (``AssumeRole`` signed by a key that was
+  itself learned) keeps the original entity.
+- ``CreateAccessKey``: the new long-term key (``AKIA...``) belongs to the IAM user it was
+  created *for*, not to whoever created it.
+
+The job keeps links in keyed state (keyed by access key id) with a lifetime; this module is the
+plain logic: what a call teaches, whether an event should wait for a link, and how a link
+resolves it. Links are only trusted from successful calls whose issuer is resolved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seamwatch.udfs.identity import IdentityGraph, resolve
+from seamwatch.udfs.records import EntityType, Event, Identifier
+
+TEMPORARY_ISSUERS = frozenset(
+    {
+        "AssumeRole",
+        "AssumeRoleWithSAML",
+        "AssumeRoleWithWebIdentity",
+        "GetSessionToken",
+        "GetFederationToken",
+    }
+)
+LONG_TERM_ISSUERS = frozenset({"CreateAccessKey"})
+# A learned link is a little weaker than the identifier that resolved the issuer.
+LINK_DISCOUNT = 0.95
+
+# Lifetimes of learned links: temporary credentials last at most 36 hours (12 h for most
+# roles); long-term keys live until deleted, so their links are kept much longer.
+TEMPORARY_LINK_SECONDS = 36 * 3600
+LONG_TERM_LINK_SECONDS = 90 * 86400
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """The entity an access key belongs to, and how sure we are."""
+
+    entity_id: str
+    entity_type: EntityType
+    entity_name: str | None
+    confidence: float
+    taught_by: str  # event id of the call that issued the key
+    issued_at: int  # event time (ms) of that call
+
+    def encode(self) -> str:
+        """Compact text form for Flink state."""
+        return "\t".join(
+            [
+                self.entity_id,
+                self.entity_type,
+                self.entity_name or "",
+                f"{self.confidence:.4f}",
+                self.taught_by,
+                str(self.issued_at),
+            ]
+        )
+
+    @classmethod
+    def decode(cls, text: str) -> Link:
+        entity_id, entity_type, name, confidence, taught_by, issued_at = text.split("\t")
+        return cls(
+            entity_id,
+            entity_type,  # type: ignore[arg-type]
+            name or None,
+            float(confidence),
+            taught_by,
+            int(issued_at),
+        )
+
+    def valid_at(self, key: str, event_time_ms: int) -> bool:
+        """A link holds from its issuing call for the key's lifetime (in event time)."""
+        age = event_time_ms - self.issued_at
+        return -60_000 <= age <= link_lifetime_seconds(key) * 1000
+
+
+def is_temporary_key(key: str) -> bool:
+    return key.startswith("ASIA")
+
+
+def teaches(event: Event, graph: IdentityGraph) -> tuple[str, Link] | None:
+    """The link a successful credential-issuing call teaches, if its owner is known.
+
+    For ``AssumeRole*`` and friends the owner is the event's own (already resolved) entity; a
+    caller that is itself unresolved teaches nothing (the link stage may resolve it later and
+    teach then). For ``CreateAccessKey`` the owner is the target IAM user, resolved against the
+    identity graph.
+    """
+    key = event.issued_access_key
+    if not key or event.outcome != "success":
+        return None
+    if event.action in TEMPORARY_ISSUERS:
+        if event.resolved_by == "unresolved" or not event.entity_id:
+            return None
+        return key, Link(
+            event.entity_id,
+            event.entity_type,
+            event.entity_name,
+            round(event.confidence * LINK_DISCOUNT, 4),
+            event.event_id,
+            event.event_time,
+        )
+    if event.action in LONG_TERM_ISSUERS and event.target_user and event.account_id:
+        arn = f"arn:aws:iam::{event.account_id}:user/{event.target_user}"
+        owner = Event(
+            event_id=event.event_id,
+            source=event.source,
+            event_time=event.event_time,
+            action=event.action,
+            outcome=event.outcome,
+            raw_ref=event.raw_ref,
+            identifiers=[Identifier("aws_arn", arn)],
+        )
+        resolve(owner, graph)
+        return key, Link(
+            owner.entity_id or f"unresolved:aws_arn:{arn}",
+            owner.entity_type,
+            owner.entity_name,
+            round(owner.confidence * LINK_DISCOUNT, 4),
+            event.event_id,
+            event.event_time,
+        )
+    return None
+
+
+def waits_for_link(event: Event) -> bool:
+    """Whether the event should be resolved through the key that signed it.
+
+    Events that a verbatim identifier in the identity graph already resolved keep that
+    resolution; everything else signed by an access key looks for a learned link.
+    """
+    if not event.access_key_id:
+        return False
+    return not (event.resolved_by == "static" and event.confidence >= 1.0)
+
+
+def apply_link(event: Event, link: Link) -> Event:
+    """Resolve ``event`` to the link's entity (in place, and return it).
+
+    The key is evidence a session name is not: when a name-derived resolution disagrees with
+    the link (an attacker can call a session ``ceo@corp.com``), the link wins. When both name
+    the same entity, the stronger static resolution is kept.
+    """
+    if event.resolved_by == "static" and event.entity_id == link.entity_id:
+        return event
+    event.entity_id = link.entity_id
+    event.entity_type = link.entity_type
+    event.entity_name = link.entity_name
+    event.resolved_by = "learned"
+    event.resolved_via = f"aws_access_key:{event.access_key_id}"
+    event.confidence = link.confidence
+    return event
+
+
+def link_lifetime_seconds(key: str) -> int:
+    return TEMPORARY_LINK_SECONDS if is_temporary_key(key) else LONG_TERM_LINK_SECONDS

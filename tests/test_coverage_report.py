@@ -1,0 +1,47 @@
+"""`seamwatch identities coverage`: shares by method and the top unresolved identifiers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import yaml
+
+from seamwatch.coverage_report import measure
+from seamwatch.udfs.identity import load_identity_file
+from tests.scenarios import Scenario, chained_use_an_hour_later, key_only_attack
+
+
+def test_coverage_counts_each_method_and_lists_strangers(tmp_path: Path) -> None:
+    scenario = Scenario()
+    issued = key_only_attack(scenario, "kai.nakamura", seed=1)
+    chained_use_an_hour_later(scenario, "kai.nakamura", issued, ip="203.0.113.50", seed=2)
+    (tmp_path / "ids.yaml").write_text(yaml.safe_dump(scenario.identities()))
+    okta = tmp_path / "okta.jsonl"
+    okta.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in scenario.okta))
+    stranger = dict(scenario.cloudtrail[1])  # a CreateAccessKey, now by an unknown IAM user
+    stranger["userIdentity"] = {
+        "type": "IAMUser",
+        "arn": "arn:aws:iam::111122223333:user/ghost",
+        "accountId": "111122223333",
+        "userName": "ghost",
+    }
+    stranger["eventID"] = "ghost-1"
+    ct = tmp_path / "ct.jsonl"
+    ct.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in [*scenario.cloudtrail, stranger]))
+    (tmp_path / "bad.jsonl").write_text("{oops\n")
+
+    coverage = measure(
+        {"okta": [str(okta)], "cloudtrail": [str(ct), str(tmp_path / "bad.jsonl")]},
+        load_identity_file(tmp_path / "ids.yaml"),
+    )
+    # Okta logins and the SAML call resolve statically; the three calls signed by issued keys
+    # (arbitrary session names) resolve through learned links; the ghost does not resolve.
+    assert coverage.by_method["static"] == 3
+    assert coverage.by_method["learned"] == 3
+    assert coverage.by_method["unresolved"] == 1
+    assert (
+        coverage.unresolved.most_common(1)[0][0] == "aws_arn:arn:aws:iam::111122223333:user/ghost"
+    )
+    assert coverage.dead_letters == 1
+    assert coverage.by_source["okta"]["static"] == 2
