@@ -54,13 +54,19 @@ def _build(node: yaml.Node, key: PathKey, lines: dict[PathKey, int]) -> Any:
     lines[key] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
+        merged: dict[str, Any] = {}
         for knode, vnode in node.value:
+            if knode.tag == "tag:yaml.org,2002:merge":  # "<<: *anchor" merge keys
+                sources = vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]
+                for source in sources:
+                    merged.update(_build(source, key, {}))
+                continue
             name = str(knode.value)
             if name in out:
                 raise ConfigError("", knode.start_mark.line + 1, f"duplicate key {name!r}")
             out[name] = _build(vnode, (*key, name), lines)
             lines[(*key, name)] = knode.start_mark.line + 1  # the key's line, not the value's
-        return out
+        return {**merged, **out}
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*key, i), lines) for i, item in enumerate(node.value)]
     return _scalar(node)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seamwatch.jobs.compiler import compile_catalog, compile_rule, sql_interval, sql_literal
+from seamwatch.jobs.compiler import (
+    compile_absence_candidates,
+    compile_absence_catalog,
+    compile_catalog,
+    compile_rule,
+    sql_interval,
+    sql_literal,
+)
 from seamwatch.jobs.rulebook import Rule, load_rule, load_rules
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
 
@@ -54,8 +61,34 @@ def test_literals_are_quoted() -> None:
     assert sql_interval(2 * 86400 + 43200) == "INTERVAL '2 12:00:00' DAY TO SECOND"
 
 
-def test_catalog_is_one_union_of_all_rules() -> None:
+def test_catalog_is_one_union_of_all_rules_and_absence_rules_are_apart() -> None:
     rules = load_rules(DEFAULT_RULES_DIR)
+    plain = [r for r in rules if r.absent_step is None]
+    absent = [r for r in rules if r.absent_step is not None]
+    assert plain and absent
     sql = compile_catalog(rules)
-    assert sql.count("MATCH_RECOGNIZE") == len(rules)
-    assert sql.count("UNION ALL") == len(rules) - 1
+    assert sql.count("MATCH_RECOGNIZE") == len(plain)
+    assert sql.count("UNION ALL") == len(plain) - 1
+    compiled = compile_absence_catalog(rules)
+    assert compiled is not None
+    present, candidates = compiled
+    assert present.count("MATCH_RECOGNIZE") == len(absent)
+    assert candidates.count("SELECT") == len(absent)
+
+
+def test_counted_step_is_a_quantifier_with_first_and_last_events(tmp_path: Path) -> None:
+    rule = load_rule(DEFAULT_RULES_DIR / "okta_mfa_push_fatigue.yaml")
+    sql = compile_rule(rule)
+    assert "PATTERN (S0{5,}? F0*? S1)" in sql
+    assert "FIRST(S0.event_id)" in sql and "LAST(S0.event_id)" in sql
+    assert "COUNT(S0.event_id)" in sql
+
+
+def test_absence_rule_matches_its_present_steps_and_selects_candidates() -> None:
+    rule = load_rule(DEFAULT_RULES_DIR / "aws_console_login_without_okta_sso.yaml")
+    sql = compile_rule(rule)
+    assert "PATTERN (S0)" in sql
+    assert "ConsoleLogin" in sql and "user.authentication.sso" not in sql
+    candidates = compile_absence_candidates(rule)
+    assert "user.authentication.sso" in candidates
+    assert "ConsoleLogin" not in candidates

@@ -45,6 +45,16 @@ ALERT_EVENT_FIELDS = (
     "resolved_via",
     "confidence",
     "new_country",
+    "new_ip",
+    "new_asn",
+    "new_device",
+    "new_role",
+    "impossible_travel",
+    "travel_speed_kmh",
+    "asn",
+    "as_org",
+    "device",
+    "geo_source",
     "raw_ref",
 )
 
@@ -83,24 +93,40 @@ def _predicate(step: Step, var: str | None) -> str:
     return " AND ".join(parts) if parts else "TRUE"
 
 
-def _event_json(step: Step, var: str) -> str:
-    pairs = [f"'step' VALUE {sql_literal(step.name)}"]
-    pairs += [f"'{field}' VALUE {var}.{field}" for field in ALERT_EVENT_FIELDS]
-    return "JSON_OBJECT(" + ", ".join(pairs) + ")"
+def _event_json(step: Step, var: str) -> list[str]:
+    """JSON object(s) of a matched step: one event, or the first and last of a counted step."""
+    if step.count is None:
+        pairs = [f"'step' VALUE {sql_literal(step.name)}"]
+        pairs += [f"'{field}' VALUE {var}.{field}" for field in ALERT_EVENT_FIELDS]
+        return ["JSON_OBJECT(" + ", ".join(pairs) + ")"]
+    objects = []
+    for position in ("FIRST", "LAST"):
+        pairs = [
+            f"'step' VALUE {sql_literal(step.name)}",
+            f"'count' VALUE CAST(COUNT({var}.event_id) AS BIGINT)",
+        ]
+        pairs += [f"'{field}' VALUE {position}({var}.{field})" for field in ALERT_EVENT_FIELDS]
+        objects.append("JSON_OBJECT(" + ", ".join(pairs) + ")")
+    return objects
 
 
 def compile_rule(rule: Rule, view: str = "events") -> str:
-    """The rule's ``SELECT`` statement over ``view`` (a table with a ``rowtime`` attribute)."""
-    names = {step.name: f"S{i}" for i, step in enumerate(rule.steps)}
-    prefilter = " OR ".join(f"({_predicate(step, None)})" for step in rule.steps)
+    """The rule's ``SELECT`` statement over ``view`` (a table with a ``rowtime`` attribute).
+
+    For a rule with an absent step this matches the present steps only; the absence is
+    checked afterwards, in event time, by the job (see :func:`compile_absence_candidates`).
+    """
+    steps = rule.present_steps
+    names = {step.name: f"S{i}" for i, step in enumerate(steps)}
+    prefilter = " OR ".join(f"({_predicate(step, None)})" for step in steps)
 
     pattern: list[str] = []
     defines: list[str] = []
-    for i, step in enumerate(rule.steps):
+    for i, step in enumerate(steps):
         var = names[step.name]
         if i:
             pattern.append(f"F{i - 1}*?")
-        pattern.append(var)
+        pattern.append(f"{var}{{{step.count},}}?" if step.count else var)
         conditions = [_predicate(step, var)]
         for field, other in step.same.items():
             conditions.append(f"{var}.{field} = {names[other]}.{field}")
@@ -111,7 +137,9 @@ def compile_rule(rule: Rule, view: str = "events") -> str:
             conditions.append(f"{var}.event_time - {previous}.event_time <= {step.max_gap * 1000}")
         defines.append(f"    {var} AS " + "\n      AND ".join(conditions))
 
-    events = ",\n        ".join(_event_json(step, names[step.name]) for step in rule.steps)
+    events = ",\n        ".join(
+        obj for step in steps for obj in _event_json(step, names[step.name])
+    )
     group = rule.group_by
     return (
         f"SELECT {sql_literal(rule.id)} AS rule_id, CAST({group} AS STRING) AS group_key, "
@@ -129,6 +157,37 @@ def compile_rule(rule: Rule, view: str = "events") -> str:
     )
 
 
+def compile_absence_candidates(rule: Rule, view: str = "events") -> str:
+    """Events that would fill the rule's absent step: ``rule_id, group_key, event_time, event``.
+
+    The job keeps them per group and lets a sequence alert only when none fell inside the
+    absence window.
+    """
+    step = rule.absent_step
+    if step is None:
+        raise ValueError(f"rule {rule.id} has no absent step")
+    (event,) = _event_json(step, view)
+    return (
+        f"SELECT {sql_literal(rule.id)} AS rule_id, CAST({rule.group_by} AS STRING) AS group_key, "
+        f"event_time, {event} AS event\nFROM {view}\nWHERE {_predicate(step, None)}"
+    )
+
+
+def _union(statements: list[str]) -> str:
+    return "\nUNION ALL\n".join(f"({statement})" for statement in statements)
+
+
 def compile_catalog(rules: list[Rule], view: str = "events") -> str:
-    """All rules as one ``UNION ALL`` statement: one alert stream for the whole catalog."""
-    return "\nUNION ALL\n".join(f"({compile_rule(rule, view)})" for rule in rules)
+    """All rules without absent steps as one ``UNION ALL``: one match stream for them all."""
+    return _union([compile_rule(rule, view) for rule in rules if rule.absent_step is None])
+
+
+def compile_absence_catalog(rules: list[Rule], view: str = "events") -> tuple[str, str] | None:
+    """For the rules with absent steps: their present-step matches, and absence candidates."""
+    chosen = [rule for rule in rules if rule.absent_step is not None]
+    if not chosen:
+        return None
+    return (
+        _union([compile_rule(rule, view) for rule in chosen]),
+        _union([compile_absence_candidates(rule, view) for rule in chosen]),
+    )

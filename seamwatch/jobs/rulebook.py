@@ -29,6 +29,7 @@ from seamwatch.yamlfile import ConfigError, load_yaml, validation_error
 FIELD_TYPES: dict[str, str] = dict(EVENT_FIELDS)
 SOURCES = ("okta", "cloudtrail")
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_OFFSET = re.compile(r"^\s*([+-]?)(\d+)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -43,6 +44,15 @@ def parse_duration(text: object) -> int:
     if seconds <= 0:
         raise ValueError(f"duration {text!r} must be positive")
     return seconds
+
+
+def parse_offset(text: object) -> int:
+    """A signed time offset of a test event (``"-8d"``, ``"90s"``, ``"+2m"``) in seconds."""
+    match = _OFFSET.match(str(text))
+    if match is None or isinstance(text, bool):
+        raise ValueError(f"{text!r} is not a time offset: write e.g. '0s', '+2m', '-8d'")
+    seconds = int(match.group(2)) * _UNIT_SECONDS[match.group(3)]
+    return -seconds if match.group(1) == "-" else seconds
 
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
@@ -76,6 +86,9 @@ class Step(BaseModel):
     same: dict[str, str] = Field(default_factory=dict)
     differ: dict[str, str] = Field(default_factory=dict)
     max_gap: Duration | None = None
+    count: int | None = Field(default=None, ge=2, le=1000)
+    absent: bool = False
+    within: Duration | None = None  # absence window (absent steps only)
 
     @field_validator("source", mode="before")
     @classmethod
@@ -105,6 +118,52 @@ class Step(BaseModel):
         return relation
 
 
+class TestEvent(BaseModel):
+    """One raw vendor record of a rule test, at a time relative to the test's start."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: str = "0s"
+    okta: dict[str, Any] | None = None
+    cloudtrail: dict[str, Any] | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _offset(cls, value: str) -> str:
+        parse_offset(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_record(self) -> TestEvent:
+        if (self.okta is None) == (self.cloudtrail is None):
+            raise ValueError("give exactly one record: okta: {...} or cloudtrail: {...}")
+        return self
+
+    @property
+    def offset_seconds(self) -> int:
+        return parse_offset(self.at)
+
+    @property
+    def source(self) -> str:
+        return "okta" if self.okta is not None else "cloudtrail"
+
+    @property
+    def record(self) -> dict[str, Any]:
+        return self.okta if self.okta is not None else (self.cloudtrail or {})
+
+
+class RuleTest(BaseModel):
+    """A replayable case: events, and how many alerts of this rule they must give."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    expect: int = Field(ge=0)
+    entity: str | None = None  # the entity (group key) every expected alert must name
+    matches: int | None = Field(default=None, ge=0)  # matches counted on them (suppression)
+    events: list[TestEvent] = Field(min_length=1)
+
+
 class Rule(BaseModel):
     """A detection rule (one YAML file)."""
 
@@ -117,7 +176,17 @@ class Rule(BaseModel):
     severity: Literal["low", "medium", "high", "critical"]
     within: Duration
     group_by: str = "entity_id"
+    suppress: Duration | None = None
     steps: list[Step] = Field(min_length=1)
+    tests: list[RuleTest] = Field(default_factory=list)
+
+    @property
+    def absent_step(self) -> Step | None:
+        return next((s for s in self.steps if s.absent), None)
+
+    @property
+    def present_steps(self) -> list[Step]:
+        return [s for s in self.steps if not s.absent]
 
     @field_validator("group_by")
     @classmethod
@@ -151,7 +220,25 @@ def cross_step_problems(rule: Rule) -> list[tuple[tuple[str | int, ...], str]]:
             problems.append(((*at, "max_gap"), "the first step has no previous step to gap from"))
         if step.max_gap is not None and step.max_gap > rule.within:
             problems.append(((*at, "max_gap"), "max_gap is longer than the rule's window"))
+        if step.absent:
+            if step.within is None:
+                problems.append(((*at, "absent"), "an absent step needs its own within"))
+            if step.count is not None or step.max_gap is not None:
+                problems.append(((*at, "absent"), "an absent step takes no count or max_gap"))
+            if 0 < i < len(rule.steps) - 1:
+                problems.append(
+                    ((*at, "absent"), "an absent step must be the first or the last step")
+                )
+            if len(rule.steps) < 2:
+                problems.append(((*at, "absent"), "an absent step needs a step to relate to"))
+        elif step.within is not None:
+            problems.append(((*at, "within"), "within on a step is for absent steps only"))
         seen.add(step.name)
+    if sum(1 for step in rule.steps if step.absent) > 1:
+        problems.append((("steps",), "at most one absent step per rule"))
+    first_absent = bool(rule.steps) and rule.steps[0].absent
+    if first_absent and rule.steps[0].same:
+        problems.append((("steps", 0, "same"), "a leading absent step cannot refer back"))
     return problems
 
 
@@ -186,4 +273,14 @@ def load_rules(directory: Path) -> list[Rule]:
     return rules
 
 
-__all__ = ["SOURCES", "Rule", "Step", "load_rule", "load_rules", "parse_duration"]
+__all__ = [
+    "SOURCES",
+    "Rule",
+    "RuleTest",
+    "Step",
+    "TestEvent",
+    "load_rule",
+    "load_rules",
+    "parse_duration",
+    "parse_offset",
+]

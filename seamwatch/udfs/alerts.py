@@ -30,6 +30,7 @@ class RuleMeta:
     severity: str
     within_seconds: int
     group_by: str
+    suppress_seconds: int | None = None
 
 
 def alert_id(rule_id: str, group_key: str, event_ids: Sequence[str]) -> str:
@@ -94,12 +95,40 @@ def build_alert(
         "last_event_time": last,
         "detected_at": detected_at_ms,
         "time_to_detect_ms": detected_at_ms - last,
+        "match_count": 1,
+        "last_match_time": last,
         "events": [_event(e) for e in events],
     }
 
 
+def fold_into_open_alert(
+    open_alert: dict[str, Any] | None, alert: dict[str, Any], suppress_seconds: int | None
+) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Suppression: the same rule and group do not alert again within the period.
+
+    Returns the open alert to keep and the record to emit. A match inside the period of the
+    open alert (its last event no later than ``suppress_seconds`` after the open alert's last
+    event) is counted on it: the open alert is emitted again, same ``alert_id``, with
+    ``match_count`` and ``last_match_time`` updated, so a consumer keyed by ``alert_id`` sees
+    one alert with a count. A match after the period opens a new alert.
+    """
+    if not suppress_seconds:
+        return None, alert
+    if (
+        open_alert is not None
+        and alert["last_event_time"] - open_alert["last_event_time"] <= suppress_seconds * 1000
+    ):
+        updated = dict(open_alert)
+        updated["match_count"] = open_alert["match_count"] + 1
+        updated["last_match_time"] = max(open_alert["last_match_time"], alert["last_event_time"])
+        updated["detected_at"] = alert["detected_at"]
+        return updated, updated
+    return alert, alert
+
+
 _EVENT_KEYS = (
     "step",
+    "count",
     "event_id",
     "source",
     "event_time",
@@ -118,14 +147,25 @@ _EVENT_KEYS = (
     "resolved_by",
     "resolved_via",
     "new_country",
+    "new_ip",
+    "new_asn",
+    "new_device",
+    "new_role",
+    "impossible_travel",
+    "travel_speed_kmh",
+    "as_org",
+    "device",
+    "geo_source",
     "raw_ref",
 )
+_FLAGS = ("new_country", "new_ip", "new_asn", "new_device", "new_role", "impossible_travel")
 
 
 def _event(raw: Mapping[str, Any]) -> dict[str, Any]:
     out = {key: raw.get(key) for key in _EVENT_KEYS}
     out["event_time"] = int(raw["event_time"])
-    out["new_country"] = bool(raw.get("new_country"))
+    for flag in _FLAGS:
+        out[flag] = bool(raw.get(flag))
     return out
 
 
@@ -147,10 +187,14 @@ def timeline(alert: Mapping[str, Any]) -> list[str]:
         f"  window {alert['window_seconds']}s: {iso(alert['first_event_time'])} -> "
         f"{iso(alert['last_event_time'])}",
     ]
+    if alert.get("match_count", 1) > 1:
+        lines.append(
+            f"  {alert['match_count']} matches, the last at {iso(alert['last_match_time'])}"
+        )
     for event in alert["events"]:
         where = event.get("src_ip") or event.get("src_host") or "-"
         country = event.get("country") or "-"
-        flag = " NEW-COUNTRY" if event.get("new_country") else ""
+        flag = "".join(f" {name.upper().replace('_', '-')}" for name in _FLAGS if event.get(name))
         lines.append(
             f"    {iso(event['event_time'])}  {event['source']:<10} {event['action']:<28} "
             f"{where:<16} {country}{flag}"

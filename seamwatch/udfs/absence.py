@@ -1,0 +1,124 @@
+"""Absence steps: "no such event within a time after (or before) the sequence".
+
+SQL CEP silently drops timed-out partial matches, so it cannot say "nothing came". The job
+matches the rule's present steps with ``MATCH_RECOGNIZE``, then a keyed function (one key per
+rule and group) decides here, in event time:
+
+- ``after`` (the absent step is the rule's last): a match anchored at its last event ``t``
+  waits until event time passes ``t + window``; an absent-step event in ``(t, t + window]`` that
+  satisfies the step's ``same``/``differ`` constraints cancels it. It never fires early.
+- ``before`` (the absent step is the rule's first): a match anchored at its first event ``t``
+  alerts unless an absent-step event fell in ``[t - window, t)``. Matches and candidates come
+  on two inputs with no order between them, so the decision also waits for event time to pass
+  ``t``: by then every earlier candidate within the watermark bound has arrived.
+
+The state is plain data (:class:`AbsenceState`) so the Flink function only loads, calls,
+stores and sets timers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import orjson
+
+MAX_CANDIDATES = 64
+
+
+@dataclass(frozen=True)
+class AbsenceSpec:
+    """The absent step of one rule, as the keyed function needs it."""
+
+    rule_id: str
+    mode: Literal["after", "before"]
+    window_ms: int
+    same: Mapping[str, str] = field(default_factory=dict)  # field -> step name
+    differ: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Pending:
+    deadline: int
+    anchor: int
+    events: list[dict[str, Any]]
+
+
+@dataclass
+class AbsenceState:
+    pending: list[Pending] = field(default_factory=list)
+    candidates: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    def encode(self) -> str:
+        return orjson.dumps(
+            {
+                "pending": [[p.deadline, p.anchor, p.events] for p in self.pending],
+                "candidates": [[t, e] for t, e in self.candidates],
+            }
+        ).decode()
+
+    @classmethod
+    def decode(cls, text: str | None) -> AbsenceState:
+        if not text:
+            return cls()
+        raw = orjson.loads(text)
+        return cls(
+            pending=[Pending(d, a, e) for d, a, e in raw["pending"]],
+            candidates=[(t, e) for t, e in raw["candidates"]],
+        )
+
+
+def _fits(spec: AbsenceSpec, events: list[dict[str, Any]], candidate: Mapping[str, Any]) -> bool:
+    """Whether the candidate satisfies the absent step's constraints against the match."""
+    by_step = {event.get("step"): event for event in events}
+    for name, step in spec.same.items():
+        if candidate.get(name) != by_step.get(step, {}).get(name):
+            return False
+    for name, step in spec.differ.items():
+        if candidate.get(name) == by_step.get(step, {}).get(name):
+            return False
+    return True
+
+
+def _cancels(spec: AbsenceSpec, pending: Pending, time: int, event: Mapping[str, Any]) -> bool:
+    if spec.mode == "after":
+        inside = pending.anchor < time <= pending.deadline
+    else:
+        inside = pending.anchor - spec.window_ms <= time < pending.anchor
+    return inside and _fits(spec, pending.events, event)
+
+
+def on_match(
+    state: AbsenceState, spec: AbsenceSpec, events: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]] | None, int | None]:
+    """A present-step match arrived: the events to alert on now, or a timer to wait for."""
+    times = [int(e["event_time"]) for e in events]
+    if spec.mode == "after":
+        anchor = max(times)
+        pending = Pending(anchor + spec.window_ms, anchor, events)
+    else:
+        anchor = min(times)
+        pending = Pending(anchor, anchor, events)
+    if any(_cancels(spec, pending, t, e) for t, e in state.candidates):
+        return None, None
+    state.pending.append(pending)
+    return None, pending.deadline
+
+
+def on_candidate(state: AbsenceState, spec: AbsenceSpec, time: int, event: dict[str, Any]) -> None:
+    """An absent-step event arrived: it cancels waiting matches and is kept for later ones."""
+    state.pending = [p for p in state.pending if not _cancels(spec, p, time, event)]
+    state.candidates.append((time, event))
+    state.candidates.sort(key=lambda item: item[0])
+    del state.candidates[:-MAX_CANDIDATES]
+
+
+def on_timer(state: AbsenceState, spec: AbsenceSpec, now: int) -> list[list[dict[str, Any]]]:
+    """Event time reached ``now``: matches whose deadline passed with no cancel alert."""
+    due = [p for p in state.pending if p.deadline <= now]
+    state.pending = [p for p in state.pending if p.deadline > now]
+    # Candidates older than any window that could still need them are forgotten.
+    horizon = now - 2 * spec.window_ms
+    state.candidates = [(t, e) for t, e in state.candidates if t >= horizon]
+    return [p.events for p in due]
