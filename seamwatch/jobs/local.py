@@ -115,15 +115,21 @@ def _execute(
     identity_stream = env.from_collection(
         updates, type_info=Types.TUPLE([Types.STRING(), Types.STRING()])
     )
-    outputs = build_pipeline(t_env, raw, identity_stream, graph, rules)
-    collected = outputs.alerts.union(outputs.dead_letters)
+    outputs = build_pipeline(t_env, raw, identity_stream, graph, rules, baseline=settings.baseline)
+    # One collect for both outputs: dead letters are tagged with a leading "D", alerts are bare
+    # JSON objects. (A second Python map behind the alert assembly would be fused into it by
+    # PyFlink's operator chaining and clash with its uid.)
+    collected = outputs.alerts.union(
+        outputs.dead_letters.map(lambda text: "D" + text, output_type=Types.STRING())
+    )
     alerts: list[dict[str, Any]] = []
     dead: list[dict[str, Any]] = []
     with collected.execute_and_collect("seamwatch") as results:
         for text in results:
-            record = orjson.loads(text)
-            kind = record.pop("kind")
-            (alerts if kind == "alert" else dead).append(record)
+            if text.startswith("D"):
+                dead.append(orjson.loads(text[1:]))
+            else:
+                alerts.append(orjson.loads(text))
     return alerts, dead
 
 

@@ -11,26 +11,38 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from pyflink.common import Row, Types
+from pyflink.common import Row, Time, Types
 from pyflink.datastream import OutputTag, RuntimeContext
 from pyflink.datastream.functions import (
     BroadcastProcessFunction,
+    KeyedCoProcessFunction,
     KeyedProcessFunction,
-    MapFunction,
 )
-from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
+from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
 
-from seamwatch.udfs.alerts import RuleMeta, build_alert
-from seamwatch.udfs.baseline import decode_history, encode_history, observe_country
+from seamwatch.jobs.relevance import Relevance
+from seamwatch.udfs.absence import AbsenceSpec, AbsenceState, on_candidate, on_match, on_timer
+from seamwatch.udfs.alerts import RuleMeta, build_alert, fold_into_open_alert
+from seamwatch.udfs.behaviour import BaselineConfig, decode_state, encode_state, observe
+from seamwatch.udfs.geo import enrich
 from seamwatch.udfs.identity import IdentityGraph, entity_from_mapping, resolve
+from seamwatch.udfs.links import (
+    LONG_TERM_LINK_SECONDS,
+    TEMPORARY_ISSUERS,
+    TEMPORARY_LINK_SECONDS,
+    Link,
+    apply_link,
+    is_temporary_key,
+    teaches,
+    waits_for_link,
+)
 from seamwatch.udfs.normalize import normalize_text
 from seamwatch.udfs.records import EVENT_FIELDS, Event, Rejected
 
 FIELD_NAMES = [name for name, _ in EVENT_FIELDS]
-_COUNTRY = FIELD_NAMES.index("country")
-_OUTCOME = FIELD_NAMES.index("outcome")
 _EVENT_TIME = FIELD_NAMES.index("event_time")
-_NEW_COUNTRY = FIELD_NAMES.index("new_country")
+_ACCESS_KEY = FIELD_NAMES.index("access_key_id")
+_RESOLVED_BY = FIELD_NAMES.index("resolved_by")
 _SQL_TO_TYPE = {
     "STRING": Types.STRING,
     "BIGINT": Types.LONG,
@@ -41,6 +53,8 @@ EVENT_ROW_TYPE = Types.ROW_NAMED(
     FIELD_NAMES, [_SQL_TO_TYPE[sql_type]() for _, sql_type in EVENT_FIELDS]
 )
 DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
+TEACH_ROW_TYPE = Types.ROW_NAMED(["access_key_id", "link"], [Types.STRING(), Types.STRING()])
+TEACH = OutputTag("identity-links", TEACH_ROW_TYPE)
 IDENTITY_UPDATES = MapStateDescriptor("identity-updates", Types.STRING(), Types.STRING())
 
 
@@ -51,7 +65,6 @@ def event_row(event: Event) -> Row:
 def dead_letter_json(rejected: Rejected) -> str:
     return orjson.dumps(
         {
-            "kind": "dead_letter",
             "source": rejected.source,
             "reason": rejected.reason,
             "raw_ref": rejected.raw_ref,
@@ -74,10 +87,16 @@ class NormalizeAndResolve(BroadcastProcessFunction):  # type: ignore[misc]
     The static identity graph comes with the function, so it is there before the first event;
     identity updates arrive on the broadcast input ``(entity_id, entity JSON or "")`` and are
     kept in broadcast state, so they survive a restart.
+
+    Outputs: events no rule or baseline can use are counted and dropped (see
+    :mod:`seamwatch.jobs.relevance`); the links credential-issuing calls teach go to
+    :data:`TEACH`; every other event is the main output, which goes through the link stages
+    (:class:`LinkStage`) whether or not it waits for a link.
     """
 
-    def __init__(self, graph: IdentityGraph) -> None:
+    def __init__(self, graph: IdentityGraph, relevance: Relevance) -> None:
         self._static = graph
+        self._relevance = relevance
         self._graph = IdentityGraph()
         self._restored = False
 
@@ -87,6 +106,8 @@ class NormalizeAndResolve(BroadcastProcessFunction):  # type: ignore[misc]
         metrics = runtime_context.get_metrics_group()
         self._normalized = metrics.counter("seamwatch_events_normalized")
         self._rejected = metrics.counter("seamwatch_records_dead_lettered")
+        self._unresolved = metrics.counter("seamwatch_events_unresolved")
+        self._irrelevant = metrics.counter("seamwatch_events_not_needed_by_rules")
 
     def _restore(self, ctx: Any) -> None:
         for entity_id, doc in ctx.get_broadcast_state(IDENTITY_UPDATES).items():
@@ -101,9 +122,19 @@ class NormalizeAndResolve(BroadcastProcessFunction):  # type: ignore[misc]
             if isinstance(item, Rejected):
                 self._rejected.inc()
                 yield DEAD_LETTERS, dead_letter_json(item)
-            else:
-                self._normalized.inc()
-                yield event_row(resolve(item, self._graph))
+                continue
+            self._normalized.inc()
+            event = resolve(item, self._graph)
+            if event.resolved_by == "unresolved":
+                self._unresolved.inc()
+            if not self._relevance.wants(event):
+                self._irrelevant.inc()
+                continue
+            event = enrich(event)
+            taught = teaches(event, self._graph)
+            if taught is not None:
+                yield TEACH, Row(taught[0], taught[1].encode())
+            yield event_row(event)
 
     def process_broadcast_element(self, value: tuple[str, str], ctx: Any) -> None:
         entity_id, doc = value[0], value[1]
@@ -112,40 +143,238 @@ class NormalizeAndResolve(BroadcastProcessFunction):  # type: ignore[misc]
         apply_identity_update(self._graph, entity_id, doc)
 
 
-class FirstSeenCountry(KeyedProcessFunction):  # type: ignore[misc]
-    """Keyed by entity: sets ``new_country`` from the entity's country history."""
+def _ttl(seconds: int) -> Any:
+    return (
+        StateTtlConfig.new_builder(Time.seconds(seconds))
+        .set_update_type(StateTtlConfig.UpdateType.OnCreateAndWrite)
+        .set_state_visibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+        # PyFlink's default background cleanup builds a java Duration through a new JVM
+        # gateway, which fails inside a task manager (thread mode): clean up on access.
+        .disable_cleanup_in_background()
+        .cleanup_incrementally(10, False)
+        .build()
+    )
+
+
+class LinkStage(KeyedCoProcessFunction):  # type: ignore[misc]
+    """Keyed by access key id: resolves events through links learned from issuing calls.
+
+    Input 1: *every* event (keyed by its access key, or by its event id when it has none).
+    Events that do not wait for a link (:func:`waits_for_link`, or already resolved by an
+    earlier stage) pass straight through. Input 2: ``(key, Link)`` rows taught by the calls
+    that issued the key. An event whose key has no link yet waits, in keyed state, until event
+    time passes its own time (an event-time timer): by then every issuing call within the
+    watermark bound has arrived, so a key learned after its first use still resolves. Links
+    expire in event time (:meth:`Link.valid_at`) and their state has a TTL.
+
+    All events take this one path on purpose. A waiting event is released exactly at the
+    watermark; were it on a side path unioned back into the main stream, the union would
+    ignore that path's watermark while it is idle (every source quiet for the idle timeout,
+    between two bursts) and the main stream's watermark would overtake the released event:
+    MATCH_RECOGNIZE drops it as late. On one path, the event always leaves before the
+    watermark that released it.
+
+    Events resolved here that themselves issued a temporary key (role chaining) teach the next
+    stage through :data:`TEACH`; events still unresolved go on unchanged.
+    """
 
     def open(self, runtime_context: RuntimeContext) -> None:
-        # One compact string (baseline.encode_history): array-typed state values do not
-        # survive a None read in thread mode.
-        self._history = runtime_context.get_state(ValueStateDescriptor("countries", Types.STRING()))
+        temporary = ValueStateDescriptor("link-temporary", Types.STRING())
+        temporary.enable_time_to_live(_ttl(TEMPORARY_LINK_SECONDS))
+        long_term = ValueStateDescriptor("link-long-term", Types.STRING())
+        long_term.enable_time_to_live(_ttl(LONG_TERM_LINK_SECONDS))
+        self._temporary = runtime_context.get_state(temporary)
+        self._long_term = runtime_context.get_state(long_term)
+        self._pending = runtime_context.get_state(
+            ValueStateDescriptor("waiting-events", Types.STRING())
+        )
+        self._learned = runtime_context.get_metrics_group().counter("seamwatch_events_learned")
 
-    def process_element(self, value: Row, ctx: Any) -> Iterator[Row]:
-        country = value[_COUNTRY]
-        if not country:
+    def _link_state(self, key: str) -> Any:
+        return self._temporary if is_temporary_key(key) else self._long_term
+
+    def _resolve(self, values: list[Any]) -> Iterator[Any]:
+        event = Event(**dict(zip(FIELD_NAMES, values, strict=True)))
+        key = event.access_key_id or ""
+        stored = self._link_state(key).value()
+        link = Link.decode(stored) if stored else None
+        if link is not None and link.valid_at(key, event.event_time):
+            apply_link(event, link)
+            self._learned.inc()
+            if event.action in TEMPORARY_ISSUERS:  # role chaining: the new key is theirs too
+                taught = teaches(event, IdentityGraph())
+                if taught is not None:
+                    yield TEACH, Row(taught[0], taught[1].encode())
+        yield event_row(event)
+
+    def process_element1(self, value: Row, ctx: Any) -> Iterator[Any]:
+        if not value[_ACCESS_KEY] or value[_RESOLVED_BY] == "learned":
+            yield value  # nothing to learn, or an earlier stage resolved it
+            return
+        values = list(value)
+        if not waits_for_link(Event(**dict(zip(FIELD_NAMES, values, strict=True)))):
             yield value
             return
-        history = decode_history(self._history.value())
-        updated, is_new = observe_country(
-            history, country, value[_EVENT_TIME], value[_OUTCOME] == "success"
+        key = values[_ACCESS_KEY]
+        stored = self._link_state(key).value()
+        if stored:
+            yield from self._resolve(values)
+            return
+        pending = orjson.loads(self._pending.value() or "[]")
+        pending.append(values)
+        self._pending.update(orjson.dumps(pending).decode())
+        ctx.timer_service().register_event_time_timer(values[_EVENT_TIME])
+
+    def process_element2(self, value: Row, ctx: Any) -> None:
+        key, text = value[0], value[1]
+        self._link_state(key).update(text)
+
+    def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Any]:
+        pending = orjson.loads(self._pending.value() or "[]")
+        due = [values for values in pending if values[_EVENT_TIME] <= timestamp]
+        rest = [values for values in pending if values[_EVENT_TIME] > timestamp]
+        if rest:
+            self._pending.update(orjson.dumps(rest).decode())
+        else:
+            self._pending.clear()
+        for values in due:
+            yield from self._resolve(values)
+
+
+_FLAG_FIELDS = (
+    "new_country",
+    "new_ip",
+    "new_asn",
+    "new_device",
+    "new_role",
+    "impossible_travel",
+    "travel_speed_kmh",
+)
+_FLAG_INDEXES = tuple(FIELD_NAMES.index(name) for name in _FLAG_FIELDS)
+
+
+class BehaviourBaseline(KeyedProcessFunction):  # type: ignore[misc]
+    """Keyed by entity: flags each event against the entity's baseline
+    (:func:`seamwatch.udfs.behaviour.observe`), in event-time order.
+
+    Okta and CloudTrail arrive at their own pace (CloudTrail minutes late), so arrival order
+    is not the order things happened. Each event waits in keyed state until the watermark
+    passes its time (an event-time timer; the CEP downstream waits for the same watermark, so
+    no detection is delayed by it), then the entity's events are observed in time order. The
+    baseline itself is one compact string with a TTL.
+    """
+
+    def __init__(self, config: BaselineConfig) -> None:
+        self._config = config
+
+    def open(self, runtime_context: RuntimeContext) -> None:
+        # One compact string (behaviour.encode_state): array-typed state values do not survive
+        # a None read in thread mode.
+        descriptor = ValueStateDescriptor("behaviour", Types.STRING())
+        descriptor.enable_time_to_live(_ttl(int(self._config.forget_after_days * 86400)))
+        self._state = runtime_context.get_state(descriptor)
+        self._waiting = runtime_context.get_map_state(
+            MapStateDescriptor("waiting-by-time", Types.LONG(), Types.STRING())
         )
-        if updated != history:
-            self._history.update(encode_history(updated))
-        values = list(value)
-        values[_NEW_COUNTRY] = is_new
-        yield Row(*values)
+
+    def process_element(self, value: Row, ctx: Any) -> None:
+        event_time = value[_EVENT_TIME]
+        waiting = self._waiting.get(event_time)
+        rows = orjson.loads(waiting) if waiting else []
+        rows.append(list(value))
+        self._waiting.put(event_time, orjson.dumps(rows).decode())
+        ctx.timer_service().register_event_time_timer(event_time)
+
+    def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Row]:
+        waiting = self._waiting.get(timestamp)
+        if not waiting:
+            return
+        self._waiting.remove(timestamp)
+        state = decode_state(self._state.value())
+        for values in orjson.loads(waiting):
+            event = Event(**dict(zip(FIELD_NAMES, values, strict=True)))
+            state, flags = observe(state, event, self._config)
+            for index, name in zip(_FLAG_INDEXES, _FLAG_FIELDS, strict=True):
+                values[index] = getattr(flags, name)
+            yield Row(*values)
+        self._state.update(encode_state(state))
 
 
-class AssembleAlert(MapFunction):  # type: ignore[misc]
-    """A CEP match row ``(rule_id, group_key, events)`` -> alert JSON (``kind: alert``)."""
+MATCH_ROW_TYPE = Types.ROW_NAMED(
+    ["rule_id", "group_key", "events"], [Types.STRING(), Types.STRING(), Types.STRING()]
+)
+
+
+def match_key(row: Row) -> str:
+    """Key of a match or candidate row: one rule and one group."""
+    return f"{row[0]}\x1f{row[1]}"
+
+
+class AbsenceCheck(KeyedCoProcessFunction):  # type: ignore[misc]
+    """Keyed by rule and group: lets a present-step match through only if the absent step's
+    event did not come inside the window (``seamwatch.udfs.absence``).
+
+    Input 1: matches ``(rule_id, group_key, events JSON)``; input 2: candidates
+    ``(rule_id, group_key, event_time, event JSON)``.
+    """
+
+    def __init__(self, specs: dict[str, AbsenceSpec]) -> None:
+        self._specs = specs
+
+    def open(self, runtime_context: RuntimeContext) -> None:
+        self._state = runtime_context.get_state(ValueStateDescriptor("absence", Types.STRING()))
+
+    def process_element1(self, value: Row, ctx: Any) -> Iterator[Row]:
+        spec = self._specs[value[0]]
+        state = AbsenceState.decode(self._state.value())
+        emit, timer = on_match(state, spec, orjson.loads(value[2]))
+        self._state.update(state.encode())
+        if timer is not None:
+            ctx.timer_service().register_event_time_timer(timer)
+        if emit is not None:
+            yield Row(value[0], value[1], orjson.dumps(emit).decode())
+
+    def process_element2(self, value: Row, ctx: Any) -> None:
+        spec = self._specs[value[0]]
+        state = AbsenceState.decode(self._state.value())
+        on_candidate(state, spec, value[2], orjson.loads(value[3]))
+        self._state.update(state.encode())
+
+    def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Row]:
+        rule_id, _, group_key = ctx.get_current_key().partition("\x1f")
+        spec = self._specs[rule_id]
+        state = AbsenceState.decode(self._state.value())
+        due = on_timer(state, spec, timestamp)
+        self._state.update(state.encode())
+        for events in due:
+            yield Row(rule_id, group_key, orjson.dumps(events).decode())
+
+
+class AssembleAlert(KeyedProcessFunction):  # type: ignore[misc]
+    """Keyed by rule and group: a match -> alert JSON (``schemas/alert.avsc``).
+
+    Rules with a suppression period keep their open alert in state and count later matches on
+    it (:func:`seamwatch.udfs.alerts.fold_into_open_alert`).
+    """
 
     def __init__(self, metas: dict[str, RuleMeta], graph: IdentityGraph) -> None:
         self._metas = metas
         self._graph = graph
 
-    def map(self, value: Row) -> str:
+    def open(self, runtime_context: RuntimeContext) -> None:
+        self._open = runtime_context.get_state(ValueStateDescriptor("open-alert", Types.STRING()))
+
+    def process_element(self, value: Row, ctx: Any) -> Iterator[str]:
         rule_id, group_key, events = value[0], value[1], value[2]
-        alert = build_alert(
-            self._metas[rule_id], group_key, events, self._graph, int(time.time() * 1000)
+        meta = self._metas[rule_id]
+        alert = build_alert(meta, group_key, events, self._graph, int(time.time() * 1000))
+        if not meta.suppress_seconds:
+            yield orjson.dumps(alert).decode()
+            return
+        stored = self._open.value()
+        open_alert, out = fold_into_open_alert(
+            orjson.loads(stored) if stored else None, alert, meta.suppress_seconds
         )
-        return orjson.dumps({"kind": "alert", **alert}).decode()
+        if open_alert is not None:
+            self._open.update(orjson.dumps(open_alert).decode())
+        yield orjson.dumps(out).decode()

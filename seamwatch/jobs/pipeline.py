@@ -4,11 +4,15 @@
 (staged files today, Kafka later) and the sinks, so tests and the CLI share one topology::
 
     raw (source, raw_ref, payload; event-time watermarks per source)
-      -> normalize + resolve   (Python, broadcast identity updates; bad records -> dead letters)
-      -> first-seen country    (Python, keyed by entity)
+      -> normalize + resolve   (Python, broadcast identity updates; bad records -> dead letters;
+                                events no rule can use are counted and dropped)
+      -> learned key links     (Python, keyed by access key, one stage per role-chaining hop)
+      -> behaviour baseline    (Python, keyed by entity: new IP / country / ASN / device / role,
+                                impossible travel; geography from Okta or an offline database)
       -> events view           (rowtime = the payload's time, SOURCE_WATERMARK)
       -> one MATCH_RECOGNIZE per rule, UNION ALL
-      -> alert assembly        (Python)
+         (+ absent steps: keyed Python with event-time timers)
+      -> alert assembly        (Python, keyed by rule and group: suppression)
 """
 
 from __future__ import annotations
@@ -16,20 +20,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pyflink.common import Types
+from pyflink.common import Row, Types
 from pyflink.table import DataTypes, Schema
 
-from seamwatch.jobs.compiler import compile_catalog
+from seamwatch.jobs.compiler import compile_absence_catalog, compile_catalog
 from seamwatch.jobs.operators import (
     DEAD_LETTERS,
     EVENT_ROW_TYPE,
     IDENTITY_UPDATES,
+    MATCH_ROW_TYPE,
+    TEACH,
+    AbsenceCheck,
     AssembleAlert,
-    FirstSeenCountry,
+    BehaviourBaseline,
+    LinkStage,
     NormalizeAndResolve,
+    match_key,
 )
+from seamwatch.jobs.relevance import Relevance
 from seamwatch.jobs.rulebook import Rule
+from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS
+from seamwatch.udfs.absence import AbsenceSpec
 from seamwatch.udfs.alerts import RuleMeta
+from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.udfs.identity import IdentityGraph
 from seamwatch.udfs.records import EVENT_FIELDS
 
@@ -41,6 +54,8 @@ _SQL_TO_DATATYPE = {
     "BOOLEAN": DataTypes.BOOLEAN,
 }
 _ENTITY = [name for name, _ in EVENT_FIELDS].index("entity_id")
+_ACCESS_KEY = [name for name, _ in EVENT_FIELDS].index("access_key_id")
+_EVENT_ID = [name for name, _ in EVENT_FIELDS].index("event_id")
 
 
 @dataclass
@@ -48,6 +63,23 @@ class PipelineOutputs:
     alerts: Any  # DataStream[str]: alert JSON
     dead_letters: Any  # DataStream[str]: dead-letter JSON
     events: Any  # DataStream[Row]: normalized, resolved, flagged events
+
+
+def absence_specs(rules: list[Rule]) -> dict[str, AbsenceSpec]:
+    """The absent step of each rule that has one, for the keyed absence check."""
+    specs = {}
+    for rule in rules:
+        step = rule.absent_step
+        if step is None or step.within is None:
+            continue
+        specs[rule.id] = AbsenceSpec(
+            rule_id=rule.id,
+            mode="before" if rule.steps[0] is step else "after",
+            window_ms=step.within * 1000,
+            same=dict(step.same),
+            differ=dict(step.differ),
+        )
+    return specs
 
 
 def rule_meta(rule: Rule) -> RuleMeta:
@@ -59,6 +91,7 @@ def rule_meta(rule: Rule) -> RuleMeta:
         severity=rule.severity,
         within_seconds=rule.within,
         group_by=rule.group_by,
+        suppress_seconds=rule.suppress,
     )
 
 
@@ -80,31 +113,79 @@ def build_pipeline(
     identity_updates: Any,
     graph: IdentityGraph,
     rules: list[Rule],
+    link_stages: int = 2,
+    baseline: BaselineConfig | None = None,
 ) -> PipelineOutputs:
     """Wire the job.
 
     ``raw``: DataStream of rows ``(source, raw_ref, payload, ...)`` carrying event-time
     timestamps and watermarks. ``identity_updates``: DataStream of ``(entity_id, entity JSON)``
     tuples (empty JSON deletes), with watermarks or bounded, so it never holds time back.
+    ``link_stages``: how many hops of role chaining learned links follow (at least 1).
     """
+    if link_stages < 1:
+        raise ValueError("link_stages must be at least 1")
     resolved = (
         raw.connect(identity_updates.broadcast(IDENTITY_UPDATES))
-        .process(NormalizeAndResolve(graph), output_type=EVENT_ROW_TYPE)
+        .process(NormalizeAndResolve(graph, Relevance(rules)), output_type=EVENT_ROW_TYPE)
         .uid("normalize-resolve")
         .name("normalize + resolve identity")
     )
     dead_letters = resolved.get_side_output(DEAD_LETTERS)
+    # Every event goes through the link stages, in line: no side path unioned back (see
+    # LinkStage: after an idle spell the union would let released events fall behind the
+    # watermark). Key-less events are keyed by their id, so they never share one hot key.
+    events = resolved
+    teach = resolved.get_side_output(TEACH)
+    for stage in range(link_stages):
+        events = (
+            events.key_by(
+                lambda row: row[_ACCESS_KEY] or row[_EVENT_ID] or "", key_type=Types.STRING()
+            )
+            .connect(teach.key_by(lambda row: row[0], key_type=Types.STRING()))
+            .process(LinkStage(), output_type=EVENT_ROW_TYPE)
+            .uid(f"identity-links-{stage}")
+            .name(f"resolve through learned keys ({stage + 1})")
+        )
+        teach = events.get_side_output(TEACH)
     flagged = (
-        resolved.key_by(lambda row: row[_ENTITY], key_type=Types.STRING())
-        .process(FirstSeenCountry(), output_type=EVENT_ROW_TYPE)
-        .uid("baseline-first-seen-country")
-        .name("baseline: first-seen country")
+        events.key_by(lambda row: row[_ENTITY], key_type=Types.STRING())
+        .process(
+            BehaviourBaseline(baseline or BaselineConfig(learning_days=DEFAULT_LEARNING_DAYS)),
+            output_type=EVENT_ROW_TYPE,
+        )
+        .uid("behaviour-baseline")
+        .name("baseline: new IP / country / ASN / device / role, impossible travel")
     )
     t_env.create_temporary_view(EVENTS_VIEW, t_env.from_data_stream(flagged, events_schema()))
-    matches = t_env.to_data_stream(t_env.sql_query(compile_catalog(rules, EVENTS_VIEW)))
+    matches: Any = None
+    if any(rule.absent_step is None for rule in rules):
+        # Typed like the absence check's output, so the two can be unioned.
+        matches = (
+            t_env.to_data_stream(t_env.sql_query(compile_catalog(rules, EVENTS_VIEW)))
+            .map(lambda row: Row(row[0], row[1], row[2]), output_type=MATCH_ROW_TYPE)
+            .uid("cep-matches")
+            .name("CEP matches")
+        )
+    absence = compile_absence_catalog(rules, EVENTS_VIEW)
+    if absence is not None:
+        confirmed = (
+            t_env.to_data_stream(t_env.sql_query(absence[0]))
+            .key_by(match_key, key_type=Types.STRING())
+            .connect(
+                t_env.to_data_stream(t_env.sql_query(absence[1])).key_by(
+                    match_key, key_type=Types.STRING()
+                )
+            )
+            .process(AbsenceCheck(absence_specs(rules)), output_type=MATCH_ROW_TYPE)
+            .uid("absence-steps")
+            .name("absence steps (event-time timers)")
+        )
+        matches = confirmed if matches is None else matches.union(confirmed)
     metas = {rule.id: rule_meta(rule) for rule in rules}
     alerts = (
-        matches.map(AssembleAlert(metas, graph), output_type=Types.STRING())
+        matches.key_by(match_key, key_type=Types.STRING())
+        .process(AssembleAlert(metas, graph), output_type=Types.STRING())
         .uid("assemble-alerts")
         .name("assemble alerts")
     )

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from seamwatch.udfs.behaviour import BaselineConfig
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_DIR = REPO_ROOT / "examples"
 DEFAULT_RULES_DIR = REPO_ROOT / "rules"
@@ -14,6 +16,11 @@ DEFAULT_RULES_DIR = REPO_ROOT / "rules"
 # arrive and still be matched. CloudTrail reaches S3 5-15 minutes after the call and files are
 # not in time order; the Okta System Log API is polled in order.
 DEFAULT_WATERMARK_SECONDS: dict[str, int] = {"okta": 300, "cloudtrail": 900}
+
+# Baseline defaults for this job: one day of history before "new" flags, so a short log export
+# (and the bundled four days of examples) already yields them. In production raise it
+# (--learning-days 7 or more) to cut the first-week noise of people whose habits are unknown.
+DEFAULT_LEARNING_DAYS = 1.0
 
 
 @dataclass
@@ -29,6 +36,9 @@ class JobSettings:
     )
     parallelism: int = 1
     python_mode: Literal["thread", "process"] = "thread"
+    baseline: BaselineConfig = field(
+        default_factory=lambda: BaselineConfig(learning_days=DEFAULT_LEARNING_DAYS)
+    )
 
     @property
     def dead_letter_path(self) -> Path:

@@ -1,0 +1,89 @@
+"""The Avro schemas describe what the code produces."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import fastavro
+
+from seamwatch.udfs.alerts import RuleMeta, build_alert
+from seamwatch.udfs.identity import IdentityGraph
+from seamwatch.udfs.records import EVENT_FIELDS, Event
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+
+
+def _schema(name: str) -> Any:
+    return fastavro.parse_schema(json.loads((SCHEMAS / name).read_text()))
+
+
+def test_event_schema_has_every_event_field_and_the_flink_row_is_a_subset() -> None:
+    avro = [f["name"] for f in json.loads((SCHEMAS / "event.avsc").read_text())["fields"]]
+    assert avro == [f.name for f in dataclasses.fields(Event)]
+    assert [name for name, _ in EVENT_FIELDS] == [n for n in avro if n != "identifiers"]
+
+
+def test_an_assembled_alert_validates_against_the_alert_schema() -> None:
+    events = [
+        {
+            "step": "okta_login",
+            "event_id": "e1",
+            "source": "okta",
+            "event_time": 1_000,
+            "action": "user.session.start",
+            "outcome": "success",
+            "principal": "a@b.c",
+            "src_ip": "192.0.2.1",
+            "country": "Romania",
+            "entity_id": "a",
+            "resolved_by": "static",
+            "confidence": 1.0,
+            "new_country": True,
+            "raw_ref": "f:1",
+        }
+    ]
+    meta = RuleMeta("r", "t", "d", ("T1078.004",), "high", 900, "entity_id")
+    alert = build_alert(meta, "a", json.dumps(events), IdentityGraph(), 5_000)
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, _schema("alert.avsc"), alert)
+    buffer.seek(0)
+    back: Any = fastavro.schemaless_reader(buffer, _schema("alert.avsc"))
+    assert back["events"][0]["country"] == "Romania"
+    assert back["time_to_detect_ms"] == 4_000
+
+
+def test_a_normalized_event_validates_against_the_event_schema() -> None:
+    event = Event("e", "okta", 0, "user.session.start", "success", "f:1")
+    record = dataclasses.asdict(event)
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, _schema("event.avsc"), record)
+    assert buffer.getvalue()
+
+
+def test_suppression_counts_later_matches_on_the_open_alert() -> None:
+    from seamwatch.udfs.alerts import fold_into_open_alert
+
+    meta = RuleMeta("r", "t", "d", ("T1621",), "medium", 600, "entity_id", suppress_seconds=3600)
+    first = build_alert(
+        meta, "a", json.dumps([{"event_id": "1", "event_time": 0}]), IdentityGraph(), 9
+    )
+    second = build_alert(
+        meta, "a", json.dumps([{"event_id": "2", "event_time": 1_800_000}]), IdentityGraph(), 9
+    )
+    late = build_alert(
+        meta, "a", json.dumps([{"event_id": "3", "event_time": 7_200_000}]), IdentityGraph(), 9
+    )
+    open_alert, out = fold_into_open_alert(None, first, 3600)
+    assert out is first
+    open_alert, out = fold_into_open_alert(open_alert, second, 3600)
+    assert (out["alert_id"], out["match_count"], out["last_match_time"]) == (
+        first["alert_id"],
+        2,
+        1_800_000,
+    )
+    _, out = fold_into_open_alert(open_alert, late, 3600)
+    assert (out["alert_id"], out["match_count"]) == (late["alert_id"], 1)
