@@ -5,28 +5,33 @@ attack woven in), then in the same run measures:
 
 - floor: a Flink SQL job that only reads the same files as JSON into a blackhole sink;
 - seamwatch: the full job over the same files (staging, normalize, resolve, baseline, every
-  loaded rule, alert assembly), with the alerts it found against the attacks injected.
+  loaded rule, alert assembly), with the alerts it found against the attacks injected;
+- with ``--single-rule``, the same job again with only the field rule loaded, so the cost of
+  the whole catalog can be read against it.
 
-Prints both rates and their ratio. Usage::
+Prints the rates and their ratios. Usage::
 
-    python bench/throughput.py [--events 1000000] [--attacks 20] [--rules DIR] [--parallelism 1]
+    python bench/throughput.py [--events 1000000] [--attacks 20] [--rules DIR]
+                               [--parallelism 1] [--single-rule]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from seamwatch.jobs.local import run_files
+from seamwatch.jobs.local import RunResult, run_files
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR, REPO_ROOT, JobSettings
-from seamwatch.sample.stream import write_bench_corpus
+from seamwatch.sample.stream import BenchCorpus, write_bench_corpus
 
 OUT_DIR = REPO_ROOT / "bench" / "out"
+FIELD_RULE_FILE = "okta_new_country_saml_access_key.yaml"
 
 
 def floor_seconds(paths: list[Path], parallelism: int) -> float:
@@ -48,6 +53,21 @@ def floor_seconds(paths: list[Path], parallelism: int) -> float:
     return time.monotonic() - started
 
 
+def run_job(corpus: BenchCorpus, rules: Path, parallelism: int) -> tuple[RunResult, float]:
+    """The full job over the corpus; the result and the seconds including staging."""
+    with tempfile.TemporaryDirectory(prefix="seamwatch-bench-") as tmp:
+        settings = JobSettings(
+            inputs={"okta": [str(corpus.okta_path)], "cloudtrail": [str(corpus.cloudtrail_path)]},
+            rules_dir=rules,
+            identities=corpus.identities_path,
+            output=Path(tmp) / "alerts.jsonl",
+            parallelism=parallelism,
+        )
+        started = time.monotonic()
+        result = run_files(settings)
+        return result, time.monotonic() - started
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -56,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR)
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument(
+        "--single-rule", action="store_true", help="also run with only the field rule loaded"
+    )
     args = parser.parse_args(argv)
 
     corpus_dir = args.out / f"corpus-{args.events}-{args.attacks}-{args.seed}"
@@ -76,32 +99,32 @@ def main(argv: list[str] | None = None) -> int:
         f"floor (Flink SQL JSON -> blackhole): {floor:.1f}s, {floor_rate:,.0f} events/s", flush=True
     )
 
-    with tempfile.TemporaryDirectory(prefix="seamwatch-bench-") as tmp:
-        settings = JobSettings(
-            inputs={"okta": [str(corpus.okta_path)], "cloudtrail": [str(corpus.cloudtrail_path)]},
-            rules_dir=args.rules,
-            identities=corpus.identities_path,
-            output=Path(tmp) / "alerts.jsonl",
-            parallelism=args.parallelism,
+    results = {"catalog": run_job(corpus, args.rules, args.parallelism)}
+    if args.single_rule:
+        with tempfile.TemporaryDirectory(prefix="seamwatch-bench-rule-") as tmp:
+            single = Path(tmp)
+            shutil.copy(args.rules / FIELD_RULE_FILE, single / FIELD_RULE_FILE)
+            results["single"] = run_job(corpus, single, args.parallelism)
+    injected = {truth.entity for truth in corpus.attacks}
+    for name, (result, total) in results.items():
+        job_rate = result.records_in / result.seconds
+        total_rate = result.records_in / total
+        detected = {a["entity"]["id"] for a in result.alerts}
+        print(
+            f"seamwatch, {name} ({len(result.rules)} rules): job {result.seconds:.1f}s = "
+            f"{job_rate:,.0f} events/s ({job_rate / floor_rate:.2f} of the floor); with "
+            f"staging {total:.1f}s = {total_rate:,.0f} events/s ({total_rate / floor_rate:.2f}); "
+            f"alerts {len(result.alerts)}, attacked entities found {len(detected & injected)} "
+            f"of {len(injected)}; dead letters {len(result.dead_letters)}",
+            flush=True,
         )
-        started = time.monotonic()
-        result = run_files(settings)
-        total = time.monotonic() - started
+    result, total = results["catalog"]
     job_rate = result.records_in / result.seconds
     total_rate = result.records_in / total
-    detected = {a["entity"]["id"] for a in result.alerts}
-    injected = {truth.entity for truth in corpus.attacks}
-    print(
-        f"seamwatch ({len(result.rules)} rules): job {result.seconds:.1f}s = {job_rate:,.0f} "
-        f"events/s; with staging {total:.1f}s = {total_rate:,.0f} events/s",
-        flush=True,
-    )
-    print(
-        f"ratio to floor: {job_rate / floor_rate:.2f} (job), {total_rate / floor_rate:.2f} "
-        f"(with staging); alerts {len(result.alerts)} for {args.attacks} attacks on "
-        f"{len(detected)} entities ({len(detected & injected)} of them attacked); "
-        f"dead letters {len(result.dead_letters)}"
-    )
+    if "single" in results:
+        single_result, _ = results["single"]
+        single_rate = single_result.records_in / single_result.seconds
+        print(f"catalog cost: {1 - job_rate / single_rate:.0%} of the single-rule throughput")
     print(
         json.dumps(
             {

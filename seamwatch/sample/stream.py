@@ -638,7 +638,9 @@ def write_bench_corpus(
     est_days = max(1, -(-n_events // int(per_day + service_per_day)))
     plan_rng = random.Random(f"{seed}:attack-plan")
     victims = plan_rng.sample(population, min(attacks, len(population)))
-    first_day = 1 if est_days > 2 else 0
+    # Attacks start on the third day, so every victim has more than a day of history: the
+    # job's default baseline learning period.
+    first_day = 2 if est_days > 3 else 0
     last_day = max(first_day, int(est_days * 0.8) - 1)
     plan: dict[int, list[Person]] = {}
     for i, victim in enumerate(victims):
