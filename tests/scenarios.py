@@ -28,7 +28,7 @@ DAY0 = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
 ATTACK_AT = DAY0 + timedelta(days=1)
 
 HOME = Geo("Denver", "Colorado", "United States", "80202", 39.74, -104.99, ("73.14.20.8",), -7)
-ABROAD = Geo("Bucharest", "Bucuresti", "Romania", "010011", 44.43, 26.10, ("185.220.101.34",), 2)
+ABROAD = Geo("Bucharest", "Bucuresti", "Romania", "010011", 44.43, 26.10, ("5.2.128.10",), 2)
 
 
 def person(key: str) -> Person:

@@ -307,7 +307,7 @@ def test_okta_coordinates_and_network_are_read() -> None:
             "eventType": "user.session.start",
             "actor": {"id": "00u1", "type": "User", "alternateId": "a@b.co"},
             "client": {
-                "ipAddress": "185.243.217.46",
+                "ipAddress": "86.105.9.46",
                 "geographicalContext": {
                     "country": "Romania",
                     "city": "Bucharest",

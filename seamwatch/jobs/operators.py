@@ -43,6 +43,8 @@ FIELD_NAMES = [name for name, _ in EVENT_FIELDS]
 _EVENT_TIME = FIELD_NAMES.index("event_time")
 _ACCESS_KEY = FIELD_NAMES.index("access_key_id")
 _RESOLVED_BY = FIELD_NAMES.index("resolved_by")
+_SOURCE = FIELD_NAMES.index("source")
+_RAW_REF = FIELD_NAMES.index("raw_ref")
 _SQL_TO_TYPE = {
     "STRING": Types.STRING,
     "BIGINT": Types.LONG,
@@ -53,13 +55,26 @@ EVENT_ROW_TYPE = Types.ROW_NAMED(
     FIELD_NAMES, [_SQL_TO_TYPE[sql_type]() for _, sql_type in EVENT_FIELDS]
 )
 DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
-TEACH_ROW_TYPE = Types.ROW_NAMED(["access_key_id", "link"], [Types.STRING(), Types.STRING()])
-TEACH = OutputTag("identity-links", TEACH_ROW_TYPE)
+# A link taught by a credential-issuing call travels in the event stream itself, as an event
+# row of this pseudo-source (issued key in access_key_id, encoded Link in raw_ref): the link
+# stages then have one input, and no second channel can carry a watermark ahead of the events.
+LINK_SOURCE = "__link__"
 IDENTITY_UPDATES = MapStateDescriptor("identity-updates", Types.STRING(), Types.STRING())
 
 
 def event_row(event: Event) -> Row:
     return Row(*[getattr(event, name) for name in FIELD_NAMES])
+
+
+def teach_row(key: str, link: Link) -> Row:
+    """The stream row that teaches the link stages ``key`` -> ``link`` (see LINK_SOURCE)."""
+    values: list[Any] = [None] * len(FIELD_NAMES)
+    values[FIELD_NAMES.index("event_id")] = link.taught_by
+    values[_SOURCE] = LINK_SOURCE
+    values[_EVENT_TIME] = link.issued_at
+    values[_RAW_REF] = link.encode()
+    values[_ACCESS_KEY] = key
+    return Row(*values)
 
 
 def dead_letter_json(rejected: Rejected) -> str:
@@ -89,9 +104,9 @@ class NormalizeAndResolve(BroadcastProcessFunction):  # type: ignore[misc]
     kept in broadcast state, so they survive a restart.
 
     Outputs: events no rule or baseline can use are counted and dropped (see
-    :mod:`seamwatch.jobs.relevance`); the links credential-issuing calls teach go to
-    :data:`TEACH`; every other event is the main output, which goes through the link stages
-    (:class:`LinkStage`) whether or not it waits for a link.
+    :mod:`seamwatch.jobs.relevance`); the rest is the main output, which goes through the link
+    stages (:class:`LinkStage`) whether or not it waits for a link, together with the links
+    credential-issuing calls teach (:func:`teach_row`), each just before its call.
     """
 
     def __init__(self, graph: IdentityGraph, relevance: Relevance) -> None:
@@ -133,7 +148,7 @@ class NormalizeAndResolve(BroadcastProcessFunction):  # type: ignore[misc]
             event = enrich(event)
             taught = teaches(event, self._graph)
             if taught is not None:
-                yield TEACH, Row(taught[0], taught[1].encode())
+                yield teach_row(*taught)
             yield event_row(event)
 
     def process_broadcast_element(self, value: tuple[str, str], ctx: Any) -> None:
@@ -156,27 +171,30 @@ def _ttl(seconds: int) -> Any:
     )
 
 
-class LinkStage(KeyedCoProcessFunction):  # type: ignore[misc]
+class LinkStage(KeyedProcessFunction):  # type: ignore[misc]
     """Keyed by access key id: resolves events through links learned from issuing calls.
 
-    Input 1: *every* event (keyed by its access key, or by its event id when it has none).
-    Events that do not wait for a link (:func:`waits_for_link`, or already resolved by an
-    earlier stage) pass straight through. Input 2: ``(key, Link)`` rows taught by the calls
-    that issued the key. An event whose key has no link yet waits, in keyed state, until event
-    time passes its own time (an event-time timer): by then every issuing call within the
-    watermark bound has arrived, so a key learned after its first use still resolves. Links
-    expire in event time (:meth:`Link.valid_at`) and their state has a TTL.
+    One input, in line between the resolver and the baseline: *every* event (keyed by its
+    access key, or by its event id when it has none) and the links taught by issuing calls
+    (:func:`teach_row`, keyed by the issued key). Events that do not wait for a link
+    (:func:`waits_for_link`, or already resolved by an earlier stage) pass straight through.
+    An event whose key has no link yet waits, in keyed state, until event time passes its own
+    time (an event-time timer): by then every issuing call within the watermark bound has
+    arrived, so a key learned after its first use still resolves. Links expire in event time
+    (:meth:`Link.valid_at`) and their state has a TTL.
 
-    All events take this one path on purpose. A waiting event is released exactly at the
-    watermark; were it on a side path unioned back into the main stream, the union would
-    ignore that path's watermark while it is idle (every source quiet for the idle timeout,
-    between two bursts) and the main stream's watermark would overtake the released event:
-    MATCH_RECOGNIZE drops it as late. On one path, the event always leaves before the
-    watermark that released it.
+    A waiting event is released exactly at the watermark, so it must leave on the channel that
+    carries that watermark. On a side path unioned back into the main stream, or with the links
+    on a second input, an idle spell (every source quiet for the idle timeout, between two
+    bursts) lets the other channel's watermark overtake it: MATCH_RECOGNIZE then drops it as
+    late, or its timer waits for the next burst. Hence one input and one output.
 
     Events resolved here that themselves issued a temporary key (role chaining) teach the next
-    stage through :data:`TEACH`; events still unresolved go on unchanged.
+    stage with a link row in the stream; the last stage (``last``) emits no link rows.
     """
+
+    def __init__(self, last: bool) -> None:
+        self._last = last
 
     def open(self, runtime_context: RuntimeContext) -> None:
         temporary = ValueStateDescriptor("link-temporary", Types.STRING())
@@ -201,13 +219,16 @@ class LinkStage(KeyedCoProcessFunction):  # type: ignore[misc]
         if link is not None and link.valid_at(key, event.event_time):
             apply_link(event, link)
             self._learned.inc()
-            if event.action in TEMPORARY_ISSUERS:  # role chaining: the new key is theirs too
+            if event.action in TEMPORARY_ISSUERS and not self._last:  # role chaining
                 taught = teaches(event, IdentityGraph())
                 if taught is not None:
-                    yield TEACH, Row(taught[0], taught[1].encode())
+                    yield teach_row(*taught)
         yield event_row(event)
 
-    def process_element1(self, value: Row, ctx: Any) -> Iterator[Any]:
+    def process_element(self, value: Row, ctx: Any) -> Iterator[Any]:
+        if value[_SOURCE] == LINK_SOURCE:
+            self._link_state(value[_ACCESS_KEY]).update(value[_RAW_REF])
+            return
         if not value[_ACCESS_KEY] or value[_RESOLVED_BY] == "learned":
             yield value  # nothing to learn, or an earlier stage resolved it
             return
@@ -215,19 +236,14 @@ class LinkStage(KeyedCoProcessFunction):  # type: ignore[misc]
         if not waits_for_link(Event(**dict(zip(FIELD_NAMES, values, strict=True)))):
             yield value
             return
-        key = values[_ACCESS_KEY]
-        stored = self._link_state(key).value()
-        if stored:
-            yield from self._resolve(values)
+        due = values[_EVENT_TIME] <= ctx.timer_service().current_watermark()
+        if due or self._link_state(values[_ACCESS_KEY]).value():
+            yield from self._resolve(values)  # a late event has nothing left to wait for
             return
         pending = orjson.loads(self._pending.value() or "[]")
         pending.append(values)
         self._pending.update(orjson.dumps(pending).decode())
         ctx.timer_service().register_event_time_timer(values[_EVENT_TIME])
-
-    def process_element2(self, value: Row, ctx: Any) -> None:
-        key, text = value[0], value[1]
-        self._link_state(key).update(text)
 
     def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Any]:
         pending = orjson.loads(self._pending.value() or "[]")

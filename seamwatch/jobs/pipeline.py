@@ -29,7 +29,6 @@ from seamwatch.jobs.operators import (
     EVENT_ROW_TYPE,
     IDENTITY_UPDATES,
     MATCH_ROW_TYPE,
-    TEACH,
     AbsenceCheck,
     AssembleAlert,
     BehaviourBaseline,
@@ -132,22 +131,20 @@ def build_pipeline(
         .name("normalize + resolve identity")
     )
     dead_letters = resolved.get_side_output(DEAD_LETTERS)
-    # Every event goes through the link stages, in line: no side path unioned back (see
-    # LinkStage: after an idle spell the union would let released events fall behind the
-    # watermark). Key-less events are keyed by their id, so they never share one hot key.
+    # Every event and every taught link goes through the link stages in line, one input and
+    # one output each: no side path unioned back, no second input (see LinkStage: after an
+    # idle spell either lets a watermark overtake the events released at it). Key-less events
+    # are keyed by their id, so they never share one hot key.
     events = resolved
-    teach = resolved.get_side_output(TEACH)
     for stage in range(link_stages):
         events = (
             events.key_by(
                 lambda row: row[_ACCESS_KEY] or row[_EVENT_ID] or "", key_type=Types.STRING()
             )
-            .connect(teach.key_by(lambda row: row[0], key_type=Types.STRING()))
-            .process(LinkStage(), output_type=EVENT_ROW_TYPE)
+            .process(LinkStage(last=stage == link_stages - 1), output_type=EVENT_ROW_TYPE)
             .uid(f"identity-links-{stage}")
             .name(f"resolve through learned keys ({stage + 1})")
         )
-        teach = events.get_side_output(TEACH)
     flagged = (
         events.key_by(lambda row: row[_ENTITY], key_type=Types.STRING())
         .process(
