@@ -46,24 +46,6 @@ def load_inputs(settings: JobSettings) -> tuple[list[Rule], IdentityGraph]:
     return rules, graph
 
 
-def identity_update_records(graph: IdentityGraph) -> list[tuple[str, str]]:
-    """The static graph as ``(entity_id, entity JSON)`` updates for the broadcast input."""
-    return [
-        (
-            entity.id,
-            orjson.dumps(
-                {
-                    "id": entity.id,
-                    "type": entity.type,
-                    "name": entity.name,
-                    "identifiers": [{"kind": i.kind, "value": i.value} for i in entity.identifiers],
-                }
-            ).decode(),
-        )
-        for entity in graph.entities.values()
-    ]
-
-
 def run_files(settings: JobSettings) -> RunResult:
     """Run the job over files and collect the results (blocks until the input is consumed)."""
     import time
@@ -98,7 +80,7 @@ def _execute(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     from seamwatch.jobs.runtime import create_environments
 
-    env, t_env = create_environments(settings.parallelism, settings.python_mode)
+    _env, t_env = create_environments(settings.parallelism, settings.python_mode)
     from pyflink.common import Types
 
     from seamwatch.jobs.pipeline import build_pipeline
@@ -111,11 +93,7 @@ def _execute(
         ).wait()
         tables[item.source] = table
     raw = t_env.to_data_stream(t_env.sql_query(raw_union_sql(tables)))
-    updates = identity_update_records(graph) or [("", "")]
-    identity_stream = env.from_collection(
-        updates, type_info=Types.TUPLE([Types.STRING(), Types.STRING()])
-    )
-    outputs = build_pipeline(t_env, raw, identity_stream, graph, rules, baseline=settings.baseline)
+    outputs = build_pipeline(t_env, raw, graph, rules, baseline=settings.baseline)
     # One collect for both outputs: dead letters are tagged with a leading "D", alerts are bare
     # JSON objects. (A second Python map behind the alert assembly would be fused into it by
     # PyFlink's operator chaining and clash with its uid.)

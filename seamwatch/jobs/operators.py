@@ -14,18 +14,19 @@ import orjson
 from pyflink.common import Row, Time, Types
 from pyflink.datastream import OutputTag, RuntimeContext
 from pyflink.datastream.functions import (
-    BroadcastProcessFunction,
     KeyedCoProcessFunction,
     KeyedProcessFunction,
+    ProcessFunction,
 )
 from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueStateDescriptor
 
+from seamwatch.jobs.identity_topic import BadMapping, IdentityTopic, LiveIdentityGraph
 from seamwatch.jobs.relevance import Relevance
 from seamwatch.udfs.absence import AbsenceSpec, AbsenceState, on_candidate, on_match, on_timer
 from seamwatch.udfs.alerts import RuleMeta, build_alert, fold_into_open_alert
 from seamwatch.udfs.behaviour import BaselineConfig, decode_state, encode_state, observe
 from seamwatch.udfs.geo import enrich
-from seamwatch.udfs.identity import IdentityGraph, entity_from_mapping, resolve
+from seamwatch.udfs.identity import IdentityGraph, resolve
 from seamwatch.udfs.links import (
     LONG_TERM_LINK_SECONDS,
     TEMPORARY_ISSUERS,
@@ -59,7 +60,6 @@ DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
 # row of this pseudo-source (issued key in access_key_id, encoded Link in raw_ref): the link
 # stages then have one input, and no second channel can carry a watermark ahead of the events.
 LINK_SOURCE = "__link__"
-IDENTITY_UPDATES = MapStateDescriptor("identity-updates", Types.STRING(), Types.STRING())
 
 
 def event_row(event: Event) -> Row:
@@ -88,20 +88,14 @@ def dead_letter_json(rejected: Rejected) -> str:
     ).decode()
 
 
-def apply_identity_update(graph: IdentityGraph, entity_id: str, doc: str) -> None:
-    """An update from the identity stream: a JSON entity upserts, an empty value deletes."""
-    if doc:
-        graph.upsert(entity_from_mapping(orjson.loads(doc)))
-    else:
-        graph.remove(entity_id)
-
-
-class NormalizeAndResolve(BroadcastProcessFunction):  # type: ignore[misc]
+class NormalizeAndResolve(ProcessFunction):  # type: ignore[misc]
     """Raw record -> normalized, resolved event rows; unusable records -> dead letters.
 
-    The static identity graph comes with the function, so it is there before the first event;
-    identity updates arrive on the broadcast input ``(entity_id, entity JSON or "")`` and are
-    kept in broadcast state, so they survive a restart.
+    The static identity graph comes with the function, so it is there before the first event.
+    With an identity-mapping topic (Kafka runs), the function reads the whole topic before its
+    first event and polls it while events flow (:mod:`seamwatch.jobs.identity_topic`): upserts
+    and tombstones change the resolution of later events, and records that are not mappings
+    become dead letters. One input on purpose: see that module on why not a second one.
 
     Outputs: events no rule or baseline can use are counted and dropped (see
     :mod:`seamwatch.jobs.relevance`); the rest is the main output, which goes through the link
@@ -109,29 +103,35 @@ class NormalizeAndResolve(BroadcastProcessFunction):  # type: ignore[misc]
     credential-issuing calls teach (:func:`teach_row`), each just before its call.
     """
 
-    def __init__(self, graph: IdentityGraph, relevance: Relevance) -> None:
-        self._static = graph
+    def __init__(
+        self, graph: IdentityGraph, relevance: Relevance, topic: IdentityTopic | None = None
+    ) -> None:
+        self._identities = LiveIdentityGraph(graph, topic)
         self._relevance = relevance
-        self._graph = IdentityGraph()
-        self._restored = False
+        self._bad_mappings: list[BadMapping] = []
 
     def open(self, runtime_context: RuntimeContext) -> None:
-        self._graph = IdentityGraph(dict(self._static.entities), dict(self._static.index))
-        self._restored = False
         metrics = runtime_context.get_metrics_group()
         self._normalized = metrics.counter("seamwatch_events_normalized")
         self._rejected = metrics.counter("seamwatch_records_dead_lettered")
         self._unresolved = metrics.counter("seamwatch_events_unresolved")
         self._irrelevant = metrics.counter("seamwatch_events_not_needed_by_rules")
+        self._bad_mappings = self._identities.open()
 
-    def _restore(self, ctx: Any) -> None:
-        for entity_id, doc in ctx.get_broadcast_state(IDENTITY_UPDATES).items():
-            apply_identity_update(self._graph, entity_id, doc)
-        self._restored = True
+    def close(self) -> None:
+        self._identities.close()
+
+    def _dead_mappings(self, bad: list[BadMapping]) -> Iterator[Any]:
+        for item in bad:
+            self._rejected.inc()
+            yield DEAD_LETTERS, item.dead_letter_json()
 
     def process_element(self, value: Row, ctx: Any) -> Iterator[Any]:
-        if not self._restored:
-            self._restore(ctx)
+        if self._bad_mappings:
+            bad, self._bad_mappings = self._bad_mappings, []
+            yield from self._dead_mappings(bad)
+        yield from self._dead_mappings(self._identities.refresh())
+        graph = self._identities.graph
         source, raw_ref, payload = value[0], value[1], value[2]
         for item in normalize_text(source, payload, raw_ref):
             if isinstance(item, Rejected):
@@ -139,23 +139,17 @@ class NormalizeAndResolve(BroadcastProcessFunction):  # type: ignore[misc]
                 yield DEAD_LETTERS, dead_letter_json(item)
                 continue
             self._normalized.inc()
-            event = resolve(item, self._graph)
+            event = resolve(item, graph)
             if event.resolved_by == "unresolved":
                 self._unresolved.inc()
             if not self._relevance.wants(event):
                 self._irrelevant.inc()
                 continue
             event = enrich(event)
-            taught = teaches(event, self._graph)
+            taught = teaches(event, graph)
             if taught is not None:
                 yield teach_row(*taught)
             yield event_row(event)
-
-    def process_broadcast_element(self, value: tuple[str, str], ctx: Any) -> None:
-        entity_id, doc = value[0], value[1]
-        state = ctx.get_broadcast_state(IDENTITY_UPDATES)
-        state.put(entity_id, doc)
-        apply_identity_update(self._graph, entity_id, doc)
 
 
 def _ttl(seconds: int) -> Any:
@@ -292,9 +286,14 @@ class BehaviourBaseline(KeyedProcessFunction):  # type: ignore[misc]
         self._waiting = runtime_context.get_map_state(
             MapStateDescriptor("waiting-by-time", Types.LONG(), Types.STRING())
         )
+        # Events already behind the watermark when they get here: the matcher downstream drops
+        # them (e.g. a source that resumed after its idle timeout while another ruled).
+        self._late = runtime_context.get_metrics_group().counter("seamwatch_events_late")
 
     def process_element(self, value: Row, ctx: Any) -> None:
         event_time = value[_EVENT_TIME]
+        if event_time <= ctx.timer_service().current_watermark():
+            self._late.inc()
         waiting = self._waiting.get(event_time)
         rows = orjson.loads(waiting) if waiting else []
         rows.append(list(value))
@@ -373,17 +372,30 @@ class AssembleAlert(KeyedProcessFunction):  # type: ignore[misc]
     it (:func:`seamwatch.udfs.alerts.fold_into_open_alert`).
     """
 
-    def __init__(self, metas: dict[str, RuleMeta], graph: IdentityGraph) -> None:
+    def __init__(
+        self,
+        metas: dict[str, RuleMeta],
+        graph: IdentityGraph,
+        topic: IdentityTopic | None = None,
+    ) -> None:
         self._metas = metas
-        self._graph = graph
+        # Names and identifiers of entities that came from the mapping topic, too (its bad
+        # records are the resolver's to dead-letter).
+        self._identities = LiveIdentityGraph(graph, topic)
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self._open = runtime_context.get_state(ValueStateDescriptor("open-alert", Types.STRING()))
+        self._identities.open()
+
+    def close(self) -> None:
+        self._identities.close()
 
     def process_element(self, value: Row, ctx: Any) -> Iterator[str]:
         rule_id, group_key, events = value[0], value[1], value[2]
         meta = self._metas[rule_id]
-        alert = build_alert(meta, group_key, events, self._graph, int(time.time() * 1000))
+        self._identities.refresh()
+        graph = self._identities.graph
+        alert = build_alert(meta, group_key, events, graph, int(time.time() * 1000))
         if not meta.suppress_seconds:
             yield orjson.dumps(alert).decode()
             return

@@ -4,8 +4,9 @@
 (staged files today, Kafka later) and the sinks, so tests and the CLI share one topology::
 
     raw (source, raw_ref, payload; event-time watermarks per source)
-      -> normalize + resolve   (Python, broadcast identity updates; bad records -> dead letters;
-                                events no rule can use are counted and dropped)
+      -> normalize + resolve   (Python; identity graph, plus the mapping topic on Kafka runs;
+                                bad records -> dead letters; events no rule can use are
+                                counted and dropped)
       -> learned key links     (Python, keyed by access key, one stage per role-chaining hop)
       -> behaviour baseline    (Python, keyed by entity: new IP / country / ASN / device / role,
                                 impossible travel; geography from Okta or an offline database)
@@ -24,10 +25,10 @@ from pyflink.common import Row, Types
 from pyflink.table import DataTypes, Schema
 
 from seamwatch.jobs.compiler import compile_absence_catalog, compile_catalog
+from seamwatch.jobs.identity_topic import IdentityTopic
 from seamwatch.jobs.operators import (
     DEAD_LETTERS,
     EVENT_ROW_TYPE,
-    IDENTITY_UPDATES,
     MATCH_ROW_TYPE,
     AbsenceCheck,
     AssembleAlert,
@@ -109,24 +110,25 @@ def events_schema() -> Any:
 def build_pipeline(
     t_env: Any,
     raw: Any,
-    identity_updates: Any,
     graph: IdentityGraph,
     rules: list[Rule],
     link_stages: int = 2,
     baseline: BaselineConfig | None = None,
+    identity_topic: IdentityTopic | None = None,
 ) -> PipelineOutputs:
     """Wire the job.
 
     ``raw``: DataStream of rows ``(source, raw_ref, payload, ...)`` carrying event-time
-    timestamps and watermarks. ``identity_updates``: DataStream of ``(entity_id, entity JSON)``
-    tuples (empty JSON deletes), with watermarks or bounded, so it never holds time back.
+    timestamps and watermarks. ``graph``: the static identity graph. ``identity_topic``: the
+    compacted identity-mapping topic the resolver reads while it runs (Kafka runs).
     ``link_stages``: how many hops of role chaining learned links follow (at least 1).
     """
     if link_stages < 1:
         raise ValueError("link_stages must be at least 1")
     resolved = (
-        raw.connect(identity_updates.broadcast(IDENTITY_UPDATES))
-        .process(NormalizeAndResolve(graph, Relevance(rules)), output_type=EVENT_ROW_TYPE)
+        raw.process(
+            NormalizeAndResolve(graph, Relevance(rules), identity_topic), output_type=EVENT_ROW_TYPE
+        )
         .uid("normalize-resolve")
         .name("normalize + resolve identity")
     )
@@ -182,7 +184,7 @@ def build_pipeline(
     metas = {rule.id: rule_meta(rule) for rule in rules}
     alerts = (
         matches.key_by(match_key, key_type=Types.STRING())
-        .process(AssembleAlert(metas, graph), output_type=Types.STRING())
+        .process(AssembleAlert(metas, graph, identity_topic), output_type=Types.STRING())
         .uid("assemble-alerts")
         .name("assemble alerts")
     )

@@ -17,6 +17,13 @@ DEFAULT_RULES_DIR = REPO_ROOT / "rules"
 # not in time order; the Okta System Log API is polled in order.
 DEFAULT_WATERMARK_SECONDS: dict[str, int] = {"okta": 300, "cloudtrail": 900}
 
+# How long a source (a Kafka partition) must be quiet before it stops holding back event time.
+# Longer than the source's normal gap between deliveries: while one source is idle the others'
+# watermark rules alone, and when it resumes, its records behind that watermark are late (and
+# dropped by the matcher). CloudTrail arrives in bursts about every 5 minutes, minutes behind;
+# the Okta System Log is a near real-time stream.
+DEFAULT_IDLE_TIMEOUT_SECONDS: dict[str, int] = {"okta": 60, "cloudtrail": 900}
+
 # Baseline defaults for this job: one day of history before "new" flags, so a short log export
 # (and the bundled four days of examples) already yields them. In production raise it
 # (--learning-days 7 or more) to cut the first-week noise of people whose habits are unknown.

@@ -1,9 +1,9 @@
 """Identity resolution v1: one canonical entity behind every identifier.
 
 Inputs: the static identity graph (``identities.yaml``, see ``docs/identities.md``), live
-mapping updates (broadcast state in the job), and the identifiers the normalizers derived from
-each record (strongest first). :func:`resolve` is a plain function; the Flink operator around it
-only supplies the graph and the updates.
+mapping updates (the identity-mapping topic on Kafka runs), and the identifiers the
+normalizers derived from each record (strongest first). :func:`resolve` is a plain function;
+the Flink operator around it only supplies the graph and the updates.
 
 Resolution order:
 

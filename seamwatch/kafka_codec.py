@@ -1,0 +1,111 @@
+"""Avro and JSON encodings of the Kafka records (plain functions, no Flink).
+
+Alerts (``schemas/alert.avsc``) and identity mappings (``schemas/identity_mapping.avsc``) are
+written as schemaless Avro binary (fastavro ``schemaless_writer``): no schema registry and no
+framing, so a consumer decodes a record value with the same ``.avsc`` file. Dead letters are
+JSON. The Flink job, ``seamwatch replay`` / ``alerts tail`` and the tests share these functions.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from fastavro import parse_schema, schemaless_reader, schemaless_writer
+
+SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "schemas"
+AlertFormat = Literal["avro", "json"]
+
+
+class DecodeError(ValueError):
+    """A record value that is not what its topic's schema says."""
+
+
+@cache
+def schema(name: str) -> Any:
+    """A parsed schema of ``schemas/<name>.avsc``."""
+    return parse_schema(orjson.loads((SCHEMAS_DIR / f"{name}.avsc").read_bytes()))
+
+
+def avro_encode(name: str, record: dict[str, Any]) -> bytes:
+    out = io.BytesIO()
+    schemaless_writer(out, schema(name), record)
+    return out.getvalue()
+
+
+def avro_decode(name: str, data: bytes) -> dict[str, Any]:
+    try:
+        record: Any = schemaless_reader(io.BytesIO(data), schema(name), None)
+    except Exception as exc:  # fastavro raises EOFError, ValueError, UnicodeDecodeError, ...
+        raise DecodeError(f"not a {name} Avro record: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(record, dict):
+        raise DecodeError(f"not a {name} Avro record: decoded to {type(record).__name__}")
+    return record
+
+
+def encode_alert(alert_json: str, fmt: AlertFormat) -> bytes:
+    """An alert (the pipeline's JSON) as the alert topic's record value."""
+    if fmt == "json":
+        return alert_json.encode()
+    return avro_encode("alert", orjson.loads(alert_json))
+
+
+def decode_alert(value: bytes, fmt: AlertFormat) -> dict[str, Any]:
+    """An alert topic record value back to the alert dict, times as epoch milliseconds."""
+    if fmt == "json":
+        decoded: dict[str, Any] = orjson.loads(value)
+        return decoded
+    alert = avro_decode("alert", value)
+    for key in ("first_event_time", "last_event_time", "detected_at"):
+        alert[key] = _millis(alert[key])
+    for event in alert["events"]:
+        event["event_time"] = _millis(event["event_time"])
+    return alert
+
+
+def _millis(value: Any) -> int:
+    """fastavro reads ``timestamp-millis`` as an aware datetime; the alert dict holds ms."""
+    if isinstance(value, int):
+        return value
+    millis: int = round(value.timestamp() * 1000)
+    return millis
+
+
+def encode_mapping(entity: dict[str, Any]) -> bytes:
+    """An entity (identity-file shape) as an identity-mapping record value."""
+    return avro_encode("identity_mapping", entity)
+
+
+def decode_mapping(key: bytes | None, value: bytes | None) -> tuple[str, str]:
+    """An identity-mapping record as the pipeline's update ``(entity_id, entity JSON)``.
+
+    A tombstone (null value) gives ``(key, "")``, which deletes the entity. Raises
+    :class:`DecodeError` for a value that is not a mapping, or a tombstone without a key.
+    """
+    if value is None:
+        if not key:
+            raise DecodeError("tombstone without a key: no entity to delete")
+        return key.decode("utf-8", errors="replace"), ""
+    entity = avro_decode("identity_mapping", value)
+    return str(entity["id"]), orjson.dumps(entity).decode()
+
+
+def parse_raw_ref(raw_ref: str) -> tuple[str, int, int] | None:
+    """``"<topic>/<partition>@<offset>"`` -> ``(topic, partition, offset)``; None otherwise."""
+    where, at, offset = raw_ref.rpartition("@")
+    topic, slash, partition = where.rpartition("/")
+    if not (at and slash and topic and partition.isdigit() and offset.isdigit()):
+        return None
+    return topic, int(partition), int(offset)
+
+
+def dead_letter_record(dead_letter_json: str) -> bytes:
+    """The pipeline's dead letter plus the Kafka coordinates of the raw record, as JSON."""
+    doc = orjson.loads(dead_letter_json)
+    ref = parse_raw_ref(str(doc.get("raw_ref") or "").split("#", 1)[0])
+    if ref is not None:
+        doc["topic"], doc["partition"], doc["offset"] = ref
+    return orjson.dumps(doc)

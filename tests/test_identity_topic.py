@@ -1,0 +1,81 @@
+"""The identity-mapping topic's records as the resolver applies them (no Flink, no broker).
+
+``LiveIdentityGraph`` without a topic is the static graph; the decoding of topic records into
+updates or dead letters is checked on plain stand-ins for confluent-kafka messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+
+from seamwatch.jobs.identity_topic import BadMapping, LiveIdentityGraph, _decode
+from seamwatch.kafka_codec import avro_encode, encode_mapping
+from seamwatch.udfs.identity import Entity, IdentityGraph
+from seamwatch.udfs.records import Identifier
+
+ZOE = {
+    "id": "zoe.contractor",
+    "type": "human",
+    "name": "Zoe Contractor",
+    "identifiers": [{"kind": "email", "value": "zoe.quinn@example.com"}],
+}
+
+
+@dataclass
+class Message:
+    """The few ``confluent_kafka.Message`` methods the reader calls."""
+
+    key_: bytes | None
+    value_: bytes | None
+    offset_: int = 7
+
+    def key(self) -> bytes | None:
+        return self.key_
+
+    def value(self) -> bytes | None:
+        return self.value_
+
+    def topic(self) -> str:
+        return "ids"
+
+    def partition(self) -> int:
+        return 0
+
+    def offset(self) -> int:
+        return self.offset_
+
+
+def test_an_upsert_decodes_to_the_entity_json() -> None:
+    update = _decode(Message(b"zoe.contractor", encode_mapping(ZOE)))
+    assert not isinstance(update, BadMapping)
+    assert update[0] == "zoe.contractor"
+    assert orjson.loads(update[1])["identifiers"] == ZOE["identifiers"]
+
+
+def test_a_tombstone_deletes_by_key() -> None:
+    assert _decode(Message(b"zoe.contractor", None)) == ("zoe.contractor", "")
+
+
+def test_records_that_are_not_mappings_become_dead_letters_with_their_coordinates() -> None:
+    garbage = _decode(Message(b"k", b"\x02not avro at all", offset_=3))
+    keyless_tombstone = _decode(Message(None, None))
+    # Valid Avro, but not a valid entity: the graph file's rules apply to the topic too.
+    bad_type = _decode(Message(b"x", avro_encode("identity_mapping", {**ZOE, "type": "robot"})))
+    for item in (garbage, keyless_tombstone, bad_type):
+        assert isinstance(item, BadMapping)
+        assert item.reason
+    assert isinstance(garbage, BadMapping)
+    letter = orjson.loads(garbage.dead_letter_json())
+    assert letter["source"] == "identity-mapping"
+    assert letter["raw_ref"] == "ids/0@3"
+
+
+def test_without_a_topic_the_live_graph_is_a_copy_of_the_static_one() -> None:
+    static = IdentityGraph()
+    static.upsert(Entity("ann", "human", "Ann", (Identifier("email", "ann@example.com"),)))
+    live = LiveIdentityGraph(static, None)
+    assert live.open() == [] and live.refresh() == []
+    live.graph.remove("ann")
+    assert "ann" in static.entities
