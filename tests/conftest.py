@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.kafka_broker import KafkaBroker
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
@@ -15,3 +18,13 @@ def corpus_dir() -> Path:
     if not CORPUS_DIR.is_dir():
         pytest.skip(f"third-party log corpus not found at {CORPUS_DIR} (see PROVENANCE.md)")
     return CORPUS_DIR
+
+
+@pytest.fixture(scope="module")
+def kafka_broker() -> Iterator[KafkaBroker]:
+    """A real Kafka broker (KRaft) on free loopback ports, shared by one test module."""
+    broker = KafkaBroker().start()
+    try:
+        yield broker
+    finally:
+        broker.stop()

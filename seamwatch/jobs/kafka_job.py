@@ -1,0 +1,378 @@
+"""Entry point for Kafka in and out (``seamwatch run --kafka BOOTSTRAP``).
+
+Topology around :func:`seamwatch.jobs.pipeline.build_pipeline`::
+
+    <okta topic>        -> SQL table (raw value, watermark from the payload, idle timeout) -+
+    <cloudtrail topic>  -> SQL table (same)                                                 -+-> raw
+    <identity topic>    -> read whole by the resolver itself (jobs.identity_topic), Avro
+    alerts       -> Avro (or JSON) -> <alert topic>        exactly once (Kafka transactions)
+    dead letters -> JSON + topic/partition/offset -> <dead-letter topic>   exactly once
+
+Client properties (security protocol, SASL, SSL files, consumer group, starting offsets) come
+from a Java-style properties file and/or ``SEAMWATCH_KAFKA_*`` environment variables, never from
+command-line arguments; values that look secret are masked wherever settings are printed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from seamwatch.jobs.compiler import sql_interval
+from seamwatch.jobs.settings import (
+    DEFAULT_IDLE_TIMEOUT_SECONDS,
+    DEFAULT_RULES_DIR,
+    DEFAULT_WATERMARK_SECONDS,
+    REPO_ROOT,
+)
+from seamwatch.kafka_codec import AlertFormat
+
+JOB_JARS_DIR = REPO_ROOT / ".jars" / "job"
+ENV_PREFIX = "SEAMWATCH_KAFKA_"
+ENV_PROPERTIES_FILE = "SEAMWATCH_KAFKA_PROPERTIES"
+StartupMode = Literal["earliest-offset", "latest-offset", "group-offsets"]
+_STARTUP_MODES: tuple[StartupMode, ...] = ("earliest-offset", "latest-offset", "group-offsets")
+# Keys handled by Seamwatch itself rather than passed to the Kafka clients.
+_GROUP_KEY = "group.id"
+_STARTUP_KEY = "scan.startup.mode"
+_SECRET_HINTS = ("password", "secret", "jaas", "token", "credential")
+_SQL_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Large enough for a 5 MB record to reach the dead-letter topic (the topic must allow it too).
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
+
+
+class KafkaConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class KafkaTopics:
+    """Topic names (defaults documented in docs/kafka.md)."""
+
+    okta: str = "seamwatch.okta"
+    cloudtrail: str = "seamwatch.cloudtrail"
+    identities: str = "seamwatch.identity-mappings"
+    alerts: str = "seamwatch.alerts"
+    dead_letters: str = "seamwatch.dead-letters"
+
+    def sources(self) -> dict[str, str]:
+        """Log source -> topic."""
+        return {"okta": self.okta, "cloudtrail": self.cloudtrail}
+
+
+class ClientProperties(Mapping[str, str]):
+    """Kafka client properties; ``repr``/``str`` mask values whose key looks secret."""
+
+    def __init__(self, values: Mapping[str, str] | None = None) -> None:
+        self._values = dict(values or {})
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @staticmethod
+    def is_secret(key: str) -> bool:
+        return any(hint in key.lower() for hint in _SECRET_HINTS)
+
+    def redacted(self) -> dict[str, str]:
+        return {k: ("***" if self.is_secret(k) else v) for k, v in self._values.items()}
+
+    def __repr__(self) -> str:
+        return f"ClientProperties({self.redacted()!r})"
+
+    __str__ = __repr__
+
+
+def parse_properties(text: str) -> dict[str, str]:
+    """Java ``.properties`` lines: ``key=value`` or ``key: value``; ``#``/``!`` comments."""
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#!":
+            continue
+        match = re.match(r"^([^=:\s]+)\s*[=:]\s*(.*)$", stripped)
+        if match is None:
+            raise KafkaConfigError(f"line {number}: expected key=value, got {stripped[:40]!r}")
+        values[match.group(1)] = match.group(2).strip()
+    return values
+
+
+def load_client_properties(
+    path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> ClientProperties:
+    """Properties from a file (``path`` or ``$SEAMWATCH_KAFKA_PROPERTIES``), then the env.
+
+    ``SEAMWATCH_KAFKA_SASL_MECHANISM=PLAIN`` sets ``sasl.mechanism``: the name after the prefix,
+    lower-cased, ``_`` read as ``.`` (Kafka client keys have no underscores). Environment
+    values override the file.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, str] = {}
+    file = path or (Path(env[ENV_PROPERTIES_FILE]) if env.get(ENV_PROPERTIES_FILE) else None)
+    if file is not None:
+        try:
+            values.update(parse_properties(file.read_text(encoding="utf-8")))
+        except OSError as exc:
+            raise KafkaConfigError(f"{file}: {exc.strerror or exc}") from exc
+        except KafkaConfigError as exc:
+            raise KafkaConfigError(f"{file}: {exc}") from exc
+    for name, value in env.items():
+        if name.startswith(ENV_PREFIX) and name != ENV_PROPERTIES_FILE:
+            values[name[len(ENV_PREFIX) :].lower().replace("_", ".")] = value
+    values.pop("bootstrap.servers", None)  # --kafka BOOTSTRAP is the one source of it
+    return ClientProperties(values)
+
+
+@dataclass
+class KafkaSettings:
+    """Everything a Kafka run needs. ``properties`` are Java Kafka client properties."""
+
+    bootstrap: str
+    topics: KafkaTopics = field(default_factory=KafkaTopics)
+    properties: ClientProperties = field(default_factory=ClientProperties)
+    rules_dir: Path = DEFAULT_RULES_DIR
+    identities: Path | None = None
+    alert_format: AlertFormat = "avro"
+    watermark_seconds: dict[str, int] = field(
+        default_factory=lambda: dict(DEFAULT_WATERMARK_SECONDS)
+    )
+    idle_timeout_seconds: dict[str, float] = field(
+        default_factory=lambda: {k: float(v) for k, v in DEFAULT_IDLE_TIMEOUT_SECONDS.items()}
+    )
+    parallelism: int = 1
+    python_mode: Literal["thread", "process"] = "thread"
+    checkpoint_interval_ms: int = 10_000
+    checkpoint_dir: Path | None = None
+    restore_from: Path | None = None
+    transactional_id_prefix: str = "seamwatch"
+    # Below the broker's transaction.max.timeout.ms (15 minutes by default).
+    transaction_timeout_ms: int = 600_000
+    jars_dir: Path = JOB_JARS_DIR
+
+    @property
+    def group_id(self) -> str:
+        return self.properties.get(_GROUP_KEY, "seamwatch")
+
+    @property
+    def startup_mode(self) -> StartupMode:
+        mode = self.properties.get(_STARTUP_KEY, "group-offsets")
+        for known in _STARTUP_MODES:
+            if mode == known:
+                return known
+        raise KafkaConfigError(f"{_STARTUP_KEY}={mode!r}: use one of {', '.join(_STARTUP_MODES)}")
+
+    def client_properties(self) -> dict[str, str]:
+        """Properties passed to every Kafka client of the job (without Seamwatch's own keys)."""
+        return {k: v for k, v in self.properties.items() if k not in (_GROUP_KEY, _STARTUP_KEY)}
+
+    def __repr__(self) -> str:  # the dataclass repr would print the properties unmasked
+        return (
+            f"KafkaSettings(bootstrap={self.bootstrap!r}, topics={self.topics!r}, "
+            f"properties={self.properties!r}, alert_format={self.alert_format!r})"
+        )
+
+    def job_jars(self) -> list[Path]:
+        jars = sorted(self.jars_dir.glob("*.jar"))
+        if not any(j.name.startswith("flink-sql-connector-kafka") for j in jars):
+            raise KafkaConfigError(
+                f"the Flink Kafka connector is not in {self.jars_dir}: run `make jars` "
+                "(Maven copies deploy/jars/pom.xml's jars there)"
+            )
+        return jars
+
+    def flink_configuration(self) -> dict[str, str]:
+        """Jars, checkpointing (needed by the transactional sink) and recovery."""
+        conf = {
+            "pipeline.jars": ";".join(j.resolve().as_uri() for j in self.job_jars()),
+            "execution.checkpointing.interval": f"{self.checkpoint_interval_ms} ms",
+            "execution.checkpointing.mode": "EXACTLY_ONCE",
+            "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+        }
+        if self.checkpoint_dir is not None:
+            conf["execution.checkpointing.storage"] = "filesystem"
+            conf["execution.checkpointing.dir"] = self.checkpoint_dir.resolve().as_uri()
+        if self.restore_from is not None:
+            conf["execution.state-recovery.path"] = self.restore_from.resolve().as_uri()
+        return conf
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _with_options(options: Mapping[str, str]) -> str:
+    return ",\n".join(f"  {_sql_string(k)} = {_sql_string(v)}" for k, v in options.items())
+
+
+def _client_options(settings: KafkaSettings, group_suffix: str = "") -> dict[str, str]:
+    options = {
+        "connector": "kafka",
+        "properties.bootstrap.servers": settings.bootstrap,
+        "properties.group.id": settings.group_id + group_suffix,
+        # With group offsets and no committed offset yet, start from the beginning.
+        "properties.auto.offset.reset": "earliest",
+    }
+    for key, value in settings.client_properties().items():
+        options[f"properties.{key}"] = value
+    return options
+
+
+def source_table_ddl(table: str, source: str, topic: str, settings: KafkaSettings) -> str:
+    """A Kafka table of one log source: raw value, Kafka coordinates, payload event time."""
+    from seamwatch.jobs.sources import event_time_sql
+
+    if not _SQL_IDENT.match(table):
+        raise KafkaConfigError(f"bad table name {table!r}")
+    options = {
+        **_client_options(settings),
+        "topic": topic,
+        "scan.startup.mode": settings.startup_mode,
+        # Per source: see settings.DEFAULT_IDLE_TIMEOUT_SECONDS.
+        "scan.watermark.idle-timeout": f"{int(settings.idle_timeout_seconds[source] * 1000)} ms",
+        "format": "raw",
+        "raw.charset": "UTF-8",
+    }
+    bound = sql_interval(settings.watermark_seconds[source])
+    return (
+        f"CREATE TEMPORARY TABLE {table} (\n"
+        "  payload STRING,\n"
+        "  `topic` STRING METADATA VIRTUAL,\n"
+        "  `partition` INT METADATA VIRTUAL,\n"
+        "  `offset` BIGINT METADATA VIRTUAL,\n"
+        f"  ts AS {event_time_sql(source, 'payload')},\n"
+        f"  WATERMARK FOR ts AS ts - {bound}\n"
+        f") WITH (\n{_with_options(options)}\n)"
+    )
+
+
+def raw_union_sql(tables: Mapping[str, str]) -> str:
+    """``source, raw_ref, payload, ts`` over the source tables (raw_ref: topic/partition@offset)."""
+    return "\nUNION ALL\n".join(
+        f"SELECT '{source}' AS source, "
+        "CONCAT(`topic`, '/', CAST(`partition` AS STRING), '@', CAST(`offset` AS STRING)) "
+        "AS raw_ref, COALESCE(payload, '') AS payload, ts "
+        f"FROM {table}"
+        for source, table in tables.items()
+    )
+
+
+def _kafka_sink(settings: KafkaSettings, topic: str, id_suffix: str) -> Any:
+    from pyflink.common.serialization import ByteArraySchema
+    from pyflink.datastream.connectors.base import DeliveryGuarantee
+    from pyflink.datastream.connectors.kafka import KafkaRecordSerializationSchema, KafkaSink
+
+    builder = (
+        KafkaSink.builder()
+        .set_bootstrap_servers(settings.bootstrap)
+        .set_record_serializer(
+            KafkaRecordSerializationSchema.builder()
+            .set_topic(topic)
+            .set_value_serialization_schema(ByteArraySchema())
+            .build()
+        )
+        .set_delivery_guarantee(DeliveryGuarantee.EXACTLY_ONCE)
+        .set_transactional_id_prefix(f"{settings.transactional_id_prefix}-{id_suffix}")
+        .set_property("transaction.timeout.ms", str(settings.transaction_timeout_ms))
+        .set_property("max.request.size", str(MAX_REQUEST_BYTES))
+    )
+    for key, value in settings.client_properties().items():
+        builder = builder.set_property(key, value)
+    return builder.build()
+
+
+def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
+    """Attach the Kafka sources and sinks to the pipeline (nothing is executed)."""
+    from pyflink.common import Types
+
+    from seamwatch.jobs.identity_topic import IdentityTopic
+    from seamwatch.jobs.local import load_inputs
+    from seamwatch.jobs.pipeline import build_pipeline
+    from seamwatch.kafka_tools import librdkafka_config
+
+    rules, graph = load_inputs(_job_settings_view(settings))
+    # The planner resolves the connector factory on the client: put the jars there too.
+    t_env.get_config().set("pipeline.jars", settings.flink_configuration()["pipeline.jars"])
+    tables = {}
+    for source, topic in settings.topics.sources().items():
+        table = f"{source}_kafka"
+        t_env.execute_sql(source_table_ddl(table, source, topic, settings)).wait()
+        tables[source] = table
+    raw = t_env.to_data_stream(t_env.sql_query(raw_union_sql(tables)))
+
+    identity_topic = IdentityTopic(
+        conf=librdkafka_config(settings.bootstrap, settings.client_properties()),
+        topic=settings.topics.identities,
+    )
+    outputs = build_pipeline(t_env, raw, graph, rules, identity_topic=identity_topic)
+
+    fmt = settings.alert_format
+    bytes_type = Types.PRIMITIVE_ARRAY(Types.BYTE())
+    alert_values = (
+        outputs.alerts.map(lambda text: _encode_alert(text, fmt), output_type=bytes_type)
+        .uid("encode-alerts")
+        .name(f"encode alerts ({fmt})")
+    )
+    alert_values.sink_to(_kafka_sink(settings, settings.topics.alerts, "alerts")).uid(
+        "alerts-sink"
+    ).name(f"alerts -> {settings.topics.alerts}")
+    dead_values = (
+        outputs.dead_letters.map(_dead_letter_value, output_type=bytes_type)
+        .uid("encode-dead-letters")
+        .name("encode dead letters")
+    )
+    dead_values.sink_to(_kafka_sink(settings, settings.topics.dead_letters, "dead-letters")).uid(
+        "dead-letters-sink"
+    ).name(f"dead letters -> {settings.topics.dead_letters}")
+
+
+def _encode_alert(text: str, fmt: AlertFormat) -> bytes:
+    from seamwatch.kafka_codec import encode_alert
+
+    return encode_alert(text, fmt)
+
+
+def _dead_letter_value(text: str) -> bytes:
+    from seamwatch.kafka_codec import dead_letter_record
+
+    return dead_letter_record(text)
+
+
+def _job_settings_view(settings: KafkaSettings) -> Any:
+    from seamwatch.jobs.settings import JobSettings
+
+    return JobSettings(inputs={}, rules_dir=settings.rules_dir, identities=settings.identities)
+
+
+def create_kafka_environments(settings: KafkaSettings) -> tuple[Any, Any]:
+    """The Flink environments configured for a Kafka run (first Flink call of a process)."""
+    from seamwatch.jobs.runtime import create_environments
+
+    return create_environments(
+        settings.parallelism, settings.python_mode, settings.flink_configuration()
+    )
+
+
+def start_kafka_job(settings: KafkaSettings) -> Any:
+    """Build and submit the job to a local mini-cluster; returns the ``JobClient``.
+
+    The job never ends by itself: cancel it with ``client.cancel().result()``.
+    """
+    env, t_env = create_kafka_environments(settings)
+    build_kafka_job(env, t_env, settings)
+    return env.execute_async("seamwatch-kafka")
+
+
+def run_kafka(settings: KafkaSettings) -> None:
+    """Run the job until it is stopped (Ctrl-C cancels it)."""
+    env, t_env = create_kafka_environments(settings)
+    build_kafka_job(env, t_env, settings)
+    env.execute("seamwatch-kafka")

@@ -1,0 +1,280 @@
+"""Kafka tooling around the job: create the topics, replay log files, tail the alerts.
+
+These run in the client (confluent-kafka, i.e. librdkafka), not in Flink. They read the same
+client properties as the job (Java client keys, see :mod:`seamwatch.jobs.kafka_job`) and
+translate the few that librdkafka spells differently (:func:`librdkafka_config`).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from seamwatch.jobs.kafka_job import KafkaTopics
+from seamwatch.kafka_codec import AlertFormat, decode_alert
+
+# Topic-level limit for the log and dead-letter topics: a dead letter carries the raw record.
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+_JAAS_FIELD = re.compile(r'(username|password)\s*=\s*"((?:[^"\\]|\\.)*)"')
+_PASSTHROUGH = (
+    "security.protocol",
+    "sasl.mechanism",
+    "ssl.endpoint.identification.algorithm",
+    "client.id",
+)
+
+
+def librdkafka_config(bootstrap: str, properties: Mapping[str, str]) -> dict[str, Any]:
+    """Java Kafka client properties -> confluent-kafka configuration.
+
+    Carries over the security protocol and SASL mechanism, takes the username and password out
+    of ``sasl.jaas.config`` (PLAIN / SCRAM) and PEM trust and key stores as file locations.
+    """
+    conf: dict[str, Any] = {"bootstrap.servers": bootstrap}
+    for key in _PASSTHROUGH:
+        if key in properties:
+            conf[key] = properties[key]
+    if "sasl.jaas.config" in properties:
+        fields = dict(_JAAS_FIELD.findall(properties["sasl.jaas.config"]))
+        if "username" in fields:
+            conf["sasl.username"] = fields["username"]
+        if "password" in fields:
+            conf["sasl.password"] = fields["password"]
+    if properties.get("ssl.truststore.type", "").upper() == "PEM":
+        conf["ssl.ca.location"] = properties["ssl.truststore.location"]
+    if properties.get("ssl.keystore.type", "").upper() == "PEM":
+        conf["ssl.certificate.location"] = properties["ssl.keystore.location"]
+        conf["ssl.key.location"] = properties["ssl.keystore.location"]
+        if "ssl.key.password" in properties:
+            conf["ssl.key.password"] = properties["ssl.key.password"]
+    return conf
+
+
+def topic_specs(topics: KafkaTopics) -> dict[str, dict[str, str]]:
+    """Topic -> topic config: the identity topic compacted, the rest deleted by time."""
+    big = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
+    return {
+        topics.okta: dict(big),
+        topics.cloudtrail: dict(big),
+        topics.dead_letters: dict(big),
+        topics.alerts: {},
+        topics.identities: {"cleanup.policy": "compact"},
+    }
+
+
+def create_topics(
+    conf: Mapping[str, Any], topics: KafkaTopics, partitions: int = 1, replication: int = 1
+) -> dict[str, str]:
+    """Create the topics; returns topic -> ``created`` or ``exists``. Other errors raise."""
+    from confluent_kafka import KafkaError, KafkaException
+    from confluent_kafka.admin import AdminClient
+    from confluent_kafka.cimpl import NewTopic
+
+    admin = AdminClient(dict(conf))
+    specs = topic_specs(topics)
+    futures = admin.create_topics(
+        [NewTopic(name, partitions, replication, config=cfg) for name, cfg in specs.items()]
+    )
+    result: dict[str, str] = {}
+    for name, future in futures.items():
+        try:
+            future.result()
+            result[name] = "created"
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+            result[name] = "exists"
+    return result
+
+
+# ------------------------------------------------------------------------------------------
+# Replay
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplayRecord:
+    source: str
+    value: bytes
+    event_time: datetime | None
+
+
+def _event_time(source: str, doc: Any) -> datetime | None:
+    from seamwatch.udfs.timeparse import parse_time
+
+    if not isinstance(doc, dict):
+        return None
+    text = doc.get("published") if source == "okta" else doc.get("eventTime")
+    if not isinstance(text, str):
+        return None
+    millis = parse_time(text)  # None when unreadable: replayed as is, the job dead-letters it
+    return datetime.fromtimestamp(millis / 1000, tz=UTC) if millis is not None else None
+
+
+def read_source_records(source: str, specs: Sequence[str]) -> list[ReplayRecord]:
+    """The records of one source from files, in file order (the order the job sees)."""
+    from seamwatch.jobs.inputs import expand_paths, iter_raw_records, replay_order
+
+    paths = replay_order(p for spec in specs for p in expand_paths(spec))
+    records = []
+    for _ref, text in iter_raw_records(source, paths):
+        try:
+            doc = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            doc = None
+        records.append(ReplayRecord(source, text.encode(), _event_time(source, doc)))
+    return records
+
+
+def _format_like(original: str, at: datetime) -> str:
+    """``at`` written like ``original``: milliseconds kept only if the original had them."""
+    if "." in original:
+        return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def shift_record(record: ReplayRecord, delta_seconds: float) -> ReplayRecord:
+    """The record with its event time moved by ``delta_seconds`` (payload rewritten)."""
+    from datetime import timedelta
+
+    if record.event_time is None or delta_seconds == 0:
+        return record
+    doc = orjson.loads(record.value)
+    key = "published" if record.source == "okta" else "eventTime"
+    moved = record.event_time + timedelta(seconds=delta_seconds)
+    doc[key] = _format_like(str(doc[key]), moved)
+    return ReplayRecord(record.source, orjson.dumps(doc), moved)
+
+
+def plan_replay(
+    by_source: Mapping[str, list[ReplayRecord]], shift_to_now: bool, now: datetime
+) -> list[ReplayRecord]:
+    """One sequence to produce: the sources interleaved by event time, each in its own order.
+
+    With ``shift_to_now`` every record moves by the same amount so that the newest record of
+    all sources is ``now``.
+    """
+    times = [r.event_time for rs in by_source.values() for r in rs if r.event_time is not None]
+    delta = (now - max(times)).total_seconds() if shift_to_now and times else 0.0
+    shifted = {s: [shift_record(r, delta) for r in rs] for s, rs in by_source.items()}
+    # Merge per source in order: a record without time keeps its place after its predecessor.
+    keyed = []
+    for source, records in shifted.items():
+        last = datetime.min.replace(tzinfo=UTC)
+        for i, record in enumerate(records):
+            last = record.event_time or last
+            keyed.append((last, source, i, record))
+    keyed.sort(key=lambda item: (item[0], item[1], item[2]))
+    return [item[3] for item in keyed]
+
+
+def produce(
+    conf: Mapping[str, Any],
+    topics: Mapping[str, str],
+    records: Iterable[ReplayRecord],
+    rate: float | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Produce records to their source's topic, at most ``rate`` per second; returns the count."""
+    from confluent_kafka import Producer
+
+    producer = Producer({**conf, "message.max.bytes": MAX_MESSAGE_BYTES, "linger.ms": 5})
+    started = time.monotonic()
+    count = 0
+    for record in records:
+        while True:
+            try:
+                producer.produce(topics[record.source], record.value)
+                break
+            except BufferError:
+                producer.poll(0.1)
+        count += 1
+        producer.poll(0)
+        if progress is not None:
+            progress(1)
+        if rate:
+            ahead = count / rate - (time.monotonic() - started)
+            if ahead > 0:
+                time.sleep(ahead)
+    remaining = producer.flush(60)
+    if remaining:
+        raise RuntimeError(f"{remaining} records not delivered after 60 s")
+    return count
+
+
+# ------------------------------------------------------------------------------------------
+# Alerts
+# ------------------------------------------------------------------------------------------
+
+
+def consume(
+    conf: Mapping[str, Any],
+    topic: str,
+    *,
+    from_beginning: bool = True,
+    timeout: float | None = None,
+    until: Callable[[list[Any]], bool] | None = None,
+    idle_stop: float | None = None,
+) -> Iterator[Any]:
+    """Messages of ``topic`` as they become readable (read_committed), one consumer group each.
+
+    Stops after ``timeout`` seconds, or ``idle_stop`` seconds without a message; runs until
+    interrupted when neither is given.
+    """
+    import uuid
+
+    from confluent_kafka import Consumer
+
+    consumer = Consumer(
+        {
+            **conf,
+            "group.id": f"seamwatch-tail-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest" if from_beginning else "latest",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+        }
+    )
+    consumer.subscribe([topic])
+    deadline = time.monotonic() + timeout if timeout is not None else None
+    last_seen = time.monotonic()
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is None:
+                if idle_stop is not None and time.monotonic() - last_seen > idle_stop:
+                    return
+                continue
+            if message.error():
+                continue
+            last_seen = time.monotonic()
+            yield message
+    finally:
+        consumer.close()
+
+
+def read_alerts(
+    conf: Mapping[str, Any], topic: str, fmt: AlertFormat, **kwargs: Any
+) -> Iterator[dict[str, Any]]:
+    """Decoded alerts of the alert topic (see :func:`consume` for the stop options)."""
+    for message in consume(conf, topic, **kwargs):
+        yield decode_alert(message.value(), fmt)
+
+
+def dead_letter(message: Any) -> dict[str, Any]:
+    decoded: dict[str, Any] = orjson.loads(message.value())
+    return decoded
+
+
+def load_files(inputs: Mapping[str, Sequence[str]]) -> dict[str, list[ReplayRecord]]:
+    return {source: read_source_records(source, specs) for source, specs in inputs.items()}
+
+
+def describe(path: Path) -> str:
+    return str(path)
