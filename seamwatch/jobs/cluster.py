@@ -1,0 +1,314 @@
+"""Entry point on a Flink cluster: what ``flink run -py`` and the Operator's PythonDriver run.
+
+Unlike ``seamwatch run`` (a local mini-cluster that reads its input once and collects the
+alerts to the client), this program submits an unbounded job and returns; the job runs until
+it is stopped, normally with a savepoint so that partial attack sequences survive an upgrade.
+
+Two input modes:
+
+``files``
+    One directory per log source, watched for new JSON-lines files every
+    ``--monitor-interval`` (the filesystem connector's ``source.monitor-interval``). Each line
+    is one raw record; its pointer back (``raw_ref``) is the file's path. Files whose names
+    start with ``.`` or ``_`` are ignored until renamed, so write a file under such a name and
+    rename it when complete. Alerts and dead letters are written as JSON-lines part files under
+    ``--output``/``alerts`` and ``--output``/``dead-letters``; a part file becomes visible
+    (loses its leading ``.`` and ``.inprogress``) when the checkpoint after it completes.
+``kafka``
+    Delegates to :func:`seamwatch.jobs.kafka_job.build_kafka_job` (Kafka sources and sinks).
+
+The tuning options carry the same names everywhere (this program, ``seamwatch submit``, the
+Kubernetes manifests and docs/deploy.md): ``--parallelism``, ``--checkpoint-interval``,
+``--state-backend``, ``--checkpoint-dir`` and ``--watermark SOURCE=DURATION``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from seamwatch.jobs.compiler import sql_interval
+from seamwatch.jobs.rulebook import parse_duration
+from seamwatch.jobs.settings import (
+    DEFAULT_IDLE_TIMEOUT_SECONDS,
+    DEFAULT_RULES_DIR,
+    DEFAULT_WATERMARK_SECONDS,
+)
+from seamwatch.jobs.sources import check_source, event_time_sql
+
+StateBackend = Literal["hashmap", "rocksdb"]
+STATE_BACKENDS: tuple[StateBackend, ...] = ("hashmap", "rocksdb")
+JOB_NAME = "seamwatch"
+
+
+@dataclass
+class ClusterSettings:
+    """What every cluster run needs, whatever its input."""
+
+    rules_dir: Path = DEFAULT_RULES_DIR
+    identities: Path | None = None
+    parallelism: int = 1
+    checkpoint_interval_seconds: int = 60
+    state_backend: StateBackend = "rocksdb"
+    checkpoint_dir: str | None = None
+    watermark_seconds: dict[str, int] = field(
+        default_factory=lambda: dict(DEFAULT_WATERMARK_SECONDS)
+    )
+    # None: the per-source defaults (settings.DEFAULT_IDLE_TIMEOUT_SECONDS); a number: every source.
+    idle_timeout_seconds: int | None = None
+
+    def idle_timeouts(self) -> dict[str, int]:
+        """Idle timeout per source."""
+        if self.idle_timeout_seconds is None:
+            return dict(DEFAULT_IDLE_TIMEOUT_SECONDS)
+        return {source: self.idle_timeout_seconds for source in DEFAULT_IDLE_TIMEOUT_SECONDS}
+
+    def flink_configuration(self) -> dict[str, str]:
+        """Flink configuration keys for checkpointing and state (set before the job is built)."""
+        conf = {
+            "execution.checkpointing.interval": f"{self.checkpoint_interval_seconds}s",
+            "execution.checkpointing.mode": "EXACTLY_ONCE",
+            "state.backend.type": self.state_backend,
+            # A partial sequence must survive a cancel as well as a stop-with-savepoint.
+            "execution.checkpointing.externalized-checkpoint-retention": ("RETAIN_ON_CANCELLATION"),
+            # A source that is quiet (no new files, an idle partition) must not hold back
+            # event time for the others.
+            "table.exec.source.idle-timeout": f"{max(self.idle_timeouts().values())}s",
+        }
+        if self.state_backend == "rocksdb":
+            conf["execution.checkpointing.incremental"] = "true"
+        if self.checkpoint_dir:
+            conf["execution.checkpointing.dir"] = self.checkpoint_dir
+        return conf
+
+
+@dataclass
+class FileModeSettings:
+    """``files`` mode: watched input directories and an output directory."""
+
+    inputs: dict[str, Path]
+    output: Path
+    monitor_interval_seconds: int = 5
+
+
+def watched_table_ddl(
+    table: str, source: str, directory: str, watermark_seconds: int, monitor_seconds: int
+) -> str:
+    """A continuously monitored filesystem table of raw JSON lines, watermarked by payload time."""
+    path = directory.replace("'", "''")
+    return (
+        f"CREATE TEMPORARY TABLE {table} (\n"
+        "  line STRING,\n"
+        "  file_path STRING NOT NULL METADATA FROM 'file.path' VIRTUAL,\n"
+        f"  ts AS {event_time_sql(check_source(source), 'line')},\n"
+        f"  WATERMARK FOR ts AS ts - {sql_interval(watermark_seconds)}\n"
+        ") WITH (\n"
+        "  'connector' = 'filesystem',\n"
+        f"  'path' = '{path}',\n"
+        "  'format' = 'raw',\n"
+        f"  'source.monitor-interval' = '{monitor_seconds}s'\n"
+        ")"
+    )
+
+
+def watched_union_sql(tables: dict[str, str]) -> str:
+    """``source, raw_ref, payload, ts`` over every watched table (``raw_ref`` = the file)."""
+    return "\nUNION ALL\n".join(
+        f"SELECT '{source}' AS source, file_path AS raw_ref, line AS payload, ts FROM {table}"
+        for source, table in tables.items()
+    )
+
+
+def _row_file_sink(directory: Path, prefix: str) -> Any:
+    """JSON lines under ``directory``; each checkpoint closes the part files it covers."""
+    from pyflink.common.serialization import Encoder
+    from pyflink.datastream.connectors.file_system import (
+        BucketAssigner,
+        FileSink,
+        OutputFileConfig,
+        RollingPolicy,
+    )
+
+    return (
+        FileSink.for_row_format(str(directory), Encoder.simple_string_encoder())
+        .with_bucket_assigner(BucketAssigner.base_path_bucket_assigner())
+        .with_rolling_policy(RollingPolicy.on_checkpoint_rolling_policy())
+        .with_output_file_config(
+            OutputFileConfig.builder().with_part_prefix(prefix).with_part_suffix(".jsonl").build()
+        )
+        .build()
+    )
+
+
+def build_file_job(
+    env: Any, t_env: Any, settings: ClusterSettings, files: FileModeSettings
+) -> None:
+    """Attach watched directories and file sinks to the pipeline (the job is not started)."""
+    from seamwatch.jobs.local import load_inputs
+    from seamwatch.jobs.pipeline import build_pipeline
+    from seamwatch.jobs.settings import JobSettings
+
+    rules, graph = load_inputs(
+        JobSettings(inputs={}, rules_dir=settings.rules_dir, identities=settings.identities)
+    )
+    tables: dict[str, str] = {}
+    for source, directory in files.inputs.items():
+        table = f"{source}_raw"
+        t_env.execute_sql(
+            watched_table_ddl(
+                table,
+                source,
+                str(directory),
+                settings.watermark_seconds[source],
+                files.monitor_interval_seconds,
+            )
+        ).wait()
+        tables[source] = table
+    raw = t_env.to_data_stream(t_env.sql_query(watched_union_sql(tables)))
+    outputs = build_pipeline(t_env, raw, graph, rules)
+    outputs.alerts.sink_to(_row_file_sink(files.output / "alerts", "alerts")).uid(
+        "sink-alerts-files"
+    ).name("alerts -> files")
+    outputs.dead_letters.sink_to(_row_file_sink(files.output / "dead-letters", "dead-letters")).uid(
+        "sink-dead-letters-files"
+    ).name("dead letters -> files")
+
+
+def _duration_seconds(text: str) -> int:
+    try:
+        return parse_duration(text)
+    except Exception as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name or not value:
+        raise argparse.ArgumentTypeError(f"{text!r}: write SOURCE=VALUE")
+    return name.strip(), value
+
+
+def argument_parser() -> argparse.ArgumentParser:
+    """The job's own arguments (after the ``flink run ... -py cluster.py`` options)."""
+    parser = argparse.ArgumentParser(
+        prog="seamwatch.jobs.cluster",
+        description="Submit the Seamwatch job to a Flink cluster (runs until stopped).",
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR)
+    common.add_argument("--identities", type=Path, default=None)
+    common.add_argument("--parallelism", type=int, default=1)
+    common.add_argument("--checkpoint-interval", type=_duration_seconds, default=60)
+    common.add_argument("--state-backend", choices=STATE_BACKENDS, default="rocksdb")
+    common.add_argument(
+        "--checkpoint-dir", default=None, help="durable URI, e.g. s3://bucket/seamwatch/cp"
+    )
+    common.add_argument(
+        "--watermark",
+        type=_pair,
+        action="append",
+        default=[],
+        help="SOURCE=DURATION watermark bound, e.g. cloudtrail=20m",
+    )
+    common.add_argument(
+        "--idle-timeout",
+        type=_duration_seconds,
+        default=None,
+        help="one idle timeout for every source (default: okta 1m, cloudtrail 15m)",
+    )
+    modes = parser.add_subparsers(dest="mode", required=True)
+    files = modes.add_parser("files", parents=[common], help="watched directories of JSON lines")
+    files.add_argument(
+        "--input", type=_pair, action="append", required=True, help="SOURCE=DIRECTORY"
+    )
+    files.add_argument("--output", type=Path, required=True, help="directory for part files")
+    files.add_argument("--monitor-interval", type=_duration_seconds, default=5)
+    kafka = modes.add_parser(
+        "kafka", parents=[common], help="Kafka topics (seamwatch.jobs.kafka_job)"
+    )
+    kafka.add_argument("--bootstrap", required=True, help="Kafka bootstrap servers")
+    kafka.add_argument("--alert-format", choices=("avro", "json"), default="avro")
+    kafka.add_argument("--jars-dir", type=Path, default=None, help="directory of the job's jars")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> ClusterSettings:
+    watermarks = dict(DEFAULT_WATERMARK_SECONDS)
+    for source, value in args.watermark:
+        watermarks[check_source(source)] = _duration_seconds(value)
+    if args.parallelism < 1:
+        raise ValueError("--parallelism must be at least 1")
+    return ClusterSettings(
+        rules_dir=args.rules,
+        identities=args.identities,
+        parallelism=args.parallelism,
+        checkpoint_interval_seconds=args.checkpoint_interval,
+        state_backend=args.state_backend,
+        checkpoint_dir=args.checkpoint_dir,
+        watermark_seconds=watermarks,
+        idle_timeout_seconds=args.idle_timeout,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the arguments, build the job and submit it."""
+    args = argument_parser().parse_args(argv)
+    settings = settings_from_args(args)
+    from seamwatch.jobs.runtime import create_environments
+
+    kafka_settings = _kafka_settings(args, settings) if args.mode == "kafka" else None
+    conf = dict(kafka_settings.flink_configuration()) if kafka_settings is not None else {}
+    conf.update(settings.flink_configuration())
+    env, t_env = create_environments(settings.parallelism, "thread", conf)
+    t_env.get_config().set(
+        "table.exec.source.idle-timeout", f"{max(settings.idle_timeouts().values())}s"
+    )
+    if kafka_settings is not None:
+        from seamwatch.jobs.kafka_job import build_kafka_job
+
+        build_kafka_job(env, t_env, kafka_settings)
+    else:
+        files = FileModeSettings(
+            inputs={check_source(s): Path(d) for s, d in args.input},
+            output=args.output,
+            monitor_interval_seconds=args.monitor_interval,
+        )
+        build_file_job(env, t_env, settings, files)
+    # Blocks in attached mode; returns at once under ``flink run --detached``; in application
+    # mode the cluster runs the job until it is stopped.
+    env.execute(JOB_NAME)
+
+
+def _kafka_settings(args: argparse.Namespace, settings: ClusterSettings) -> Any:
+    """Kafka mode's settings (``seamwatch.jobs.kafka_job``, imported only in this mode).
+
+    Client properties (credentials included) come from the environment as the Kafka job reads
+    them (``SEAMWATCH_KAFKA_*``, or a properties file named by ``SEAMWATCH_KAFKA_PROPERTIES``);
+    on Kubernetes a Secret provides them. Checkpointing keys come from :class:`ClusterSettings`,
+    which accepts any durable URI (``s3://``, ``gs://``, ``file://``).
+    """
+    from seamwatch.jobs.kafka_job import KafkaSettings, load_client_properties
+
+    extra: dict[str, Any] = {}
+    if args.jars_dir is not None:
+        extra["jars_dir"] = args.jars_dir
+    return KafkaSettings(
+        bootstrap=args.bootstrap,
+        properties=load_client_properties(),
+        rules_dir=settings.rules_dir,
+        identities=settings.identities,
+        alert_format=args.alert_format,
+        watermark_seconds=dict(settings.watermark_seconds),
+        idle_timeout_seconds={k: float(v) for k, v in settings.idle_timeouts().items()},
+        parallelism=settings.parallelism,
+        checkpoint_interval_ms=settings.checkpoint_interval_seconds * 1000,
+        **extra,
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
