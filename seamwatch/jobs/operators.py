@@ -197,8 +197,10 @@ class LinkStage(KeyedProcessFunction):  # type: ignore[misc]
         long_term.enable_time_to_live(_ttl(LONG_TERM_LINK_SECONDS))
         self._temporary = runtime_context.get_state(temporary)
         self._long_term = runtime_context.get_state(long_term)
-        self._pending = runtime_context.get_state(
-            ValueStateDescriptor("waiting-events", Types.STRING())
+        # Waiting events by event time (JSON list of rows per millisecond): a busy key's many
+        # waiting events never go through one ever-growing value.
+        self._pending = runtime_context.get_map_state(
+            MapStateDescriptor("waiting-by-time", Types.LONG(), Types.STRING())
         )
         self._learned = runtime_context.get_metrics_group().counter("seamwatch_events_learned")
 
@@ -234,20 +236,20 @@ class LinkStage(KeyedProcessFunction):  # type: ignore[misc]
         if due or self._link_state(values[_ACCESS_KEY]).value():
             yield from self._resolve(values)  # a late event has nothing left to wait for
             return
-        pending = orjson.loads(self._pending.value() or "[]")
-        pending.append(values)
-        self._pending.update(orjson.dumps(pending).decode())
-        ctx.timer_service().register_event_time_timer(values[_EVENT_TIME])
+        event_time = values[_EVENT_TIME]
+        same_time = self._pending.get(event_time)
+        waiting = orjson.loads(same_time) if same_time else []
+        waiting.append(values)
+        self._pending.put(event_time, orjson.dumps(waiting).decode())
+        ctx.timer_service().register_event_time_timer(event_time)
 
     def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Any]:
-        pending = orjson.loads(self._pending.value() or "[]")
-        due = [values for values in pending if values[_EVENT_TIME] <= timestamp]
-        rest = [values for values in pending if values[_EVENT_TIME] > timestamp]
-        if rest:
-            self._pending.update(orjson.dumps(rest).decode())
-        else:
-            self._pending.clear()
-        for values in due:
+        # One timer per waiting event time, fired in time order: only this time's events.
+        waiting = self._pending.get(timestamp)
+        if not waiting:
+            return
+        self._pending.remove(timestamp)
+        for values in orjson.loads(waiting):
             yield from self._resolve(values)
 
 
