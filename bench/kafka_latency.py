@@ -17,7 +17,7 @@ import statistics
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--attacks", type=int, default=20)
     parser.add_argument("--watermark", type=int, default=5, help="watermark delay, seconds")
     parser.add_argument("--gap", type=float, default=4.0, help="seconds between attacks")
+    parser.add_argument("--people", type=int, default=1000, help="people in the background")
     args = parser.parse_args()
 
     from confluent_kafka import Producer
@@ -74,11 +75,14 @@ def main() -> None:
                 producer.poll(0)
 
         def background() -> None:
-            who = person("back.ground")
+            # Spread over many people, as real traffic is: one person signing in 25 times a
+            # second would hold thousands of partial matches in every rule's window.
+            crowd = [person(f"back.ground{n:04d}") for n in range(args.people)]
             period = 1.0 / args.rate
             i = 0
             while not stop.is_set():
                 at = _now()
+                who = crowd[i % len(crowd)]
                 if i % 2:
                     send(topics.okta, okta_session_start(who, at, HOME.ips[0], HOME, rng=rng))
                 else:
@@ -92,7 +96,7 @@ def main() -> None:
                             "GetCallerIdentity",
                             ACCOUNT,
                             ROLE,
-                            "ASIABACKGROUND000001",
+                            f"ASIABG{i % len(crowd):014d}",
                             rng=rng,
                         ),
                     )
@@ -108,15 +112,19 @@ def main() -> None:
                 if stop.is_set() and len(readable) >= args.attacks:
                     return
 
+        victims = [person(f"victim.n{i:02d}") for i in range(args.attacks)]
+        # Each victim's baseline country, home, two days back: the baseline flags nothing for
+        # an entity with less than the learning period of history. Sent before the background
+        # traffic moves the watermark to "now".
+        for who in victims:
+            at = _now() - timedelta(days=2)
+            send(topics.okta, okta_session_start(who, at, HOME.ips[0], HOME, rng=rng))
         threads = [
             threading.Thread(target=background, daemon=True),
             threading.Thread(target=tail, daemon=True),
         ]
         for thread in threads:
             thread.start()
-        victims = [person(f"victim.n{i:02d}") for i in range(args.attacks)]
-        for who in victims:  # each victim's baseline country: home
-            send(topics.okta, okta_session_start(who, _now(), HOME.ips[0], HOME, rng=rng))
         time.sleep(20)  # job start-up (mini-cluster, Python workers) before the first attack
         produced: dict[str, float] = {}
         ip = ABROAD.ips[0]

@@ -98,8 +98,11 @@ def identities_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def live_job(kafka_broker: KafkaBroker, identities_file: Path) -> Iterator[Running]:
-    settings = _settings(kafka_broker, identities_file)
+def live_job(
+    kafka_broker: KafkaBroker, identities_file: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Running]:
+    checkpoints = tmp_path_factory.mktemp("live-checkpoints")
+    settings = _settings(kafka_broker, identities_file, checkpoint_dir=checkpoints)
     client = start_kafka_job(settings)
     try:
         yield Running(settings, librdkafka_config(kafka_broker.bootstrap, {}), client)

@@ -262,6 +262,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     kafka_settings = _kafka_settings(args, settings) if args.mode == "kafka" else None
     conf = dict(kafka_settings.flink_configuration()) if kafka_settings is not None else {}
+    # On a cluster, checkpoint storage is the cluster's (or --checkpoint-dir), never the local
+    # default directory of a mini-cluster run.
+    conf.pop("execution.checkpointing.storage", None)
+    conf.pop("execution.checkpointing.dir", None)
     conf.update(settings.flink_configuration())
     env, t_env = create_environments(settings.parallelism, "thread", conf)
     t_env.get_config().set(

@@ -32,6 +32,8 @@ from seamwatch.jobs.settings import (
 from seamwatch.kafka_codec import AlertFormat
 
 JOB_JARS_DIR = REPO_ROOT / ".jars" / "job"
+# Relative to the working directory, like the file runs' seamwatch-out/alerts.jsonl.
+DEFAULT_CHECKPOINT_DIR = Path("seamwatch-out") / "checkpoints"
 ENV_PREFIX = "SEAMWATCH_KAFKA_"
 ENV_PROPERTIES_FILE = "SEAMWATCH_KAFKA_PROPERTIES"
 StartupMode = Literal["earliest-offset", "latest-offset", "group-offsets"]
@@ -197,9 +199,13 @@ class KafkaSettings:
             "execution.checkpointing.mode": "EXACTLY_ONCE",
             "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
         }
-        if self.checkpoint_dir is not None:
-            conf["execution.checkpointing.storage"] = "filesystem"
-            conf["execution.checkpointing.dir"] = self.checkpoint_dir.resolve().as_uri()
+        # Always on a filesystem: the job manager's memory storage refuses state over 5 MB, and
+        # a CEP operator buffering a busy entity's window exceeds that; with no completed
+        # checkpoint the transactional sink never commits and no alert ever becomes readable.
+        conf["execution.checkpointing.storage"] = "filesystem"
+        conf["execution.checkpointing.dir"] = (
+            (self.checkpoint_dir or DEFAULT_CHECKPOINT_DIR).resolve().as_uri()
+        )
         if self.restore_from is not None:
             conf["execution.state-recovery.path"] = self.restore_from.resolve().as_uri()
         return conf
