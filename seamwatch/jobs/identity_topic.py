@@ -110,12 +110,16 @@ class IdentityTopicReader:
                     f"{timeout:.0f} s"
                 )
             message = self._consumer.poll(0.5)
-            if message is None or message.error():
-                continue
-            results.append(_decode(message))
-            partition, offset = message.partition() or 0, message.offset() or 0
-            if offset + 1 >= remaining.get(partition, 0):
-                remaining.pop(partition, None)
+            if message is not None and not message.error():
+                results.append(_decode(message))
+            # By position, not by the last record's offset: compaction may have removed the
+            # record at high - 1 (an expired tombstone, say).
+            positions = self._consumer.position(
+                [TopicPartition(self._spec.topic, p) for p in remaining]
+            )
+            for tp in positions:
+                if tp.offset >= 0 and tp.offset >= remaining[tp.partition]:
+                    remaining.pop(tp.partition, None)
         self._next_poll = time.monotonic() + self._spec.poll_interval_seconds
         return results
 
