@@ -24,7 +24,13 @@ from seamwatch.jobs.identity_topic import BadMapping, IdentityTopic, LiveIdentit
 from seamwatch.jobs.relevance import Relevance
 from seamwatch.udfs.absence import AbsenceSpec, AbsenceState, on_candidate, on_match, on_timer
 from seamwatch.udfs.alerts import RuleMeta, build_alert, fold_into_open_alert
-from seamwatch.udfs.behaviour import BaselineConfig, decode_state, encode_state, observe
+from seamwatch.udfs.behaviour import (
+    FLAG_FIELDS,
+    BaselineConfig,
+    decode_state,
+    encode_state,
+    observe,
+)
 from seamwatch.udfs.geo import enrich
 from seamwatch.udfs.identity import IdentityGraph, resolve
 from seamwatch.udfs.links import (
@@ -253,16 +259,7 @@ class LinkStage(KeyedProcessFunction):  # type: ignore[misc]
             yield from self._resolve(values)
 
 
-_FLAG_FIELDS = (
-    "new_country",
-    "new_ip",
-    "new_asn",
-    "new_device",
-    "new_role",
-    "impossible_travel",
-    "travel_speed_kmh",
-)
-_FLAG_INDEXES = tuple(FIELD_NAMES.index(name) for name in _FLAG_FIELDS)
+_FLAG_INDEXES = tuple(FIELD_NAMES.index(name) for name in FLAG_FIELDS)
 
 
 class BehaviourBaseline(KeyedProcessFunction):  # type: ignore[misc]
@@ -311,7 +308,7 @@ class BehaviourBaseline(KeyedProcessFunction):  # type: ignore[misc]
         for values in orjson.loads(waiting):
             event = Event(**dict(zip(FIELD_NAMES, values, strict=True)))
             state, flags = observe(state, event, self._config)
-            for index, name in zip(_FLAG_INDEXES, _FLAG_FIELDS, strict=True):
+            for index, name in zip(_FLAG_INDEXES, FLAG_FIELDS, strict=True):
                 values[index] = getattr(flags, name)
             yield Row(*values)
         self._state.update(encode_state(state))

@@ -21,18 +21,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from seamwatch.jobs.rulebook import Rule, Scalar
+from seamwatch.udfs.behaviour import FLAG_FIELDS
 from seamwatch.udfs.records import Event
 
 # Fields a later stage fills: unknown when relevance is decided.
 LATE_FIELDS = frozenset(
     {
-        "new_country",
-        "new_ip",
-        "new_asn",
-        "new_device",
-        "new_role",
-        "impossible_travel",
-        "travel_speed_kmh",
+        *FLAG_FIELDS,
         "country",
         "city",
         "latitude",

@@ -36,7 +36,7 @@ import base64
 import hashlib
 import ipaddress
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -150,18 +150,13 @@ class Flags:
     travel_speed_kmh: float | None = None
 
 
+#: The Event fields the baseline fills, in Flags order.
+FLAG_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Flags))
+
+
 def apply_flags(event: Event, flags: Flags) -> Event:
     """``event`` with the flag fields set from ``flags`` (a new Event)."""
-    return replace(
-        event,
-        new_country=flags.new_country,
-        new_ip=flags.new_ip,
-        new_asn=flags.new_asn,
-        new_device=flags.new_device,
-        new_role=flags.new_role,
-        impossible_travel=flags.impossible_travel,
-        travel_speed_kmh=flags.travel_speed_kmh,
-    )
+    return replace(event, **{name: getattr(flags, name) for name in FLAG_FIELDS})
 
 
 # --- what an event says, per kind --------------------------------------------------------
