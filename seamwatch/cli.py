@@ -207,8 +207,12 @@ def rules_test(
                     expected += f" for {case.expected_entity}"
                 if case.expected_matches is not None:
                     expected += f" counting {case.expected_matches} matches"
+                if case.expected_context is not None:
+                    expected += f" with {case.expected_context} authentication(s) of context"
                 got = f"got {case.got}" + (f" for {', '.join(case.entities)}" if case.got else "")
                 got += f" counting {case.matches} matches" if case.got else ""
+                if case.expected_context is not None and case.got:
+                    got += f" with context {', '.join(map(str, case.contexts))}"
                 console.print(f"    {case.case}: {expected}, {got}", markup=False)
     if report.dead_letters:
         console.print(f"{len(report.dead_letters)} test records were dead-lettered:")

@@ -92,3 +92,21 @@ def test_absence_rule_matches_its_present_steps_and_selects_candidates() -> None
     candidates = compile_absence_candidates(rule)
     assert "user.authentication.sso" in candidates
     assert "ConsoleLogin" not in candidates
+
+
+def test_context_rule_aggregates_the_groups_authentications_of_its_period() -> None:
+    rule = load_rule(DEFAULT_RULES_DIR / "cloudtrail_logging_disabled.yaml")
+    assert rule.context == 3600
+    sql = compile_rule(rule)
+    over = sql.split("OVER (", 1)[1].split(") AS auth_context", 1)[0]
+    assert "PARTITION BY entity_id ORDER BY rowtime" in over
+    assert "RANGE BETWEEN INTERVAL '0 01:00:00' DAY TO SECOND PRECEDING AND CURRENT ROW" in over
+    aggregated = sql.split("LISTAGG(", 1)[1].split(" OVER (", 1)[0]
+    assert "action LIKE 'user.authentication.%'" in aggregated
+    assert "action IN ('AssumeRole', 'AssumeRoleWithSAML'" in aggregated
+    # Authentications feed the window, but only the rule's own events reach the matcher.
+    inner, outer = sql.split(") AS auth_context", 1)[1].split(")\n  WHERE ", 1)
+    assert "OR (source = 'okta' AND" in inner
+    assert outer.startswith("(source IN ('cloudtrail') AND action IN ('StopLogging'")
+    assert "'auth_context' VALUE S0.auth_context" in sql
+    assert "LISTAGG" not in compile_rule(_field_rule())

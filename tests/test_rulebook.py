@@ -83,6 +83,8 @@ def test_bad_durations_are_refused_with_their_text(text: object) -> None:
         ),
         ("same: {src_ip: login}", "same: {src_ip: later}", 14, "'later' is not an earlier step"),
         ("max_gap: 5m", "max_gap: 20m", 15, "longer than the rule's window"),
+        ("within: 15m", "within: 15m\ncontext: 2d", 6, "context longer than a day"),
+        ("within: 15m", "within: 15m\ncontext: an hour", 6, "not a duration"),
         ("  - name: assume", "  - name: login", 10, "used twice"),
         ("title: Demo\n", "title: Demo\ncolour: red\n", 3, "colour"),
         ("steps:", "steps:\nsteps:", 7, "duplicate key 'steps'"),

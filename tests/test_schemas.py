@@ -56,6 +56,66 @@ def test_an_assembled_alert_validates_against_the_alert_schema() -> None:
     assert back["time_to_detect_ms"] == 4_000
 
 
+def _auth(i: int, at: int) -> dict[str, Any]:
+    return {
+        "event_id": f"a{i}",
+        "source": "okta",
+        "event_time": at,
+        "action": "user.session.start",
+        "outcome": "success",
+        "principal": "a@b.c",
+        "src_ip": "192.0.2.1",
+        "country": "Romania",
+        "new_country": True,
+        "raw_ref": f"okta:{i}",
+    }
+
+
+def test_context_lists_the_groups_authentications_oldest_first_without_the_match() -> None:
+    stop = {
+        "step": "logging_change",
+        "event_id": "stop",
+        "source": "cloudtrail",
+        "event_time": 100_000,
+        "action": "StopLogging",
+        "outcome": "success",
+        "entity_id": "a",
+        "new_country": False,
+        "raw_ref": "cloudtrail:1",
+        # As the SQL aggregates it: JSON objects joined by commas, in arrival order, the
+        # matched event itself included when it is an authentication.
+        "auth_context": ",".join(
+            json.dumps(e)
+            for e in [_auth(i, 1_000 * (30 - i)) for i in range(25)]
+            + [{**_auth(99, 100_000), "event_id": "stop"}]
+        ),
+    }
+    meta = RuleMeta("r", "t", "d", ("T1562.008",), "critical", 60, "entity_id", None, 3600)
+    alert = build_alert(meta, "a", json.dumps([stop]), IdentityGraph(), 200_000)
+    context = alert["context"]
+    assert context["window_seconds"] == 3600
+    assert context["total"] == 25
+    shown = context["authentications"]
+    assert len(shown) == 20
+    assert [e["event_id"] for e in shown] == [f"a{i}" for i in range(19, -1, -1)]
+    assert shown[0]["event_time"] == 11_000 and shown[-1]["event_time"] == 30_000
+    assert "auth_context" not in alert["events"][0]
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, _schema("alert.avsc"), alert)
+    buffer.seek(0)
+    back: Any = fastavro.schemaless_reader(buffer, _schema("alert.avsc"))
+    assert back["context"]["authentications"][0]["new_country"] is True
+
+    quiet = dict(stop, auth_context=None)
+    assert build_alert(meta, "a", json.dumps([quiet]), IdentityGraph(), 1)["context"] == {
+        "window_seconds": 3600,
+        "total": 0,
+        "authentications": [],
+    }
+    no_context = RuleMeta("r", "t", "d", ("T1562.008",), "critical", 60, "entity_id")
+    assert build_alert(no_context, "a", json.dumps([quiet]), IdentityGraph(), 1)["context"] is None
+
+
 def test_a_normalized_event_validates_against_the_event_schema() -> None:
     event = Event("e", "okta", 0, "user.session.start", "success", "f:1")
     record = dataclasses.asdict(event)

@@ -12,6 +12,12 @@ Shape of the generated SQL (``seamwatch rules compile`` prints it)::
       DEFINE S0 AS <step 0>, S1 AS <step 1> AND S1.src_ip = S0.src_ip, ...
     )
 
+A rule with ``context`` first gives every event of its group an ``auth_context`` column: the
+group's authentication events within the context period up to that event, aggregated by an
+event-time ``OVER`` window (``LISTAGG`` of one JSON object per authentication). Only the
+rule's own events then go on to the ``MATCH_RECOGNIZE``, whose first step carries the column
+into the alert.
+
 Flink's CEP concatenation is strict, so the reluctant fillers ``Fi*?`` let other events of the
 same group stand between two steps. Every rule yields the same three columns, so all rules can
 be unioned into one alert stream. Values from rule files are quoted here and field names were
@@ -20,7 +26,9 @@ checked against the event schema when the rule loaded.
 
 from __future__ import annotations
 
+from seamwatch.jobs.relevance import AWS_AUTHENTICATIONS, OKTA_AUTHENTICATION_PREFIXES
 from seamwatch.jobs.rulebook import FIELD_TYPES, Rule, Step
+from seamwatch.udfs.alerts import CONTEXT_EVENT_KEYS, CONTEXT_KEY
 
 # Event fields copied into each matched event of an alert.
 ALERT_EVENT_FIELDS = (
@@ -58,6 +66,8 @@ ALERT_EVENT_FIELDS = (
     "raw_ref",
 )
 
+CONTEXT_COLUMN = CONTEXT_KEY
+
 
 def sql_literal(value: str | bool | int | float) -> str:
     if isinstance(value, bool):
@@ -93,11 +103,16 @@ def _predicate(step: Step, var: str | None) -> str:
     return " AND ".join(parts) if parts else "TRUE"
 
 
-def _event_json(step: Step, var: str) -> list[str]:
-    """JSON object(s) of a matched step: one event, or the first and last of a counted step."""
+def _event_json(step: Step, var: str, context: bool = False) -> list[str]:
+    """JSON object(s) of a matched step: one event, or the first and last of a counted step.
+
+    ``context``: the first event also carries the rule's authentication context (a string of
+    comma-separated JSON objects, see :func:`authentication_sql`).
+    """
+    fields = (*ALERT_EVENT_FIELDS, CONTEXT_COLUMN) if context else ALERT_EVENT_FIELDS
     if step.count is None:
         pairs = [f"'step' VALUE {sql_literal(step.name)}"]
-        pairs += [f"'{field}' VALUE {var}.{field}" for field in ALERT_EVENT_FIELDS]
+        pairs += [f"'{field}' VALUE {var}.{field}" for field in fields]
         return ["JSON_OBJECT(" + ", ".join(pairs) + ")"]
     objects = []
     for position in ("FIRST", "LAST"):
@@ -105,9 +120,42 @@ def _event_json(step: Step, var: str) -> list[str]:
             f"'step' VALUE {sql_literal(step.name)}",
             f"'count' VALUE CAST(COUNT({var}.event_id) AS BIGINT)",
         ]
-        pairs += [f"'{field}' VALUE {position}({var}.{field})" for field in ALERT_EVENT_FIELDS]
+        chosen = fields if position == "FIRST" else ALERT_EVENT_FIELDS
+        pairs += [f"'{field}' VALUE {position}({var}.{field})" for field in chosen]
         objects.append("JSON_OBJECT(" + ", ".join(pairs) + ")")
     return objects
+
+
+def authentication_sql() -> str:
+    """SQL condition for an authentication event (the ones the behaviour baseline learns from,
+    :func:`seamwatch.jobs.relevance.is_authentication`)."""
+    for prefix in OKTA_AUTHENTICATION_PREFIXES:
+        if "%" in prefix or "_" in prefix:
+            raise ValueError(f"prefix {prefix!r} holds a LIKE wildcard")
+    okta = " OR ".join(
+        f"action LIKE {sql_literal(prefix + '%')}" for prefix in OKTA_AUTHENTICATION_PREFIXES
+    )
+    aws = ", ".join(sql_literal(action) for action in sorted(AWS_AUTHENTICATIONS))
+    return f"(source = 'okta' AND ({okta})) OR (source = 'cloudtrail' AND action IN ({aws}))"
+
+
+def _rule_input(rule: Rule, view: str, prefilter: str) -> str:
+    """The rows the rule's ``MATCH_RECOGNIZE`` reads: its own events, with their context."""
+    if rule.context is None:
+        return f"  SELECT * FROM {view}\n  WHERE {prefilter}"
+    auth = authentication_sql()
+    entry = ", ".join(f"'{field}' VALUE {field}" for field in CONTEXT_EVENT_KEYS)
+    return (
+        f"  SELECT * FROM (\n"
+        f"    SELECT *, LISTAGG(CASE WHEN {auth} THEN JSON_OBJECT({entry}) END, ',') OVER (\n"
+        f"      PARTITION BY {rule.group_by} ORDER BY rowtime\n"
+        f"      RANGE BETWEEN {sql_interval(rule.context)} PRECEDING AND CURRENT ROW\n"
+        f"    ) AS {CONTEXT_COLUMN}\n"
+        f"    FROM {view}\n"
+        f"    WHERE ({prefilter}) OR {auth}\n"
+        f"  )\n"
+        f"  WHERE {prefilter}"
+    )
 
 
 def compile_rule(rule: Rule, view: str = "events") -> str:
@@ -138,13 +186,15 @@ def compile_rule(rule: Rule, view: str = "events") -> str:
         defines.append(f"    {var} AS " + "\n      AND ".join(conditions))
 
     events = ",\n        ".join(
-        obj for step in steps for obj in _event_json(step, names[step.name])
+        obj
+        for i, step in enumerate(steps)
+        for obj in _event_json(step, names[step.name], context=i == 0 and rule.context is not None)
     )
     group = rule.group_by
     return (
         f"SELECT {sql_literal(rule.id)} AS rule_id, CAST({group} AS STRING) AS group_key, "
         f"events\n"
-        f"FROM (\n  SELECT * FROM {view}\n  WHERE {prefilter}\n)\n"
+        f"FROM (\n{_rule_input(rule, view, prefilter)}\n)\n"
         f"MATCH_RECOGNIZE (\n"
         f"  PARTITION BY {group}\n"
         f"  ORDER BY rowtime\n"

@@ -92,6 +92,7 @@ def rule_meta(rule: Rule) -> RuleMeta:
         within_seconds=rule.within,
         group_by=rule.group_by,
         suppress_seconds=rule.suppress,
+        context_seconds=rule.context,
     )
 
 

@@ -38,12 +38,18 @@ class CaseResult:
     expected_entity: str | None
     matches: int = 0
     expected_matches: int | None = None
+    contexts: tuple[int, ...] = ()  # authentications in each alert's context
+    expected_context: int | None = None
 
     @property
     def passed(self) -> bool:
         if self.got != self.expected:
             return False
         if self.expected_matches is not None and self.matches != self.expected_matches:
+            return False
+        if self.expected_context is not None and any(
+            n != self.expected_context for n in self.contexts
+        ):
             return False
         return self.expected_entity is None or all(e == self.expected_entity for e in self.entities)
 
@@ -130,6 +136,8 @@ def run_rule_tests(rules_dir: Path, only: str | None = None) -> RuleTestReport:
                 expected_entity=test.entity,
                 matches=sum(a["match_count"] for a in mine),
                 expected_matches=test.matches,
+                contexts=tuple((a.get("context") or {}).get("total", 0) for a in mine),
+                expected_context=test.context,
             )
         )
     return report

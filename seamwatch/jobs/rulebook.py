@@ -31,6 +31,7 @@ SOURCES = ("okta", "cloudtrail")
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _OFFSET = re.compile(r"^\s*([+-]?)(\d+)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_CONTEXT_SECONDS = 86400
 
 
 def parse_duration(text: object) -> int:
@@ -161,6 +162,7 @@ class RuleTest(BaseModel):
     expect: int = Field(ge=0)
     entity: str | None = None  # the entity (group key) every expected alert must name
     matches: int | None = Field(default=None, ge=0)  # matches counted on them (suppression)
+    context: int | None = Field(default=None, ge=0)  # authentications in each alert's context
     events: list[TestEvent] = Field(min_length=1)
 
 
@@ -177,6 +179,9 @@ class Rule(BaseModel):
     within: Duration
     group_by: str = "entity_id"
     suppress: Duration | None = None
+    # The group's authentication events in this period up to the first matched event, carried
+    # on the alert (what the person did to get in before, e.g., turning logging off).
+    context: Duration | None = None
     steps: list[Step] = Field(min_length=1)
     tests: list[RuleTest] = Field(default_factory=list)
 
@@ -234,6 +239,8 @@ def cross_step_problems(rule: Rule) -> list[tuple[tuple[str | int, ...], str]]:
         elif step.within is not None:
             problems.append(((*at, "within"), "within on a step is for absent steps only"))
         seen.add(step.name)
+    if rule.context is not None and rule.context > MAX_CONTEXT_SECONDS:
+        problems.append((("context",), "context longer than a day is refused (state per group)"))
     if sum(1 for step in rule.steps if step.absent) > 1:
         problems.append((("steps",), "at most one absent step per rule"))
     first_absent = bool(rule.steps) and rule.steps[0].absent

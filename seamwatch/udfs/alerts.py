@@ -31,6 +31,13 @@ class RuleMeta:
     within_seconds: int
     group_by: str
     suppress_seconds: int | None = None
+    context_seconds: int | None = None
+
+
+# An alert's authentication context lists at most this many events, the most recent ones.
+MAX_CONTEXT_EVENTS = 20
+# The column (and matched-event key) that carries a rule's authentication context.
+CONTEXT_KEY = "auth_context"
 
 
 def alert_id(rule_id: str, group_key: str, event_ids: Sequence[str]) -> str:
@@ -78,6 +85,7 @@ def build_alert(
 ) -> dict[str, Any]:
     """The alert record for one match; ``events_json`` is the JSON array the SQL built."""
     events: list[dict[str, Any]] = orjson.loads(events_json)
+    context = [e.pop(CONTEXT_KEY, None) for e in events]
     times = [int(e["event_time"]) for e in events]
     first, last = min(times), max(times)
     return {
@@ -98,7 +106,37 @@ def build_alert(
         "match_count": 1,
         "last_match_time": last,
         "events": [_event(e) for e in events],
+        "context": _context(meta, next((c for c in context if c), None), events),
     }
+
+
+def _context(
+    meta: RuleMeta, listed: str | None, events: Sequence[Mapping[str, Any]]
+) -> dict[str, Any] | None:
+    """The group's authentications before the match (rules with ``context``), oldest first.
+
+    ``listed`` is what the SQL aggregated: comma-separated JSON objects, or nothing when the
+    group had no authentication in the period. The matched events themselves are left out.
+    """
+    if meta.context_seconds is None:
+        return None
+    matched = {e.get("event_id") for e in events}
+    found = orjson.loads(f"[{listed}]") if listed else []
+    unique = {e["event_id"]: e for e in found if e.get("event_id") not in matched}
+    ordered = sorted(unique.values(), key=lambda e: (int(e["event_time"]), e["event_id"]))
+    return {
+        "window_seconds": meta.context_seconds,
+        "total": len(ordered),
+        "authentications": [_context_event(e) for e in ordered[-MAX_CONTEXT_EVENTS:]],
+    }
+
+
+def _context_event(raw: Mapping[str, Any]) -> dict[str, Any]:
+    out = {key: raw.get(key) for key in CONTEXT_EVENT_KEYS}
+    out["event_time"] = int(raw["event_time"])
+    for flag in _CONTEXT_FLAGS:
+        out[flag] = bool(raw.get(flag))
+    return out
 
 
 def fold_into_open_alert(
@@ -159,6 +197,24 @@ _EVENT_KEYS = (
     "raw_ref",
 )
 _FLAGS = ("new_country", "new_ip", "new_asn", "new_device", "new_role", "impossible_travel")
+# The fields of each authentication in an alert's context (the SQL aggregates these).
+CONTEXT_EVENT_KEYS = (
+    "event_id",
+    "source",
+    "event_time",
+    "action",
+    "outcome",
+    "principal",
+    "src_ip",
+    "country",
+    "device",
+    "new_country",
+    "new_ip",
+    "new_device",
+    "impossible_travel",
+    "raw_ref",
+)
+_CONTEXT_FLAGS = ("new_country", "new_ip", "new_device", "impossible_travel")
 
 
 def _event(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -191,12 +247,24 @@ def timeline(alert: Mapping[str, Any]) -> list[str]:
         lines.append(
             f"  {alert['match_count']} matches, the last at {iso(alert['last_match_time'])}"
         )
-    for event in alert["events"]:
-        where = event.get("src_ip") or event.get("src_host") or "-"
-        country = event.get("country") or "-"
-        flag = "".join(f" {name.upper().replace('_', '-')}" for name in _FLAGS if event.get(name))
+    lines.extend(_timeline_event(event) for event in alert["events"])
+    context = alert.get("context")
+    if context is not None:
+        shown = context["authentications"]
+        more = f", the last {len(shown)} shown" if len(shown) < context["total"] else ""
         lines.append(
-            f"    {iso(event['event_time'])}  {event['source']:<10} {event['action']:<28} "
-            f"{where:<16} {country}{flag}"
+            f"  authentications in the {context['window_seconds']}s before: "
+            f"{context['total']}{more}"
         )
+        lines.extend(_timeline_event(event) for event in shown)
     return lines
+
+
+def _timeline_event(event: Mapping[str, Any]) -> str:
+    where = event.get("src_ip") or event.get("src_host") or "-"
+    country = event.get("country") or "-"
+    flag = "".join(f" {name.upper().replace('_', '-')}" for name in _FLAGS if event.get(name))
+    return (
+        f"    {iso(event['event_time'])}  {event['source']:<10} {event['action']:<28} "
+        f"{where:<16} {country}{flag}"
+    )
