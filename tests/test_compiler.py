@@ -100,7 +100,9 @@ def test_context_rule_aggregates_the_groups_authentications_of_its_period() -> N
     sql = compile_rule(rule)
     over = sql.split("OVER (", 1)[1].split(") AS auth_context", 1)[0]
     assert "PARTITION BY entity_id ORDER BY rowtime" in over
-    assert "RANGE BETWEEN INTERVAL '0 01:00:00' DAY TO SECOND PRECEDING AND CURRENT ROW" in over
+    # A row bound, not a time range: a service account's thousand role assumptions an hour
+    # cannot grow one group's window (the alert keeps those inside the hour).
+    assert "ROWS BETWEEN 20 PRECEDING AND CURRENT ROW" in over
     aggregated = sql.split("LISTAGG(", 1)[1].split(" OVER (", 1)[0]
     assert "action LIKE 'user.authentication.%'" in aggregated
     assert "action IN ('AssumeRole', 'AssumeRoleWithSAML'" in aggregated

@@ -87,7 +87,7 @@ def test_context_lists_the_groups_authentications_oldest_first_without_the_match
         "auth_context": ",".join(
             json.dumps(e)
             for e in [_auth(i, 1_000 * (30 - i)) for i in range(25)]
-            + [{**_auth(99, 100_000), "event_id": "stop"}]
+            + [{**_auth(99, 100_000), "event_id": "stop"}, _auth(98, 100_000 - 3_601_000)]
         ),
     }
     meta = RuleMeta("r", "t", "d", ("T1562.008",), "critical", 60, "entity_id", None, 3600)

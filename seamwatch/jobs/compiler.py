@@ -13,10 +13,11 @@ Shape of the generated SQL (``seamwatch rules compile`` prints it)::
     )
 
 A rule with ``context`` first gives every event of its group an ``auth_context`` column: the
-group's authentication events within the context period up to that event, aggregated by an
-event-time ``OVER`` window (``LISTAGG`` of one JSON object per authentication). Only the
-rule's own events then go on to the ``MATCH_RECOGNIZE``, whose first step carries the column
-into the alert.
+group's latest authentication events up to that event, aggregated by an event-time ``OVER``
+window over the group's last rows (``LISTAGG`` of one JSON object per authentication; a row
+count bounds its state and string, the alert assembly keeps those inside the context period).
+Only the rule's own events then go on to the ``MATCH_RECOGNIZE``, whose first step carries the
+column into the alert.
 
 Flink's CEP concatenation is strict, so the reluctant fillers ``Fi*?`` let other events of the
 same group stand between two steps. Every rule yields the same three columns, so all rules can
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 from seamwatch.jobs.relevance import AWS_AUTHENTICATIONS, OKTA_AUTHENTICATION_PREFIXES
 from seamwatch.jobs.rulebook import FIELD_TYPES, Rule, Step
-from seamwatch.udfs.alerts import CONTEXT_EVENT_KEYS, CONTEXT_KEY
+from seamwatch.udfs.alerts import CONTEXT_EVENT_KEYS, CONTEXT_KEY, MAX_CONTEXT_EVENTS
 
 # Event fields copied into each matched event of an alert.
 ALERT_EVENT_FIELDS = (
@@ -149,7 +150,7 @@ def _rule_input(rule: Rule, view: str, prefilter: str) -> str:
         f"  SELECT * FROM (\n"
         f"    SELECT *, LISTAGG(CASE WHEN {auth} THEN JSON_OBJECT({entry}) END, ',') OVER (\n"
         f"      PARTITION BY {rule.group_by} ORDER BY rowtime\n"
-        f"      RANGE BETWEEN {sql_interval(rule.context)} PRECEDING AND CURRENT ROW\n"
+        f"      ROWS BETWEEN {MAX_CONTEXT_EVENTS} PRECEDING AND CURRENT ROW\n"
         f"    ) AS {CONTEXT_COLUMN}\n"
         f"    FROM {view}\n"
         f"    WHERE ({prefilter}) OR {auth}\n"

@@ -34,7 +34,8 @@ class RuleMeta:
     context_seconds: int | None = None
 
 
-# An alert's authentication context lists at most this many events, the most recent ones.
+# An alert's authentication context looks at most this many events of the group back (the SQL
+# window's row bound), and lists the authentications among them inside the context period.
 MAX_CONTEXT_EVENTS = 20
 # The column (and matched-event key) that carries a rule's authentication context.
 CONTEXT_KEY = "auth_context"
@@ -113,16 +114,23 @@ def build_alert(
 def _context(
     meta: RuleMeta, listed: str | None, events: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any] | None:
-    """The group's authentications before the match (rules with ``context``), oldest first.
+    """The group's authentications in the context period before the match, oldest first.
 
-    ``listed`` is what the SQL aggregated: comma-separated JSON objects, or nothing when the
-    group had no authentication in the period. The matched events themselves are left out.
+    ``listed`` is what the SQL aggregated over the group's latest rows: comma-separated JSON
+    objects, or nothing when none of them was an authentication. Those older than the period
+    (counted back from the first matched event) and the matched events themselves are left out.
     """
     if meta.context_seconds is None:
         return None
+    first = min(int(e["event_time"]) for e in events)
+    since = first - meta.context_seconds * 1000
     matched = {e.get("event_id") for e in events}
     found = orjson.loads(f"[{listed}]") if listed else []
-    unique = {e["event_id"]: e for e in found if e.get("event_id") not in matched}
+    unique = {
+        e["event_id"]: e
+        for e in found
+        if e.get("event_id") not in matched and since <= int(e["event_time"]) <= first
+    }
     ordered = sorted(unique.values(), key=lambda e: (int(e["event_time"]), e["event_id"]))
     return {
         "window_seconds": meta.context_seconds,
