@@ -13,6 +13,7 @@ import orjson
 import pytest
 import yaml
 
+from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS
 from seamwatch.sample.factories import (
     EVERYDAY_CALLS,
     Geo,
@@ -387,3 +388,22 @@ def test_bench_corpus_small(tmp_path: Path) -> None:
     again = write_bench_corpus(tmp_path / "again", n_events=2000, attacks=2, seed=3)
     assert again.okta_path.read_bytes() == corpus.okta_path.read_bytes()
     assert again.cloudtrail_path.read_bytes() == corpus.cloudtrail_path.read_bytes()
+
+
+def test_bench_victims_have_a_baseline_before_their_attack(tmp_path: Path) -> None:
+    """Every victim has more than the job's learning period of history before its attack, so
+    the field rule can see the attack's country as new (seed 14 once gave a victim that was
+    absent on the first day)."""
+    corpus = write_bench_corpus(tmp_path, n_events=3000, attacks=4, seed=14)
+    okta = [orjson.loads(line) for line in corpus.okta_path.read_bytes().splitlines()]
+    by_id = {r["uuid"]: r for r in okta}
+    for attack in corpus.attacks:
+        login = by_id[attack.event_ids[0]]
+        email = login["actor"]["alternateId"]
+        first = min(
+            r["published"]
+            for r in okta
+            if r["actor"]["alternateId"] == email and r["outcome"]["result"] == "SUCCESS"
+        )
+        history = datetime.fromisoformat(login["published"]) - datetime.fromisoformat(first)
+        assert history > timedelta(days=DEFAULT_LEARNING_DAYS), email

@@ -643,9 +643,11 @@ def write_bench_corpus(
     first_day = 2 if est_days > 3 else 0
     last_day = max(first_day, int(est_days * 0.8) - 1)
     plan: dict[int, list[Person]] = {}
+    attack_day: dict[str, int] = {}
     for i, victim in enumerate(victims):
         d = first_day + (i * (last_day - first_day + 1)) // max(1, len(victims))
         plan.setdefault(d, []).append(victim)
+        attack_day[victim.key] = d
     start_ms = int(start.astimezone(UTC).timestamp() * 1000)
     truths: list[AttackTruth] = []
     okta_path = out_dir / "okta.jsonl"
@@ -659,9 +661,10 @@ def write_bench_corpus(
         while written < n_events:
             day = _Day()
             day_ms = start_ms + day_index * 86_400_000
-            victims_today = {p.key for p in plan.get(day_index, [])}
             for person in population:
-                if person.key in victims_today or gen.rng.random() < 0.92:
+                # A victim works every day up to its attack: one absent first day would leave
+                # it inside the baseline's learning period, where nothing is "new".
+                if attack_day.get(person.key, -1) >= day_index or gen.rng.random() < 0.92:
                     gen.person_day(day, person, day_ms)
             gen.services(day, day_ms + 9_900_000, service_per_day)
             for k, victim in enumerate(plan.get(day_index, [])):
