@@ -67,8 +67,6 @@ ALERT_EVENT_FIELDS = (
     "raw_ref",
 )
 
-CONTEXT_COLUMN = CONTEXT_KEY
-
 
 def sql_literal(value: str | bool | int | float) -> str:
     if isinstance(value, bool):
@@ -110,7 +108,7 @@ def _event_json(step: Step, var: str, context: bool = False) -> list[str]:
     ``context``: the first event also carries the rule's authentication context (a string of
     comma-separated JSON objects, see :func:`authentication_sql`).
     """
-    fields = (*ALERT_EVENT_FIELDS, CONTEXT_COLUMN) if context else ALERT_EVENT_FIELDS
+    fields = (*ALERT_EVENT_FIELDS, CONTEXT_KEY) if context else ALERT_EVENT_FIELDS
     if step.count is None:
         pairs = [f"'step' VALUE {sql_literal(step.name)}"]
         pairs += [f"'{field}' VALUE {var}.{field}" for field in fields]
@@ -151,7 +149,7 @@ def _rule_input(rule: Rule, view: str, prefilter: str) -> str:
         f"    SELECT *, LISTAGG(CASE WHEN {auth} THEN JSON_OBJECT({entry}) END, ',') OVER (\n"
         f"      PARTITION BY {rule.group_by} ORDER BY rowtime\n"
         f"      ROWS BETWEEN {MAX_CONTEXT_EVENTS} PRECEDING AND CURRENT ROW\n"
-        f"    ) AS {CONTEXT_COLUMN}\n"
+        f"    ) AS {CONTEXT_KEY}\n"
         f"    FROM {view}\n"
         f"    WHERE ({prefilter}) OR {auth}\n"
         f"  )\n"

@@ -106,7 +106,7 @@ def build_alert(
         "time_to_detect_ms": detected_at_ms - last,
         "match_count": 1,
         "last_match_time": last,
-        "events": [_event(e) for e in events],
+        "events": [_project(e, _EVENT_KEYS, _FLAGS) for e in events],
         "context": _context(meta, next((c for c in context if c), None), events),
     }
 
@@ -135,16 +135,10 @@ def _context(
     return {
         "window_seconds": meta.context_seconds,
         "total": len(ordered),
-        "authentications": [_context_event(e) for e in ordered[-MAX_CONTEXT_EVENTS:]],
+        "authentications": [
+            _project(e, CONTEXT_EVENT_KEYS, _CONTEXT_FLAGS) for e in ordered[-MAX_CONTEXT_EVENTS:]
+        ],
     }
-
-
-def _context_event(raw: Mapping[str, Any]) -> dict[str, Any]:
-    out = {key: raw.get(key) for key in CONTEXT_EVENT_KEYS}
-    out["event_time"] = int(raw["event_time"])
-    for flag in _CONTEXT_FLAGS:
-        out[flag] = bool(raw.get(flag))
-    return out
 
 
 def fold_into_open_alert(
@@ -222,13 +216,14 @@ CONTEXT_EVENT_KEYS = (
     "impossible_travel",
     "raw_ref",
 )
-_CONTEXT_FLAGS = ("new_country", "new_ip", "new_device", "impossible_travel")
+_CONTEXT_FLAGS = tuple(flag for flag in _FLAGS if flag in CONTEXT_EVENT_KEYS)
 
 
-def _event(raw: Mapping[str, Any]) -> dict[str, Any]:
-    out = {key: raw.get(key) for key in _EVENT_KEYS}
+def _project(raw: Mapping[str, Any], keys: Sequence[str], flags: Sequence[str]) -> dict[str, Any]:
+    """``keys`` of an event the SQL built, with its time an integer and its flags booleans."""
+    out = {key: raw.get(key) for key in keys}
     out["event_time"] = int(raw["event_time"])
-    for flag in _FLAGS:
+    for flag in flags:
         out[flag] = bool(raw.get(flag))
     return out
 
