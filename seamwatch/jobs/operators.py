@@ -158,6 +158,33 @@ class NormalizeAndResolve(ProcessFunction):  # type: ignore[misc]
             yield event_row(event)
 
 
+class WaitingByTime:
+    """Rows held in keyed state until event time passes theirs (one event-time timer per
+    distinct time): a MapState from event time to the JSON list of that millisecond's rows, so
+    a busy key's many waiting rows never go through one ever-growing value."""
+
+    def __init__(self, runtime_context: RuntimeContext) -> None:
+        self._rows = runtime_context.get_map_state(
+            MapStateDescriptor("waiting-by-time", Types.LONG(), Types.STRING())
+        )
+
+    def hold(self, event_time: int, values: list[Any], ctx: Any) -> None:
+        same_time = self._rows.get(event_time)
+        waiting = orjson.loads(same_time) if same_time else []
+        waiting.append(values)
+        self._rows.put(event_time, orjson.dumps(waiting).decode())
+        ctx.timer_service().register_event_time_timer(event_time)
+
+    def release(self, timestamp: int) -> list[list[Any]]:
+        """The rows held for exactly ``timestamp`` (its timer fired), removed from state."""
+        waiting = self._rows.get(timestamp)
+        if not waiting:
+            return []
+        self._rows.remove(timestamp)
+        rows: list[list[Any]] = orjson.loads(waiting)
+        return rows
+
+
 def _ttl(seconds: int) -> Any:
     return (
         StateTtlConfig.new_builder(Time.seconds(seconds))
@@ -203,11 +230,7 @@ class LinkStage(KeyedProcessFunction):  # type: ignore[misc]
         long_term.enable_time_to_live(_ttl(LONG_TERM_LINK_SECONDS))
         self._temporary = runtime_context.get_state(temporary)
         self._long_term = runtime_context.get_state(long_term)
-        # Waiting events by event time (JSON list of rows per millisecond): a busy key's many
-        # waiting events never go through one ever-growing value.
-        self._pending = runtime_context.get_map_state(
-            MapStateDescriptor("waiting-by-time", Types.LONG(), Types.STRING())
-        )
+        self._pending = WaitingByTime(runtime_context)
         self._learned = runtime_context.get_metrics_group().counter("seamwatch_events_learned")
 
     def _link_state(self, key: str) -> Any:
@@ -242,20 +265,11 @@ class LinkStage(KeyedProcessFunction):  # type: ignore[misc]
         if due or self._link_state(values[_ACCESS_KEY]).value():
             yield from self._resolve(values)  # a late event has nothing left to wait for
             return
-        event_time = values[_EVENT_TIME]
-        same_time = self._pending.get(event_time)
-        waiting = orjson.loads(same_time) if same_time else []
-        waiting.append(values)
-        self._pending.put(event_time, orjson.dumps(waiting).decode())
-        ctx.timer_service().register_event_time_timer(event_time)
+        self._pending.hold(values[_EVENT_TIME], values, ctx)
 
     def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Any]:
         # One timer per waiting event time, fired in time order: only this time's events.
-        waiting = self._pending.get(timestamp)
-        if not waiting:
-            return
-        self._pending.remove(timestamp)
-        for values in orjson.loads(waiting):
+        for values in self._pending.release(timestamp):
             yield from self._resolve(values)
 
 
@@ -282,9 +296,7 @@ class BehaviourBaseline(KeyedProcessFunction):  # type: ignore[misc]
         descriptor = ValueStateDescriptor("behaviour", Types.STRING())
         descriptor.enable_time_to_live(_ttl(int(self._config.forget_after_days * 86400)))
         self._state = runtime_context.get_state(descriptor)
-        self._waiting = runtime_context.get_map_state(
-            MapStateDescriptor("waiting-by-time", Types.LONG(), Types.STRING())
-        )
+        self._waiting = WaitingByTime(runtime_context)
         # Events already behind the watermark when they get here: the matcher downstream drops
         # them (e.g. a source that resumed after its idle timeout while another ruled).
         self._late = runtime_context.get_metrics_group().counter("seamwatch_events_late")
@@ -293,19 +305,14 @@ class BehaviourBaseline(KeyedProcessFunction):  # type: ignore[misc]
         event_time = value[_EVENT_TIME]
         if event_time <= ctx.timer_service().current_watermark():
             self._late.inc()
-        waiting = self._waiting.get(event_time)
-        rows = orjson.loads(waiting) if waiting else []
-        rows.append(list(value))
-        self._waiting.put(event_time, orjson.dumps(rows).decode())
-        ctx.timer_service().register_event_time_timer(event_time)
+        self._waiting.hold(event_time, list(value), ctx)
 
     def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Row]:
-        waiting = self._waiting.get(timestamp)
+        waiting = self._waiting.release(timestamp)
         if not waiting:
             return
-        self._waiting.remove(timestamp)
         state = decode_state(self._state.value())
-        for values in orjson.loads(waiting):
+        for values in waiting:
             event = Event(**dict(zip(FIELD_NAMES, values, strict=True)))
             state, flags = observe(state, event, self._config)
             for index, name in zip(_FLAG_INDEXES, FLAG_FIELDS, strict=True):
