@@ -9,7 +9,7 @@ login by a non-existent user, ``externalSessionId``) are treated as absent.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -159,20 +159,19 @@ def _target_user(target: object) -> str | None:
     return None
 
 
-# (principal, principal_type, identifiers, src_ip, src_host, country, city, user_agent,
-#  latitude, longitude)
-_Who = tuple[
-    str | None,
-    str | None,
-    tuple[Identifier, ...],
-    str | None,
-    str | None,
-    str | None,
-    str | None,
-    str | None,
-    float | None,
-    float | None,
-]
+class _Who(NamedTuple):
+    """What an Okta event's ``actor`` and ``client`` objects say."""
+
+    principal: str | None
+    principal_type: str | None
+    identifiers: tuple[Identifier, ...]
+    src_ip: str | None
+    src_host: str | None
+    country: str | None
+    city: str | None
+    user_agent: str | None
+    latitude: float | None
+    longitude: float | None
 
 
 def _coordinate(value: object, limit: float) -> float | None:
@@ -211,7 +210,7 @@ def _read_who(actor: Mapping[str, Any] | None, client: Mapping[str, Any] | None)
         agent = _USER_AGENT.child(view, "userAgent")
         if agent is not None:
             user_agent = text(agent.get("rawUserAgent"))
-    return (
+    return _Who(
         principal,
         actor_type,
         identifiers,
@@ -261,18 +260,7 @@ def normalize_okta(rec: Mapping[str, Any], raw_ref: str) -> Event:
         detail = "missing published" if published is None else f"published={published!r}"
         raise NormalizeError(f"no usable event time: {detail}")
 
-    (
-        principal,
-        actor_type,
-        identifiers,
-        src_ip,
-        src_host,
-        country,
-        city,
-        user_agent,
-        latitude,
-        longitude,
-    ) = _who(as_map(get("actor")), as_map(get("client")))
+    who = _who(as_map(get("actor")), as_map(get("client")))
     asn = as_org = None
     security = _SECURITY.child(view, "securityContext")
     if security is not None:
@@ -295,18 +283,18 @@ def normalize_okta(rec: Mapping[str, Any], raw_ref: str) -> Event:
         action=action,
         outcome=outcome,
         raw_ref=raw_ref,
-        principal=principal,
-        principal_type=actor_type,
-        identifiers=list(identifiers),
-        src_ip=src_ip,
-        src_host=src_host,
-        country=country,
-        city=city,
-        latitude=latitude,
-        longitude=longitude,
+        principal=who.principal,
+        principal_type=who.principal_type,
+        identifiers=list(who.identifiers),
+        src_ip=who.src_ip,
+        src_host=who.src_host,
+        country=who.country,
+        city=who.city,
+        latitude=who.latitude,
+        longitude=who.longitude,
         asn=asn,
         as_org=as_org,
-        user_agent=user_agent,
+        user_agent=who.user_agent,
         session_id=(
             clean_text(authentication.get("externalSessionId"))
             if authentication is not None
