@@ -107,19 +107,12 @@ def get_map(m: Mapping[str, Any] | None, *path: str) -> Mapping[str, Any] | None
 
     A string holding a JSON object is accepted as that object (see :func:`as_map`).
     """
-    current: Any = m
+    current = as_map(m)
     for key in path:
-        if current is None or not (type(current) is dict or isinstance(current, Mapping)):
+        if current is None:
             return None
-        current = get_ci(current, key)
-        if type(current) is str and current[:1] == "{":
-            try:
-                current = orjson.loads(current)
-            except orjson.JSONDecodeError:
-                return None
-    if type(current) is dict or isinstance(current, Mapping):
-        return current
-    return None
+        current = as_map(get_ci(current, key))
+    return current
 
 
 def text(value: object) -> str | None:
