@@ -70,6 +70,44 @@ class Scenario:
         }
 
 
+@dataclass(frozen=True)
+class FieldSteps:
+    """The three events the field rule matches: Okta login, AssumeRoleWithSAML, CreateAccessKey."""
+
+    login: dict[str, Any]
+    issued: Issued
+    created: dict[str, Any]
+
+    @property
+    def ids(self) -> tuple[str, str, str]:
+        """The event ids an alert on these steps lists, in order."""
+        return (self.login["uuid"], self.issued.record["eventID"], self.created["eventID"])
+
+
+def field_steps(
+    who: Person,
+    at: datetime,
+    rng: random.Random,
+    *,
+    login_geo: Geo = ABROAD,
+    assume_ip: str | None = None,
+    assume_after: timedelta = timedelta(seconds=101),
+    key_after: timedelta = timedelta(minutes=9),
+) -> FieldSteps:
+    """Login at ``at`` from ``login_geo``; the role assumed ``assume_after`` later (from the
+    login IP unless ``assume_ip``); an access key created with the issued key ``key_after`` the
+    login, from the login IP."""
+    login_ip = login_geo.ips[0]
+    login = okta_session_start(who, at, login_ip, login_geo, rng=rng)
+    issued = ct_assume_role_with_saml(
+        who, at + assume_after, assume_ip or login_ip, ACCOUNT, ROLE, rng=rng
+    )
+    created = ct_create_access_key(
+        who, at + key_after, login_ip, ACCOUNT, ROLE, issued.access_key_id, "svc-backup", rng=rng
+    )
+    return FieldSteps(login, issued, created)
+
+
 def field_attack(
     scenario: Scenario,
     key: str,
@@ -87,38 +125,25 @@ def field_attack(
     rng = random.Random(seed)
     who = person(key)
     scenario.people.append(who)
-    home_ip = HOME.ips[0]
-    scenario.okta.append(okta_session_start(who, DAY0, home_ip, HOME, rng=rng))
-    login_ip = login_geo.ips[0]
-    login = okta_session_start(who, ATTACK_AT, login_ip, login_geo, rng=rng)
-    issued = ct_assume_role_with_saml(
-        who, ATTACK_AT + timedelta(seconds=101), assume_ip or login_ip, ACCOUNT, ROLE, rng=rng
+    scenario.okta.append(okta_session_start(who, DAY0, HOME.ips[0], HOME, rng=rng))
+    steps = field_steps(
+        who, ATTACK_AT, rng, login_geo=login_geo, assume_ip=assume_ip, key_after=key_after
     )
     recon = ct_call(
         who,
         ATTACK_AT + timedelta(minutes=4),
-        login_ip,
+        login_geo.ips[0],
         "sts.amazonaws.com",
         "GetCallerIdentity",
         ACCOUNT,
         ROLE,
-        issued.access_key_id,
+        steps.issued.access_key_id,
         rng=rng,
     )
-    created = ct_create_access_key(
-        who,
-        ATTACK_AT + key_after,
-        login_ip,
-        ACCOUNT,
-        ROLE,
-        issued.access_key_id,
-        "svc-backup",
-        rng=rng,
-    )
-    scenario.okta.append(login)
-    scenario.cloudtrail += [issued.record, recon, created]
+    scenario.okta.append(steps.login)
+    scenario.cloudtrail += [steps.issued.record, recon, steps.created]
     if expect_alert:
-        scenario.expected[key] = (login["uuid"], issued.record["eventID"], created["eventID"])
+        scenario.expected[key] = steps.ids
 
 
 ARBITRARY_SESSION = "botocore-session-1700000000"
@@ -143,26 +168,14 @@ def key_only_attack(scenario: Scenario, key: str, *, seed: int) -> Issued:
     who = person(key)
     scenario.people.append(who)
     scenario.okta.append(okta_session_start(who, DAY0, HOME.ips[0], HOME, rng=rng))
-    ip = ABROAD.ips[0]
-    login = okta_session_start(who, ATTACK_AT, ip, ABROAD, rng=rng)
-    issued = ct_assume_role_with_saml(
-        who, ATTACK_AT + timedelta(seconds=95), ip, ACCOUNT, ROLE, rng=rng
+    steps = field_steps(
+        who, ATTACK_AT, rng, assume_after=timedelta(seconds=95), key_after=timedelta(minutes=7)
     )
-    created = ct_create_access_key(
-        who,
-        ATTACK_AT + timedelta(minutes=7),
-        ip,
-        ACCOUNT,
-        ROLE,
-        issued.access_key_id,
-        "svc-backup",
-        rng=rng,
-    )
-    rename_session(created, ARBITRARY_SESSION)
-    scenario.okta.append(login)
-    scenario.cloudtrail += [issued.record, created]
-    scenario.expected[key] = (login["uuid"], issued.record["eventID"], created["eventID"])
-    return issued
+    rename_session(steps.created, ARBITRARY_SESSION)
+    scenario.okta.append(steps.login)
+    scenario.cloudtrail += [steps.issued.record, steps.created]
+    scenario.expected[key] = steps.ids
+    return steps.issued
 
 
 def chained_use_an_hour_later(

@@ -34,14 +34,12 @@ from seamwatch.kafka_tools import (
 )
 from seamwatch.sample.factories import (
     Geo,
-    ct_assume_role_with_saml,
     ct_call,
-    ct_create_access_key,
     okta_session_start,
 )
 from seamwatch.sample.scenario import build_sample
 from tests.kafka_broker import KafkaBroker
-from tests.scenarios import ABROAD, ACCOUNT, HOME, ROLE, person
+from tests.scenarios import ABROAD, ACCOUNT, HOME, ROLE, field_steps, person
 
 pytestmark = [pytest.mark.kafka, pytest.mark.flink]
 
@@ -143,22 +141,8 @@ def _attack(
     """
     rng = random.Random(seed)
     who = person(key)
-    login_ip = geo.ips[0]
     home = okta_session_start(who, at - timedelta(days=1, hours=2), HOME.ips[0], HOME, rng=rng)
-    login = okta_session_start(who, at, login_ip, geo, rng=rng)
-    issued = ct_assume_role_with_saml(
-        who, at + timedelta(seconds=101), login_ip, ACCOUNT, ROLE, rng=rng
-    )
-    created = ct_create_access_key(
-        who,
-        at + timedelta(minutes=9),
-        login_ip,
-        ACCOUNT,
-        ROLE,
-        issued.access_key_id,
-        "svc-backup",
-        rng=rng,
-    )
+    steps = field_steps(who, at, rng, login_geo=geo)
     bystander = person("tick.tock")
     tick_okta = okta_session_start(bystander, at + timedelta(hours=1), HOME.ips[0], HOME, rng=rng)
     tick_ct = ct_call(
@@ -172,9 +156,8 @@ def _attack(
         "ASIATICKTOCK0000001",
         rng=rng,
     )
-    ids = (login["uuid"], issued.record["eventID"], created["eventID"])
-    okta = [home, login, tick_okta] if home_first else [login, tick_okta]
-    return okta, [issued.record, created, tick_ct], ids
+    okta = [home, steps.login, tick_okta] if home_first else [steps.login, tick_okta]
+    return okta, [steps.issued.record, steps.created, tick_ct], steps.ids
 
 
 def _wait_alert(
