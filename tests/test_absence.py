@@ -7,8 +7,9 @@ from typing import Any
 from seamwatch.udfs.absence import AbsenceSpec, AbsenceState, on_candidate, on_match, on_timer
 
 H = 3_600_000
-AFTER = AbsenceSpec("mfa-gone", "after", 12 * H)
-BEFORE = AbsenceSpec("console-no-sso", "before", 15 * 60_000)
+AFTER = AbsenceSpec("mfa-gone", "after", 12 * H, within_ms=60_000)
+BEFORE = AbsenceSpec("console-no-sso", "before", 15 * 60_000, within_ms=60_000)
+NO_WATERMARK = -(2**63)
 
 
 def _event(step: str, t: int, **fields: Any) -> dict[str, Any]:
@@ -28,35 +29,36 @@ def test_after_fires_only_when_event_time_passes_the_deadline() -> None:
 def test_after_is_cancelled_by_the_missing_event_inside_the_window() -> None:
     state = AbsenceState()
     on_match(state, AFTER, [_event("deactivate", 10 * H)])
-    on_candidate(state, AFTER, 21 * H, _event("reactivate", 21 * H))
+    on_candidate(state, AFTER, 21 * H, _event("reactivate", 21 * H), NO_WATERMARK)
     assert on_timer(state, AFTER, 22 * H) == []
 
 
 def test_after_ignores_the_event_once_the_window_is_over() -> None:
     state = AbsenceState()
     on_match(state, AFTER, [_event("deactivate", 10 * H)])
-    on_candidate(state, AFTER, 23 * H, _event("reactivate", 23 * H))
+    on_candidate(state, AFTER, 23 * H, _event("reactivate", 23 * H), NO_WATERMARK)
     assert len(on_timer(state, AFTER, 23 * H)) == 1
 
 
 def test_after_candidate_arriving_before_the_match_still_cancels() -> None:
     state = AbsenceState()
-    on_candidate(state, AFTER, 11 * H, _event("reactivate", 11 * H))
+    on_candidate(state, AFTER, 11 * H, _event("reactivate", 11 * H), NO_WATERMARK)
     emit, timer = on_match(state, AFTER, [_event("deactivate", 10 * H)])
     assert (emit, timer) == (None, None)
 
 
 def test_after_respects_same_constraints() -> None:
-    spec = AbsenceSpec("r", "after", H, same={"src_ip": "login"})
+    spec = AbsenceSpec("r", "after", H, same={"src_ip": "login"}, within_ms=60_000)
     state = AbsenceState()
     on_match(state, spec, [_event("login", 0, src_ip="192.0.2.1")])
-    on_candidate(state, spec, 60_000, _event("other", 60_000, src_ip="198.51.100.9"))
+    on_candidate(state, spec, 60_000, _event("other", 60_000, src_ip="198.51.100.9"), NO_WATERMARK)
     assert len(on_timer(state, spec, H)) == 1
 
 
 def test_before_alerts_when_event_time_passes_the_match_with_nothing_before() -> None:
     state = AbsenceState()
-    on_candidate(state, BEFORE, 0, _event("sso", 0))  # 20 minutes before: outside the window
+    # 20 minutes before the match: outside the window.
+    on_candidate(state, BEFORE, 0, _event("sso", 0), NO_WATERMARK)
     match = [_event("console", 20 * 60_000)]
     assert on_match(state, BEFORE, match) == (None, 20 * 60_000)
     assert on_timer(state, BEFORE, 20 * 60_000) == [match]
@@ -64,20 +66,47 @@ def test_before_alerts_when_event_time_passes_the_match_with_nothing_before() ->
 
 def test_before_is_suppressed_by_an_event_inside_the_window() -> None:
     state = AbsenceState()
-    on_candidate(state, BEFORE, 10 * 60_000, _event("sso", 10 * 60_000))
+    on_candidate(state, BEFORE, 10 * 60_000, _event("sso", 10 * 60_000), NO_WATERMARK)
     assert on_match(state, BEFORE, [_event("console", 20 * 60_000)]) == (None, None)
 
 
 def test_before_candidate_arriving_after_the_match_still_suppresses() -> None:
     state = AbsenceState()
     on_match(state, BEFORE, [_event("console", 20 * 60_000)])
-    on_candidate(state, BEFORE, 10 * 60_000, _event("sso", 10 * 60_000))
+    on_candidate(state, BEFORE, 10 * 60_000, _event("sso", 10 * 60_000), NO_WATERMARK)
     assert on_timer(state, BEFORE, 20 * 60_000) == []
 
 
 def test_state_round_trips() -> None:
     state = AbsenceState()
     on_match(state, AFTER, [_event("deactivate", 5)])
-    on_candidate(state, AFTER, 1, _event("reactivate", 1))
+    on_candidate(state, AFTER, 1, _event("reactivate", 1), NO_WATERMARK)
     again = AbsenceState.decode(state.encode())
     assert again == state
+
+
+def test_candidates_are_kept_only_as_long_as_a_match_to_come_can_reach_them() -> None:
+    # A sign-in every ten minutes all day, the watermark a minute behind: only the sign-ins a
+    # later match could still fall after (its first event is at most the rule's minute before
+    # a last event ahead of the watermark, and looks back 15 minutes) stay in state.
+    state = AbsenceState()
+    for minute in range(0, 24 * 60, 10):
+        t = minute * 60_000
+        on_candidate(state, BEFORE, t, _event("sso", t), t - 60_000)
+    last = (24 * 60 - 10) * 60_000
+    watermark = last - 60_000
+    assert [t for t, _ in state.candidates] == [last - 10 * 60_000, last]
+    # The oldest one kept is still the one that suppresses the earliest match still possible.
+    earliest_anchor = watermark - BEFORE.within_ms + 1
+    assert earliest_anchor - BEFORE.window_ms <= last - 10 * 60_000 < earliest_anchor
+    assert on_match(state, BEFORE, [_event("console", earliest_anchor)]) == (None, None)
+
+
+def test_a_candidate_at_the_horizon_is_kept_and_one_before_it_is_not() -> None:
+    watermark = 10 * H
+    horizon = watermark - BEFORE.lookback_ms
+    state = AbsenceState()
+    on_candidate(state, BEFORE, horizon - 1, _event("sso", horizon - 1), watermark)
+    assert state.candidates == []
+    on_candidate(state, BEFORE, horizon, _event("sso", horizon), watermark)
+    assert [t for t, _ in state.candidates] == [horizon]

@@ -92,6 +92,21 @@ def test_absence_rule_matches_its_present_steps_and_selects_candidates() -> None
     candidates = compile_absence_candidates(rule)
     assert "user.authentication.sso" in candidates
     assert "ConsoleLogin" not in candidates
+    # A candidate carries what the absent step compares, not the whole event.
+    assert "JSON_OBJECT('step' VALUE 'okta_sso', 'event_id' VALUE event_id) AS event" in candidates
+
+
+def test_absence_candidates_carry_the_fields_their_constraints_compare(tmp_path: Path) -> None:
+    path = tmp_path / "rule.yaml"
+    path.write_text(
+        (DEFAULT_RULES_DIR / "okta_mfa_factor_removed.yaml")
+        .read_text()
+        .replace("    absent: true\n", "    absent: true\n    same: {src_ip: factor_removed}\n", 1)
+    )
+    rule = load_rule(path)
+    assert rule.absent_step is not None and rule.absent_step.same
+    candidates = compile_absence_candidates(rule)
+    assert "'event_id' VALUE event_id, 'src_ip' VALUE src_ip) AS event" in candidates
 
 
 def test_context_rule_aggregates_the_groups_authentications_of_its_period() -> None:

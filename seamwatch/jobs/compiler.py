@@ -210,12 +210,17 @@ def compile_absence_candidates(rule: Rule, view: str = "events") -> str:
     """Events that would fill the rule's absent step: ``rule_id, group_key, event_time, event``.
 
     The job keeps them per group and lets a sequence alert only when none fell inside the
-    absence window.
+    absence window. ``event`` holds the step name, the event id and the fields the step's
+    ``same``/``differ`` constraints compare, nothing else.
     """
     step = rule.absent_step
     if step is None:
         raise ValueError(f"rule {rule.id} has no absent step")
-    (event,) = _event_json(step, view)
+    # Only what the step's constraints compare: candidates are kept in state, matched never.
+    compared = sorted({*step.same, *step.differ})
+    pairs = [f"'step' VALUE {sql_literal(step.name)}", "'event_id' VALUE event_id"]
+    pairs += [f"'{name}' VALUE {name}" for name in compared]
+    event = "JSON_OBJECT(" + ", ".join(pairs) + ")"
     return (
         f"SELECT {sql_literal(rule.id)} AS rule_id, CAST({rule.group_by} AS STRING) AS group_key, "
         f"event_time, {event} AS event\nFROM {view}\nWHERE {_predicate(step, None)}"

@@ -345,11 +345,17 @@ class AbsenceCheck(KeyedCoProcessFunction):  # type: ignore[misc]
     def open(self, runtime_context: RuntimeContext) -> None:
         self._state = runtime_context.get_state(ValueStateDescriptor("absence", Types.STRING()))
 
+    def _store(self, state: AbsenceState) -> None:
+        if state.pending or state.candidates:
+            self._state.update(state.encode())
+        else:  # nothing left to wait for or to compare with: the group leaves state
+            self._state.clear()
+
     def process_element1(self, value: Row, ctx: Any) -> Iterator[Row]:
         spec = self._specs[value[0]]
         state = AbsenceState.decode(self._state.value())
         emit, timer = on_match(state, spec, orjson.loads(value[2]))
-        self._state.update(state.encode())
+        self._store(state)
         if timer is not None:
             ctx.timer_service().register_event_time_timer(timer)
         if emit is not None:
@@ -358,15 +364,16 @@ class AbsenceCheck(KeyedCoProcessFunction):  # type: ignore[misc]
     def process_element2(self, value: Row, ctx: Any) -> None:
         spec = self._specs[value[0]]
         state = AbsenceState.decode(self._state.value())
-        on_candidate(state, spec, value[2], orjson.loads(value[3]))
-        self._state.update(state.encode())
+        watermark = ctx.timer_service().current_watermark()
+        on_candidate(state, spec, value[2], orjson.loads(value[3]), watermark)
+        self._store(state)
 
     def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Row]:
         rule_id, _, group_key = ctx.get_current_key().partition("\x1f")
         spec = self._specs[rule_id]
         state = AbsenceState.decode(self._state.value())
         due = on_timer(state, spec, timestamp)
-        self._state.update(state.encode())
+        self._store(state)
         for events in due:
             yield Row(rule_id, group_key, orjson.dumps(events).decode())
 

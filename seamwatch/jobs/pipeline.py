@@ -78,6 +78,7 @@ def absence_specs(rules: list[Rule]) -> dict[str, AbsenceSpec]:
             window_ms=step.within * 1000,
             same=dict(step.same),
             differ=dict(step.differ),
+            within_ms=rule.within * 1000,
         )
     return specs
 

@@ -12,6 +12,10 @@ rule and group) decides here, in event time:
   on two inputs with no order between them, so the decision also waits for event time to pass
   ``t``: by then every earlier candidate within the watermark bound has arrived.
 
+Candidates are kept only as long as a match still to come can need them (see
+:func:`on_candidate`), and only with the fields the step's constraints compare, so a person
+who signs in to Okta all day does not grow one large value rewritten at every sign-in.
+
 The state is plain data (:class:`AbsenceState`) so the Flink function only loads, calls,
 stores and sets timers.
 """
@@ -36,6 +40,13 @@ class AbsenceSpec:
     window_ms: int
     same: Mapping[str, str] = field(default_factory=dict)  # field -> step name
     differ: Mapping[str, str] = field(default_factory=dict)
+    # The rule's ``within``: a match's first event lies at most this far before its last.
+    within_ms: int = field(kw_only=True)
+
+    @property
+    def lookback_ms(self) -> int:
+        """How far behind the watermark a candidate can still matter to a later match."""
+        return self.within_ms + self.window_ms
 
 
 @dataclass
@@ -106,19 +117,29 @@ def on_match(
     return None, pending.deadline
 
 
-def on_candidate(state: AbsenceState, spec: AbsenceSpec, time: int, event: dict[str, Any]) -> None:
-    """An absent-step event arrived: it cancels waiting matches and is kept for later ones."""
+def on_candidate(
+    state: AbsenceState, spec: AbsenceSpec, time: int, event: dict[str, Any], watermark: int
+) -> None:
+    """An absent-step event arrived: it cancels waiting matches and is kept for later ones.
+
+    A match still to come ends after ``watermark`` (the matcher emits a match before the
+    watermark passes its last event), so it reaches back at most ``spec.lookback_ms`` behind
+    it: older candidates, this one included, are not kept.
+    """
     state.pending = [p for p in state.pending if not _cancels(spec, p, time, event)]
-    state.candidates.append((time, event))
-    state.candidates.sort(key=lambda item: item[0])
-    del state.candidates[:-MAX_CANDIDATES]
+    horizon = watermark - spec.lookback_ms
+    kept = [(t, e) for t, e in state.candidates if t >= horizon]
+    if time >= horizon:
+        kept.append((time, event))
+        kept.sort(key=lambda item: item[0])
+    state.candidates = kept[-MAX_CANDIDATES:]
 
 
 def on_timer(state: AbsenceState, spec: AbsenceSpec, now: int) -> list[list[dict[str, Any]]]:
     """Event time reached ``now``: matches whose deadline passed with no cancel alert."""
     due = [p for p in state.pending if p.deadline <= now]
     state.pending = [p for p in state.pending if p.deadline > now]
-    # Candidates older than any window that could still need them are forgotten.
-    horizon = now - 2 * spec.window_ms
+    # Candidates older than any match still to come can reach are forgotten.
+    horizon = now - spec.lookback_ms
     state.candidates = [(t, e) for t, e in state.candidates if t >= horizon]
     return [p.events for p in due]
