@@ -41,7 +41,7 @@ def ids(*pairs: tuple[str, str]) -> list[Identifier]:
 
 def test_maps_every_field() -> None:
     target = [
-        {"id": "0oaAPP", "type": "AppInstance", "alternateId": "Salesforce"},
+        {"type": "AppInstance", "alternateId": "Sales", "displayName": "Salesforce"},
         {"id": "00uBBBB", "type": "User", "alternateId": "Sam.Ray@example.org"},
         {"id": "00uCCCC", "type": "User", "alternateId": "second@example.org"},
     ]
@@ -61,6 +61,7 @@ def test_maps_every_field() -> None:
     assert event.user_agent == "Mozilla/5.0 test"
     assert event.session_id == "102abcSESSION"
     assert event.target_user == "Sam.Ray@example.org"
+    assert event.app == "Salesforce"  # the app's own name, not the label an admin gave it
     assert event.error_code is None
 
 
@@ -192,6 +193,7 @@ def test_explicit_nulls_everywhere() -> None:
     assert event.identifiers == []
     assert (event.src_ip, event.src_host, event.country, event.city) == (None, None, None, None)
     assert (event.user_agent, event.session_id, event.target_user) == (None, None, None)
+    assert event.app is None
 
 
 def test_client_and_geo_absent_or_wrong_type() -> None:
@@ -213,6 +215,18 @@ def test_session_id_unknown_is_dropped() -> None:
 def test_target_list_without_user() -> None:
     event = normalize_okta(okta_event(target=[{"type": "AppInstance", "alternateId": "x"}]), "r")
     assert event.target_user is None
+    assert event.app is None  # an AppInstance without displayName names no app
+
+
+def test_app_is_the_first_app_instance_with_a_name() -> None:
+    target = [
+        {"type": "AppUser", "alternateId": "dana", "displayName": "Dana"},
+        {"type": "AppInstance", "displayName": None},
+        {"type": "AppInstance", "displayName": "AWS Account Federation"},
+        {"type": "AppInstance", "displayName": "Slack"},
+    ]
+    event = normalize_okta(okta_event(eventType="user.authentication.sso", target=target), "r")
+    assert (event.app, event.target_user) == ("AWS Account Federation", None)
 
 
 def test_fallback_event_id_is_stable_and_content_based() -> None:

@@ -83,7 +83,7 @@ _AUTHENTICATION = Keys(
         "rootSessionId",
     ),
 )
-_TARGET = Keys(("type", "alternateId"), ("id", "displayName", "detailEntry"))
+_TARGET = Keys(("type", "alternateId", "displayName"), ("id", "detailEntry"))
 
 
 def _outcome(result: str | None) -> Outcome:
@@ -145,17 +145,18 @@ def okta_identifiers(actor: Mapping[str, Any] | None) -> list[Identifier]:
     return list(_actor_identifiers(actor_type, login_text, text(view.get("id"))))
 
 
-def _target_user(target: object) -> str | None:
-    """``alternateId`` of the first target of type ``User`` (``target`` may be null or a list)."""
+def _first_target(target: object, of_type: str, key: str) -> str | None:
+    """``key`` of the first target of type ``of_type`` that has one (``target`` may be null or
+    a list)."""
     if not isinstance(target, list):
         return None
     for item in target:
         if type(item) is dict or isinstance(item, Mapping):
             view = _TARGET.view(item)
-            if text(view.get("type")) == "User":
-                user = clean_text(view.get("alternateId"))
-                if user is not None:
-                    return user
+            if text(view.get("type")) == of_type:
+                value = clean_text(view.get(key))
+                if value is not None:
+                    return value
     return None
 
 
@@ -275,6 +276,7 @@ def normalize_okta(rec: Mapping[str, Any], raw_ref: str) -> Event:
         if outcome == "failure":
             error_code = text(outcome_map.get("reason"))
     authentication = _AUTHENTICATION.child(view, "authenticationContext")
+    target = get("target")
 
     return Event(
         event_id=clean_text(get("uuid")) or fallback_event_id(rec),
@@ -300,6 +302,9 @@ def normalize_okta(rec: Mapping[str, Any], raw_ref: str) -> Event:
             if authentication is not None
             else None
         ),
-        target_user=_target_user(get("target")),
+        target_user=_first_target(target, "User", "alternateId"),
+        # The application's own name (AWS Account Federation); alternateId is the label an
+        # admin gave it.
+        app=_first_target(target, "AppInstance", "displayName"),
         error_code=error_code,
     )

@@ -64,6 +64,7 @@ class Event:
     account_id: str | None = None
     role_arn: str | None = None  # role assumed (AssumeRole*), or role of the session
     target_user: str | None = None  # user acted upon (CreateAccessKey userName, Okta target)
+    app: str | None = None  # Okta: the application signed in to (target AppInstance displayName)
     issued_access_key: str | None = None  # key this call issued (AssumeRole*, GetSessionToken,
     # GetFederationToken: responseElements.credentials; CreateAccessKey: accessKey)
     region: str | None = None  # CloudTrail awsRegion
@@ -123,6 +124,7 @@ EVENT_FIELDS: tuple[tuple[str, str], ...] = (
     ("account_id", "STRING"),
     ("role_arn", "STRING"),
     ("target_user", "STRING"),
+    ("app", "STRING"),
     ("issued_access_key", "STRING"),
     ("region", "STRING"),
     ("error_code", "STRING"),
