@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from seamwatch.jobs.compiler import (
-    compile_absence_candidates,
     compile_absence_catalog,
     compile_catalog,
     compile_rule,
@@ -69,11 +68,10 @@ def test_catalog_is_one_union_of_all_rules_and_absence_rules_are_apart() -> None
     sql = compile_catalog(rules)
     assert sql.count("MATCH_RECOGNIZE") == len(plain)
     assert sql.count("UNION ALL") == len(plain) - 1
-    compiled = compile_absence_catalog(rules)
-    assert compiled is not None
-    present, candidates = compiled
+    present = compile_absence_catalog(rules)
+    assert present is not None
     assert present.count("MATCH_RECOGNIZE") == len(absent)
-    assert candidates.count("SELECT") == len(absent)
+    assert compile_absence_catalog(plain) is None
 
 
 def test_counted_step_is_a_quantifier_with_first_and_last_events(tmp_path: Path) -> None:
@@ -84,29 +82,11 @@ def test_counted_step_is_a_quantifier_with_first_and_last_events(tmp_path: Path)
     assert "COUNT(S0.event_id)" in sql
 
 
-def test_absence_rule_matches_its_present_steps_and_selects_candidates() -> None:
+def test_absence_rule_matches_only_its_present_steps() -> None:
     rule = load_rule(DEFAULT_RULES_DIR / "aws_console_login_without_okta_sso.yaml")
     sql = compile_rule(rule)
     assert "PATTERN (S0)" in sql
     assert "ConsoleLogin" in sql and "user.authentication.sso" not in sql
-    candidates = compile_absence_candidates(rule)
-    assert "user.authentication.sso" in candidates
-    assert "ConsoleLogin" not in candidates
-    # A candidate carries what the absent step compares, not the whole event.
-    assert "JSON_OBJECT('step' VALUE 'okta_sso', 'event_id' VALUE event_id) AS event" in candidates
-
-
-def test_absence_candidates_carry_the_fields_their_constraints_compare(tmp_path: Path) -> None:
-    path = tmp_path / "rule.yaml"
-    path.write_text(
-        (DEFAULT_RULES_DIR / "okta_mfa_factor_removed.yaml")
-        .read_text()
-        .replace("    absent: true\n", "    absent: true\n    same: {src_ip: factor_removed}\n", 1)
-    )
-    rule = load_rule(path)
-    assert rule.absent_step is not None and rule.absent_step.same
-    candidates = compile_absence_candidates(rule)
-    assert "'event_id' VALUE event_id, 'src_ip' VALUE src_ip) AS event" in candidates
 
 
 def test_context_rule_aggregates_the_groups_authentications_of_its_period() -> None:

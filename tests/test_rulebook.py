@@ -85,6 +85,8 @@ def test_bad_durations_are_refused_with_their_text(text: object) -> None:
         ("max_gap: 5m", "max_gap: 20m", 15, "longer than the rule's window"),
         ("within: 15m", "within: 15m\ncontext: 2d", 6, "context longer than a day"),
         ("within: 15m", "within: 15m\ncontext: an hour", 6, "not a duration"),
+        ("within: 15m", "within: 15m\ngroup_by: new_country", 6, "cannot group by 'new_country'"),
+        ("within: 15m", "within: 15m\ngroup_by: latitude", 6, "a DOUBLE field"),
         ("  - name: assume", "  - name: login", 10, "used twice"),
         ("title: Demo\n", "title: Demo\ncolour: red\n", 3, "colour"),
         ("steps:", "steps:\nsteps:", 7, "duplicate key 'steps'"),

@@ -206,27 +206,6 @@ def compile_rule(rule: Rule, view: str = "events") -> str:
     )
 
 
-def compile_absence_candidates(rule: Rule, view: str = "events") -> str:
-    """Events that would fill the rule's absent step: ``rule_id, group_key, event_time, event``.
-
-    The job keeps them per group and lets a sequence alert only when none fell inside the
-    absence window. ``event`` holds the step name, the event id and the fields the step's
-    ``same``/``differ`` constraints compare, nothing else.
-    """
-    step = rule.absent_step
-    if step is None:
-        raise ValueError(f"rule {rule.id} has no absent step")
-    # Only what the step's constraints compare: candidates are kept in state, matched never.
-    compared = sorted({*step.same, *step.differ})
-    pairs = [f"'step' VALUE {sql_literal(step.name)}", "'event_id' VALUE event_id"]
-    pairs += [f"'{name}' VALUE {name}" for name in compared]
-    event = "JSON_OBJECT(" + ", ".join(pairs) + ")"
-    return (
-        f"SELECT {sql_literal(rule.id)} AS rule_id, CAST({rule.group_by} AS STRING) AS group_key, "
-        f"event_time, {event} AS event\nFROM {view}\nWHERE {_predicate(step, None)}"
-    )
-
-
 def _union(statements: list[str]) -> str:
     return "\nUNION ALL\n".join(f"({statement})" for statement in statements)
 
@@ -236,12 +215,13 @@ def compile_catalog(rules: list[Rule], view: str = "events") -> str:
     return _union([compile_rule(rule, view) for rule in rules if rule.absent_step is None])
 
 
-def compile_absence_catalog(rules: list[Rule], view: str = "events") -> tuple[str, str] | None:
-    """For the rules with absent steps: their present-step matches, and absence candidates."""
+def compile_absence_catalog(rules: list[Rule], view: str = "events") -> str | None:
+    """The present-step matches of the rules with absent steps, as one ``UNION ALL``.
+
+    Their absent steps' events do not go through SQL: the baseline picks them
+    (:class:`seamwatch.udfs.absence.CandidateTap`).
+    """
     chosen = [rule for rule in rules if rule.absent_step is not None]
     if not chosen:
         return None
-    return (
-        _union([compile_rule(rule, view) for rule in chosen]),
-        _union([compile_absence_candidates(rule, view) for rule in chosen]),
-    )
+    return _union([compile_rule(rule, view) for rule in chosen])

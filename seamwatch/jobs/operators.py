@@ -22,7 +22,14 @@ from pyflink.datastream.state import MapStateDescriptor, StateTtlConfig, ValueSt
 
 from seamwatch.jobs.identity_topic import BadMapping, IdentityTopic, LiveIdentityGraph
 from seamwatch.jobs.relevance import Relevance
-from seamwatch.udfs.absence import AbsenceSpec, AbsenceState, on_candidate, on_match, on_timer
+from seamwatch.udfs.absence import (
+    AbsenceSpec,
+    AbsenceState,
+    CandidateTap,
+    on_candidate,
+    on_match,
+    on_timer,
+)
 from seamwatch.udfs.alerts import RuleMeta, build_alert, fold_into_open_alert
 from seamwatch.udfs.behaviour import (
     FLAG_FIELDS,
@@ -62,6 +69,15 @@ EVENT_ROW_TYPE = Types.ROW_NAMED(
     FIELD_NAMES, [_SQL_TO_TYPE[sql_type]() for _, sql_type in EVENT_FIELDS]
 )
 DEAD_LETTERS = OutputTag("dead-letters", Types.STRING())
+# Events that fill a rule's absent step, picked by the baseline for the absence check:
+# (rule_id, group_key, event_time, candidate JSON).
+ABSENCE_CANDIDATES = OutputTag(
+    "absence-candidates",
+    Types.ROW_NAMED(
+        ["rule_id", "group_key", "event_time", "event"],
+        [Types.STRING(), Types.STRING(), Types.LONG(), Types.STRING()],
+    ),
+)
 # A link taught by a credential-issuing call travels in the event stream itself, as an event
 # row of this pseudo-source (issued key in access_key_id, encoded Link in raw_ref): the link
 # stages then have one input, and no second channel can carry a watermark ahead of the events.
@@ -285,10 +301,15 @@ class BehaviourBaseline(KeyedProcessFunction):  # type: ignore[misc]
     passes its time (an event-time timer; the CEP downstream waits for the same watermark, so
     no detection is delayed by it), then the entity's events are observed in time order. The
     baseline itself is one compact string with a TTL.
+
+    Released events that fill a rule's absent step (``taps``) also go to the side output
+    :data:`ABSENCE_CANDIDATES`, already cut down to what the absence check keeps: picked here,
+    they cost no second trip through SQL and back into Python.
     """
 
-    def __init__(self, config: BaselineConfig) -> None:
+    def __init__(self, config: BaselineConfig, taps: tuple[CandidateTap, ...] = ()) -> None:
         self._config = config
+        self._taps = taps
 
     def open(self, runtime_context: RuntimeContext) -> None:
         # One compact string (behaviour.encode_state): array-typed state values do not survive
@@ -307,7 +328,7 @@ class BehaviourBaseline(KeyedProcessFunction):  # type: ignore[misc]
             self._late.inc()
         self._waiting.hold(event_time, list(value), ctx)
 
-    def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Row]:
+    def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Any]:
         waiting = self._waiting.release(timestamp)
         if not waiting:
             return
@@ -318,7 +339,20 @@ class BehaviourBaseline(KeyedProcessFunction):  # type: ignore[misc]
             for index, name in zip(_FLAG_INDEXES, FLAG_FIELDS, strict=True):
                 values[index] = getattr(flags, name)
             yield Row(*values)
+            if self._taps:
+                yield from self._candidates(values)
         self._state.update(encode_state(state))
+
+    def _candidates(self, values: list[Any]) -> Iterator[Any]:
+        record = dict(zip(FIELD_NAMES, values, strict=True))
+        for tap in self._taps:
+            picked = tap.pick(record)
+            if picked is not None:
+                group_key, candidate = picked
+                row = Row(
+                    tap.rule_id, group_key, values[_EVENT_TIME], orjson.dumps(candidate).decode()
+                )
+                yield ABSENCE_CANDIDATES, row
 
 
 MATCH_ROW_TYPE = Types.ROW_NAMED(
@@ -336,7 +370,7 @@ class AbsenceCheck(KeyedCoProcessFunction):  # type: ignore[misc]
     event did not come inside the window (``seamwatch.udfs.absence``).
 
     Input 1: matches ``(rule_id, group_key, events JSON)``; input 2: candidates
-    ``(rule_id, group_key, event_time, event JSON)``.
+    ``(rule_id, group_key, event_time, event JSON)`` (:data:`ABSENCE_CANDIDATES`).
     """
 
     def __init__(self, specs: dict[str, AbsenceSpec]) -> None:

@@ -12,7 +12,8 @@
                                 impossible travel; geography from Okta or an offline database)
       -> events view           (rowtime = the payload's time, SOURCE_WATERMARK)
       -> one MATCH_RECOGNIZE per rule, UNION ALL
-         (+ absent steps: keyed Python with event-time timers)
+         (+ absent steps: keyed Python with event-time timers, fed the present-step matches
+            and the absent step's events the baseline picks)
       -> alert assembly        (Python, keyed by rule and group: suppression)
 """
 
@@ -27,6 +28,7 @@ from pyflink.table import DataTypes, Schema
 from seamwatch.jobs.compiler import compile_absence_catalog, compile_catalog
 from seamwatch.jobs.identity_topic import IdentityTopic
 from seamwatch.jobs.operators import (
+    ABSENCE_CANDIDATES,
     DEAD_LETTERS,
     EVENT_ROW_TYPE,
     MATCH_ROW_TYPE,
@@ -40,9 +42,10 @@ from seamwatch.jobs.operators import (
 from seamwatch.jobs.relevance import Relevance
 from seamwatch.jobs.rulebook import Rule
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS
-from seamwatch.udfs.absence import AbsenceSpec
+from seamwatch.udfs.absence import AbsenceSpec, CandidateTap
 from seamwatch.udfs.alerts import RuleMeta
 from seamwatch.udfs.behaviour import BaselineConfig
+from seamwatch.udfs.conditions import StepCondition
 from seamwatch.udfs.identity import IdentityGraph
 from seamwatch.udfs.records import EVENT_FIELDS
 
@@ -81,6 +84,25 @@ def absence_specs(rules: list[Rule]) -> dict[str, AbsenceSpec]:
             within_ms=rule.within * 1000,
         )
     return specs
+
+
+def candidate_taps(rules: list[Rule]) -> tuple[CandidateTap, ...]:
+    """What the baseline picks for the absence check: each absent step's events."""
+    taps = []
+    for rule in rules:
+        step = rule.absent_step
+        if step is None:
+            continue
+        taps.append(
+            CandidateTap(
+                rule_id=rule.id,
+                step=step.name,
+                group_by=rule.group_by,
+                condition=StepCondition.of(step.source, step.where),
+                compared=tuple(sorted({*step.same, *step.differ})),
+            )
+        )
+    return tuple(taps)
 
 
 def rule_meta(rule: Rule) -> RuleMeta:
@@ -152,7 +174,10 @@ def build_pipeline(
     flagged = (
         events.key_by(lambda row: row[_ENTITY], key_type=Types.STRING())
         .process(
-            BehaviourBaseline(baseline or BaselineConfig(learning_days=DEFAULT_LEARNING_DAYS)),
+            BehaviourBaseline(
+                baseline or BaselineConfig(learning_days=DEFAULT_LEARNING_DAYS),
+                candidate_taps(rules),
+            ),
             output_type=EVENT_ROW_TYPE,
         )
         .uid("behaviour-baseline")
@@ -168,13 +193,13 @@ def build_pipeline(
             .uid("cep-matches")
             .name("CEP matches")
         )
-    absence = compile_absence_catalog(rules, EVENTS_VIEW)
-    if absence is not None:
+    present = compile_absence_catalog(rules, EVENTS_VIEW)
+    if present is not None:
         confirmed = (
-            t_env.to_data_stream(t_env.sql_query(absence[0]))
+            t_env.to_data_stream(t_env.sql_query(present))
             .key_by(match_key, key_type=Types.STRING())
             .connect(
-                t_env.to_data_stream(t_env.sql_query(absence[1])).key_by(
+                flagged.get_side_output(ABSENCE_CANDIDATES).key_by(
                     match_key, key_type=Types.STRING()
                 )
             )

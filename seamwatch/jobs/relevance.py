@@ -17,11 +17,11 @@ removes an event a rule could match.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from seamwatch.jobs.rulebook import Rule, Scalar
+from seamwatch.jobs.rulebook import Rule
 from seamwatch.udfs.behaviour import FLAG_FIELDS
+from seamwatch.udfs.conditions import StepCondition
 from seamwatch.udfs.records import Event
 
 # Fields a later stage fills: unknown when relevance is decided.
@@ -59,37 +59,21 @@ def is_authentication(event: Event) -> bool:
     return event.action in AWS_AUTHENTICATIONS
 
 
-@dataclass(frozen=True)
-class StepFilter:
-    sources: frozenset[str] | None
-    where: tuple[tuple[str, frozenset[Scalar]], ...]
-
-    def may_match(self, values: Mapping[str, object]) -> bool:
-        if self.sources is not None and values["source"] not in self.sources:
-            return False
-        return all(values[name] in allowed for name, allowed in self.where)
-
-
 class Relevance:
     """The keep-or-drop decision for normalized events, built once from the rule catalog."""
 
     def __init__(self, rules: Sequence[Rule]) -> None:
-        filters = []
-        for rule in rules:
-            for step in rule.steps:
-                where = tuple(
-                    (name, frozenset(value if isinstance(value, list) else [value]))
-                    for name, value in step.where.items()
-                    if name not in LATE_FIELDS
-                )
-                sources = frozenset(step.source) if step.source else None
-                filters.append(StepFilter(sources, where))
-        self._filters = tuple(filters)
-        self._fields = frozenset(name for f in self._filters for name, _ in f.where)
+        # Fields filled later count as "maybe": they are left out of the conditions.
+        self._filters = tuple(
+            StepCondition.of(step.source, step.where, skip=LATE_FIELDS)
+            for rule in rules
+            for step in rule.steps
+        )
+        self._fields = frozenset(name for f in self._filters for name in f.fields)
 
     def wants(self, event: Event) -> bool:
         if event.issued_access_key or is_authentication(event):
             return True
         values: dict[str, object] = {name: getattr(event, name) for name in self._fields}
         values["source"] = event.source
-        return any(f.may_match(values) for f in self._filters)
+        return any(f.matches(values) for f in self._filters)

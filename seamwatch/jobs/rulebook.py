@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from seamwatch.udfs.conditions import Scalar
 from seamwatch.udfs.records import EVENT_FIELDS
 from seamwatch.yamlfile import ConfigError, load_yaml, validation_error
 
@@ -57,7 +58,6 @@ def parse_offset(text: object) -> int:
 
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
-Scalar = str | bool | int | float
 
 
 def _check_field(name: str) -> str:
@@ -196,7 +196,15 @@ class Rule(BaseModel):
     @field_validator("group_by")
     @classmethod
     def _group_field(cls, name: str) -> str:
-        return _check_field(name)
+        _check_field(name)
+        # A group is keyed by the field's text: CAST(... AS STRING) in SQL, str() in Python,
+        # which agree on text and whole numbers only.
+        if FIELD_TYPES[name] not in ("STRING", "BIGINT"):
+            raise ValueError(
+                f"cannot group by {name!r}: a {FIELD_TYPES[name]} field; group by a text or "
+                "whole-number field (entity_id, src_ip, asn, ...)"
+            )
+        return name
 
     @model_validator(mode="after")
     def _steps_refer_backwards(self, info: ValidationInfo) -> Rule:
