@@ -334,23 +334,23 @@ class BehaviourBaseline(KeyedProcessFunction):  # type: ignore[misc]
             return
         state = decode_state(self._state.value())
         for values in waiting:
-            event = Event(**dict(zip(FIELD_NAMES, values, strict=True)))
-            state, flags = observe(state, event, self._config)
+            record = dict(zip(FIELD_NAMES, values, strict=True))
+            state, flags = observe(state, Event(**record), self._config)
             for index, name in zip(_FLAG_INDEXES, FLAG_FIELDS, strict=True):
-                values[index] = getattr(flags, name)
+                values[index] = record[name] = getattr(flags, name)
             yield Row(*values)
             if self._taps:
-                yield from self._candidates(values)
+                yield from self._candidates(record)
         self._state.update(encode_state(state))
 
-    def _candidates(self, values: list[Any]) -> Iterator[Any]:
-        record = dict(zip(FIELD_NAMES, values, strict=True))
+    def _candidates(self, record: dict[str, Any]) -> Iterator[Any]:
+        """The flagged event ``record`` (field name -> value) for each absent step it fills."""
         for tap in self._taps:
             picked = tap.pick(record)
             if picked is not None:
                 group_key, candidate = picked
                 row = Row(
-                    tap.rule_id, group_key, values[_EVENT_TIME], orjson.dumps(candidate).decode()
+                    tap.rule_id, group_key, record["event_time"], orjson.dumps(candidate).decode()
                 )
                 yield ABSENCE_CANDIDATES, row
 
