@@ -16,7 +16,7 @@ from seamwatch.udfs.absence import (
     on_timer,
 )
 from seamwatch.udfs.conditions import StepCondition
-from seamwatch.udfs.records import Event, Identifier
+from seamwatch.udfs.records import EVENT_FIELDS, Event, Identifier
 
 H = 3_600_000
 AFTER = AbsenceSpec("mfa-gone", "after", 12 * H, within_ms=60_000)
@@ -140,7 +140,7 @@ def _record(**fields: Any) -> dict[str, Any]:
     )
     for name, value in fields.items():
         setattr(event, name, value)
-    return {name: getattr(event, name) for name in Event.__slots__}
+    return {name: getattr(event, name) for name, _ in EVENT_FIELDS}
 
 
 def test_tap_picks_the_absent_steps_events_with_only_what_the_check_keeps() -> None:
