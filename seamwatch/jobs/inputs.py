@@ -29,10 +29,21 @@ import orjson
 
 from seamwatch.udfs.normalize import explode
 
-__all__ = ["INPUT_SUFFIXES", "InputError", "expand_paths", "iter_raw_records"]
+__all__ = [
+    "INPUT_SUFFIXES",
+    "NOT_JSON",
+    "InputError",
+    "expand_paths",
+    "iter_raw_records",
+    "iter_records",
+]
 
 INPUT_SUFFIXES: tuple[str, ...] = (".json", ".jsonl", ".gz")
 _GLOB_CHARS = frozenset("*?[")
+
+
+# The parsed value of a record whose text is not JSON (see iter_records).
+NOT_JSON: object = object()
 
 
 class InputError(Exception):
@@ -104,19 +115,19 @@ def _open_text(path: Path) -> IO[str]:
     return io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline=None)
 
 
-def _members_of(source: str, text: str, ref: str) -> Iterator[tuple[str, str]]:
+def _members_of(source: str, text: str, ref: str) -> Iterator[tuple[str, str, object]]:
     """One line's record(s): the line itself, or the members if it is a container."""
     try:
         doc = orjson.loads(text)
     except orjson.JSONDecodeError:
-        yield ref, text
+        yield ref, text, NOT_JSON
         return
     members = explode(source, doc)
     if len(members) == 1 and members[0] is doc:
-        yield ref, text
+        yield ref, text, doc
         return
     for i, member in enumerate(members):
-        yield f"{ref}#{i}", orjson.dumps(member).decode()
+        yield f"{ref}#{i}", orjson.dumps(member).decode(), member
 
 
 def _parses(text: str) -> bool:
@@ -127,7 +138,7 @@ def _parses(text: str) -> bool:
     return True
 
 
-def _iter_file(source: str, path: Path) -> Iterator[tuple[str, str]]:
+def _iter_file(source: str, path: Path) -> Iterator[tuple[str, str, object]]:
     with _open_text(path) as handle:
         numbered = enumerate(handle, 1)
         first_no, first = next(((n, t) for n, t in numbered if t.strip()), (0, ""))
@@ -149,15 +160,15 @@ def _iter_file(source: str, path: Path) -> Iterator[tuple[str, str]]:
     ref = f"{path}:{first_no}"
     members = explode(source, doc)
     if len(members) == 1 and members[0] is doc:
-        yield ref, orjson.dumps(doc).decode()
+        yield ref, orjson.dumps(doc).decode(), doc
         return
     for i, member in enumerate(members):
-        yield f"{ref}#{i}", orjson.dumps(member).decode()
+        yield f"{ref}#{i}", orjson.dumps(member).decode(), member
 
 
 def _iter_lines(
     source: str, path: Path, first_no: int, first: str, lines: Iterator[tuple[int, str]]
-) -> Iterator[tuple[str, str]]:
+) -> Iterator[tuple[str, str, object]]:
     yield from _members_of(source, first, f"{path}:{first_no}")
     for number, line in lines:
         text = line.rstrip("\r\n")
@@ -165,12 +176,21 @@ def _iter_lines(
             yield from _members_of(source, text, f"{path}:{number}")
 
 
-def iter_raw_records(source: str, paths: Sequence[Path]) -> Iterator[tuple[str, str]]:
-    """Yield ``(raw_ref, text)`` for every vendor record in ``paths``, in file order.
+def iter_records(source: str, paths: Sequence[Path]) -> Iterator[tuple[str, str, object]]:
+    """Yield ``(raw_ref, text, parsed)`` for every vendor record in ``paths``, in file order.
 
-    ``source`` (``okta``, ``cloudtrail``) decides which containers are expanded (see
-    :func:`~seamwatch.udfs.normalize.explode`). Nothing is dropped except blank lines: text
-    that does not parse is yielded as it is, for the job to dead-letter.
+    ``parsed`` is the record as ``orjson`` reads it, or :data:`NOT_JSON` when the text does not
+    parse. ``source`` (``okta``, ``cloudtrail``) decides which containers are expanded (see
+    :func:`~seamwatch.udfs.normalize.explode`). Nothing is dropped except blank lines.
     """
     for path in paths:
         yield from _iter_file(source, path)
+
+
+def iter_raw_records(source: str, paths: Sequence[Path]) -> Iterator[tuple[str, str]]:
+    """Yield ``(raw_ref, text)`` for every vendor record in ``paths``, in file order.
+
+    Text that does not parse is yielded as it is, for the job to dead-letter.
+    """
+    for ref, text, _ in iter_records(source, paths):
+        yield ref, text

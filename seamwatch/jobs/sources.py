@@ -1,17 +1,22 @@
-"""Per-source raw tables with event time taken from the payload.
+"""Per-source tables that read the vendor records' fields in the JVM.
 
-Each log source is one SQL table of raw records. Its watermark is declared on a column computed
-from the payload (``published`` for Okta; ``eventTime``, an EventBridge ``detail.eventTime`` or
-a Logstash ``@timestamp`` for CloudTrail), never from arrival time, each source with its own
-bound; the union of the sources then runs at the slower source's pace. The SQL expression only
-drives the watermark (second precision is plenty for a bound measured in minutes); the exact
-event time of each record is parsed in Python by the normalizer. A record whose time the SQL
-cannot read gets the epoch, which never advances the watermark; the normalizer decides whether
-the record is usable.
+Each log source is one SQL table in Flink's ``json`` format whose columns are exactly the
+fields its normalizer reads (:data:`seamwatch.udfs.sqlfields.SOURCE_FIELDS`, as nested
+``ROW`` columns), so the JSON is parsed once, in the JVM, and only those fields ever reach
+Python. Its watermark is declared on the record's own time (``eventTime``, ``published``),
+never on arrival time, each source with its own bound; the union of the sources then runs at
+the slower source's pace. The SQL expression only drives the watermark (second precision is
+plenty for a bound measured in minutes); the exact event time of each record is parsed in
+Python by the normalizer.
 
 File input is first *staged*: the client expands the user's files (directories, globs, gzip,
-CloudTrail S3 files, Okta API arrays, event-hook deliveries) into one file per source holding
-``<raw_ref>\\t<record>`` lines, so every record keeps a pointer to where it came from.
+CloudTrail S3 files, Okta API arrays, event-hook deliveries) into one JSON Lines file per
+source. A record the table can read as its normalizer does
+(:func:`~seamwatch.udfs.sqlfields.sql_readable`) is staged as itself with one more key,
+``_ref``: where it came from (``path:line[#member]``). Any other record (invalid JSON, another
+shape) is staged as ``{"_ref": ..., "_raw": text}``, and the Python step normalizes or
+dead-letters its raw text. A row whose time the SQL cannot read gets the epoch, which never
+advances the watermark.
 """
 
 from __future__ import annotations
@@ -19,17 +24,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
+
 from seamwatch.jobs.compiler import sql_interval
-from seamwatch.jobs.inputs import expand_paths, iter_raw_records, replay_order
+from seamwatch.jobs.inputs import NOT_JSON, expand_paths, iter_records, replay_order
+from seamwatch.udfs.sqlfields import SOURCE_FIELDS, FieldPath, sql_readable
 
-SOURCE_TIME_PATHS: dict[str, tuple[str, ...]] = {
-    "okta": ("$.published",),
-    "cloudtrail": ("$.eventTime", "$.detail.eventTime", "$['@timestamp']"),
-}
-
-_TAB = "U&'\\0009'"
-_PAYLOAD = f"SUBSTRING(line FROM POSITION({_TAB} IN line) + 1)"
-_REF = f"SUBSTRING(line FROM 1 FOR POSITION({_TAB} IN line) - 1)"
+# The column each source's watermark is computed from.
+SOURCE_TIME_FIELDS: dict[str, str] = {"okta": "published", "cloudtrail": "eventTime"}
+REF_KEY = "_ref"
+RAW_KEY = "_raw"
 
 
 class UnknownSourceError(ValueError):
@@ -45,10 +49,29 @@ class StagedSource:
 
 
 def check_source(source: str) -> str:
-    if source not in SOURCE_TIME_PATHS:
-        known = ", ".join(SOURCE_TIME_PATHS)
+    if source not in SOURCE_TIME_FIELDS:
+        known = ", ".join(SOURCE_TIME_FIELDS)
         raise UnknownSourceError(f"unknown log source {source!r}; known sources: {known}")
     return source
+
+
+def staged_line(ref: str, text: str, parsed: object, source: str) -> bytes:
+    """One staged JSON line for the record ``text`` (``parsed``: its parsed value)."""
+    ref_json = orjson.dumps(ref)
+    if parsed is not NOT_JSON and sql_readable(source, parsed):
+        body = text.strip()
+        if body.startswith("{") and "\n" not in body and "\r" not in body:
+            return (
+                b'{"'
+                + REF_KEY.encode()
+                + b'":'
+                + ref_json
+                + b","
+                + body[1:].lstrip().encode()
+                + b"\n"
+            )
+        return orjson.dumps({REF_KEY: ref, **parsed}) + b"\n"  # type: ignore[dict-item]
+    return orjson.dumps({REF_KEY: ref, RAW_KEY: text}) + b"\n"
 
 
 def stage_inputs(inputs: dict[str, list[str]], staging_dir: Path) -> list[StagedSource]:
@@ -58,22 +81,45 @@ def stage_inputs(inputs: dict[str, list[str]], staging_dir: Path) -> list[Staged
     for source, specs in inputs.items():
         check_source(source)
         paths = replay_order(p for spec in specs for p in expand_paths(spec))
-        target = staging_dir / f"{source}.staged"
+        target = staging_dir / f"{source}.staged.jsonl"
         count = 0
-        with target.open("w", encoding="utf-8", newline="\n") as out:
-            for ref, text in iter_raw_records(source, paths):
-                line = text.replace("\r", " ").replace("\n", " ")
-                out.write(f"{ref}\t{line}\n")
+        with target.open("wb") as out:
+            for ref, text, parsed in iter_records(source, paths):
+                out.write(staged_line(ref, text, parsed, source))
                 count += 1
         staged.append(StagedSource(source, target, count, len(paths)))
     return staged
 
 
-def event_time_sql(source: str, payload: str = _PAYLOAD) -> str:
-    """SQL for the event time of one raw record (``TIMESTAMP(3)``, epoch when unreadable)."""
+def _column_type(fields: tuple[FieldPath, ...], depth: int = 0) -> list[str]:
+    """``name TYPE`` declarations for the fields below one level (nested as ``ROW``)."""
+    groups: dict[str, list[FieldPath]] = {}
+    for field in fields:
+        groups.setdefault(field.path[depth], []).append(field)
+    columns = []
+    for name, members in groups.items():
+        leaf = [f for f in members if len(f.path) == depth + 1]
+        if leaf:
+            columns.append(f"`{name}` {leaf[0].column_type}")
+        else:
+            inner = ", ".join(_column_type(tuple(members), depth + 1))
+            columns.append(f"`{name}` ROW<{inner}>")
+    return columns
+
+
+# Where the raw-text path finds each source's time (JSON paths into the payload).
+PAYLOAD_TIME_PATHS: dict[str, tuple[str, ...]] = {
+    "okta": ("$.published",),
+    "cloudtrail": ("$.eventTime", "$.detail.eventTime", "$['@timestamp']"),
+}
+
+
+def payload_time_sql(source: str, payload: str) -> str:
+    """SQL for the time of a raw JSON text column (``TIMESTAMP(3)``, epoch when unreadable):
+    the watermark of tables that read records as text (Kafka topics, cluster inputs)."""
     values = ", ".join(
         f"JSON_VALUE({payload}, '{path.replace(chr(39), chr(39) * 2)}')"
-        for path in SOURCE_TIME_PATHS[check_source(source)]
+        for path in PAYLOAD_TIME_PATHS[check_source(source)]
     )
     text = f"COALESCE({values})" if "," in values else values
     return (
@@ -82,25 +128,47 @@ def event_time_sql(source: str, payload: str = _PAYLOAD) -> str:
     )
 
 
+def event_time_sql(source: str) -> str:
+    """SQL for the time the watermark follows (``TIMESTAMP(3)``, the epoch when unreadable)."""
+    column = f"`{SOURCE_TIME_FIELDS[check_source(source)]}`"
+    return (
+        f"COALESCE(TO_TIMESTAMP(SUBSTRING(REPLACE({column}, 'T', ' ') FROM 1 FOR 19)), "
+        "TIMESTAMP '1970-01-01 00:00:00')"
+    )
+
+
+def source_columns(source: str) -> list[str]:
+    """The columns of a source table: the ref, the raw text, then the normalizer's fields."""
+    return [f"`{REF_KEY}` STRING", f"`{RAW_KEY}` STRING", *_column_type(SOURCE_FIELDS[source])]
+
+
+def field_column(index: int) -> str:
+    """The computed column holding the ``index``-th field of the source's SOURCE_FIELDS."""
+    return f"f{index}"
+
+
+def field_columns(source: str) -> list[str]:
+    """Each field as a flat computed column (``f0 AS `eventName```): a Python function that
+    reads nested ``ROW`` fields directly trips the planner (IndexOutOfBoundsException)."""
+    return [
+        f"{field_column(i)} AS {field.sql_in(None)}"
+        for i, field in enumerate(SOURCE_FIELDS[source])
+    ]
+
+
 def staged_table_ddl(table: str, staged: StagedSource, watermark_seconds: int) -> str:
     """A filesystem table over one staged file, with the source's event-time watermark."""
     path = str(staged.path).replace("'", "''")
+    columns = ",\n  ".join(source_columns(staged.source) + field_columns(staged.source))
     return (
         f"CREATE TEMPORARY TABLE {table} (\n"
-        "  line STRING,\n"
+        f"  {columns},\n"
         f"  ts AS {event_time_sql(staged.source)},\n"
         f"  WATERMARK FOR ts AS ts - {sql_interval(watermark_seconds)}\n"
         ") WITH (\n"
         "  'connector' = 'filesystem',\n"
         f"  'path' = '{path}',\n"
-        "  'format' = 'raw'\n"
+        "  'format' = 'json',\n"
+        "  'json.ignore-parse-errors' = 'true'\n"
         ")"
-    )
-
-
-def raw_union_sql(tables: dict[str, str]) -> str:
-    """One query over every source table: ``source, raw_ref, payload, ts``."""
-    return "\nUNION ALL\n".join(
-        f"SELECT '{source}' AS source, {_REF} AS raw_ref, {_PAYLOAD} AS payload, ts FROM {table}"
-        for source, table in tables.items()
     )
