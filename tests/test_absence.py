@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from seamwatch.jobs.pipeline import candidate_taps
-from seamwatch.jobs.rulebook import load_rule, load_rules
-from seamwatch.jobs.settings import DEFAULT_RULES_DIR
 from seamwatch.udfs.absence import (
     AbsenceSpec,
     AbsenceState,
-    CandidateTap,
     on_candidate,
     on_match,
     on_timer,
 )
-from seamwatch.udfs.conditions import StepCondition
-from seamwatch.udfs.records import EVENT_FIELDS, Event, Identifier
 
 H = 3_600_000
 AFTER = AbsenceSpec("mfa-gone", "after", 12 * H, within_ms=60_000)
@@ -122,60 +116,3 @@ def test_a_candidate_at_the_horizon_is_kept_and_one_before_it_is_not() -> None:
     assert state.candidates == []
     on_candidate(state, BEFORE, horizon, _event("sso", horizon), watermark)
     assert [t for t, _ in state.candidates] == [horizon]
-
-
-def _record(**fields: Any) -> dict[str, Any]:
-    """A flagged event as the baseline holds it: every event field, by name."""
-    event = Event(
-        event_id="e-1",
-        source="okta",
-        event_time=5 * H,
-        action="user.authentication.sso",
-        outcome="success",
-        raw_ref="okta.jsonl:7",
-        identifiers=[Identifier("email", "ivy@example.com")],
-        src_ip="203.0.113.9",
-        app="AWS Account Federation",
-        entity_id="ivy",
-    )
-    for name, value in fields.items():
-        setattr(event, name, value)
-    return {name: getattr(event, name) for name, _ in EVENT_FIELDS}
-
-
-def test_tap_picks_the_absent_steps_events_with_only_what_the_check_keeps() -> None:
-    (tap,) = candidate_taps(
-        [load_rule(DEFAULT_RULES_DIR / "aws_console_login_without_okta_sso.yaml")]
-    )
-    assert (tap.rule_id, tap.step, tap.group_by) == (
-        "aws-console-login-without-okta-sso",
-        "okta_sso",
-        "entity_id",
-    )
-    assert tap.pick(_record()) == ("ivy", {"step": "okta_sso", "event_id": "e-1"})
-    # An SSO to another app, a failed SSO or a CloudTrail event is no SSO to AWS.
-    assert tap.pick(_record(app="Slack")) is None
-    assert tap.pick(_record(outcome="failure")) is None
-    assert tap.pick(_record(source="cloudtrail")) is None
-
-
-def test_tap_keeps_the_compared_fields_and_keys_by_the_group_field_as_text() -> None:
-    tap = CandidateTap(
-        rule_id="r",
-        step="gone",
-        group_by="asn",
-        condition=StepCondition.of(["okta"], {"action": "user.authentication.sso"}),
-        compared=("country", "src_ip"),
-    )
-    picked = tap.pick(_record(asn=13335, country="Norway"))
-    assert picked == (
-        "13335",
-        {"step": "gone", "event_id": "e-1", "country": "Norway", "src_ip": "203.0.113.9"},
-    )
-    assert tap.pick(_record(asn=None)) == (None, picked[1] | {"country": None})
-
-
-def test_every_shipped_absence_rule_has_one_tap() -> None:
-    rules = load_rules(DEFAULT_RULES_DIR)
-    taps = candidate_taps(rules)
-    assert sorted(t.rule_id for t in taps) == sorted(r.id for r in rules if r.absent_step)

@@ -37,3 +37,13 @@ def test_authentications_and_issued_keys_are_always_kept() -> None:
     assert RELEVANCE.wants(_event("cloudtrail", "ConsoleLogin", "failure"))
     assert RELEVANCE.wants(_event("cloudtrail", "ListBuckets", issued_access_key="ASIAX"))
     assert not RELEVANCE.wants(_event("okta", "user.account.update_profile", country="Ireland"))
+
+
+def test_the_actions_a_source_table_keeps_cover_every_step_and_the_baseline() -> None:
+    relevance = Relevance(load_rules(DEFAULT_RULES_DIR))
+    cloudtrail = relevance.actions("cloudtrail")
+    okta = relevance.actions("okta")
+    assert cloudtrail is not None and okta is not None
+    assert {"CreateAccessKey", "ConsoleLogin", "GetObject", "StopLogging"} <= cloudtrail[0]
+    assert "DescribeInstances" not in cloudtrail[0]
+    assert "user.mfa." in okta[1] and "user.mfa.factor.deactivate" in okta[0]

@@ -38,7 +38,7 @@ from seamwatch.jobs.settings import (
     DEFAULT_RULES_DIR,
     DEFAULT_WATERMARK_SECONDS,
 )
-from seamwatch.jobs.sources import check_source, event_time_sql
+from seamwatch.jobs.sources import check_source, payload_time_sql
 
 StateBackend = Literal["hashmap", "rocksdb"]
 STATE_BACKENDS: tuple[StateBackend, ...] = ("hashmap", "rocksdb")
@@ -104,7 +104,7 @@ def watched_table_ddl(
         f"CREATE TEMPORARY TABLE {table} (\n"
         "  line STRING,\n"
         "  file_path STRING NOT NULL METADATA FROM 'file.path' VIRTUAL,\n"
-        f"  ts AS {event_time_sql(check_source(source), 'line')},\n"
+        f"  ts AS {payload_time_sql(check_source(source), 'line')},\n"
         f"  WATERMARK FOR ts AS ts - {sql_interval(watermark_seconds)}\n"
         ") WITH (\n"
         "  'connector' = 'filesystem',\n"
@@ -112,14 +112,6 @@ def watched_table_ddl(
         "  'format' = 'raw',\n"
         f"  'source.monitor-interval' = '{monitor_seconds}s'\n"
         ")"
-    )
-
-
-def watched_union_sql(tables: dict[str, str]) -> str:
-    """``source, raw_ref, payload, ts`` over every watched table (``raw_ref`` = the file)."""
-    return "\nUNION ALL\n".join(
-        f"SELECT '{source}' AS source, file_path AS raw_ref, line AS payload, ts FROM {table}"
-        for source, table in tables.items()
     )
 
 
@@ -149,13 +141,13 @@ def build_file_job(
 ) -> None:
     """Attach watched directories and file sinks to the pipeline (the job is not started)."""
     from seamwatch.jobs.local import load_inputs
-    from seamwatch.jobs.pipeline import build_pipeline
+    from seamwatch.jobs.pipeline import SourceTable, build_hot_pipeline
     from seamwatch.jobs.settings import JobSettings
 
     rules, graph = load_inputs(
         JobSettings(inputs={}, rules_dir=settings.rules_dir, identities=settings.identities)
     )
-    tables: dict[str, str] = {}
+    tables: dict[str, SourceTable] = {}
     for source, directory in files.inputs.items():
         table = f"{source}_raw"
         t_env.execute_sql(
@@ -167,9 +159,8 @@ def build_file_job(
                 files.monitor_interval_seconds,
             )
         ).wait()
-        tables[source] = table
-    raw = t_env.to_data_stream(t_env.sql_query(watched_union_sql(tables)))
-    outputs = build_pipeline(t_env, raw, graph, rules)
+        tables[source] = SourceTable(table, fields=False, ref="file_path", text="line")
+    outputs = build_hot_pipeline(t_env, tables, graph, rules)
     outputs.alerts.sink_to(_row_file_sink(files.output / "alerts", "alerts")).uid(
         "sink-alerts-files"
     ).name("alerts -> files")

@@ -225,3 +225,27 @@ def compile_absence_catalog(rules: list[Rule], view: str = "events") -> str | No
     if not chosen:
         return None
     return _union([compile_rule(rule, view) for rule in chosen])
+
+
+def compile_absence_candidates(rules: list[Rule], view: str = "events") -> str | None:
+    """Events that fill the absent steps, for the absence check of the JVM-first path:
+    ``rule_id, group_key, event_time, event`` (``event``: the step name, the event id and the
+    fields the step's ``same``/``differ`` constraints compare, as JSON), one ``UNION ALL``.
+
+    The same record :class:`seamwatch.udfs.absence.CandidateTap` picks, selected in SQL.
+    """
+    statements = []
+    for rule in rules:
+        step = rule.absent_step
+        if step is None:
+            continue
+        compared = sorted({*step.same, *step.differ})
+        pairs = [f"'step' VALUE {sql_literal(step.name)}", "'event_id' VALUE event_id"]
+        pairs += [f"'{name}' VALUE {name}" for name in compared]
+        event = "JSON_OBJECT(" + ", ".join(pairs) + " NULL ON NULL)"
+        statements.append(
+            f"SELECT {sql_literal(rule.id)} AS rule_id, "
+            f"CAST({rule.group_by} AS STRING) AS group_key, event_time, {event} AS event\n"
+            f"FROM {view}\nWHERE {_predicate(step, None)}"
+        )
+    return _union(statements) if statements else None

@@ -234,7 +234,7 @@ def _client_options(settings: KafkaSettings, group_suffix: str = "") -> dict[str
 
 def source_table_ddl(table: str, source: str, topic: str, settings: KafkaSettings) -> str:
     """A Kafka table of one log source: raw value, Kafka coordinates, payload event time."""
-    from seamwatch.jobs.sources import event_time_sql
+    from seamwatch.jobs.sources import payload_time_sql
 
     if not _SQL_IDENT.match(table):
         raise KafkaConfigError(f"bad table name {table!r}")
@@ -254,21 +254,14 @@ def source_table_ddl(table: str, source: str, topic: str, settings: KafkaSetting
         "  `topic` STRING METADATA VIRTUAL,\n"
         "  `partition` INT METADATA VIRTUAL,\n"
         "  `offset` BIGINT METADATA VIRTUAL,\n"
-        f"  ts AS {event_time_sql(source, 'payload')},\n"
+        f"  ts AS {payload_time_sql(source, 'payload')},\n"
         f"  WATERMARK FOR ts AS ts - {bound}\n"
         f") WITH (\n{_with_options(options)}\n)"
     )
 
 
-def raw_union_sql(tables: Mapping[str, str]) -> str:
-    """``source, raw_ref, payload, ts`` over the source tables (raw_ref: topic/partition@offset)."""
-    return "\nUNION ALL\n".join(
-        f"SELECT '{source}' AS source, "
-        "CONCAT(`topic`, '/', CAST(`partition` AS STRING), '@', CAST(`offset` AS STRING)) "
-        "AS raw_ref, COALESCE(payload, '') AS payload, ts "
-        f"FROM {table}"
-        for source, table in tables.items()
-    )
+# A Kafka record's pointer back, and its text (a null value is an empty record).
+KAFKA_REF_SQL = "CONCAT(`topic`, '/', CAST(`partition` AS STRING), '@', CAST(`offset` AS STRING))"
 
 
 def _kafka_sink(settings: KafkaSettings, topic: str, id_suffix: str) -> Any:
@@ -301,7 +294,7 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
 
     from seamwatch.jobs.identity_topic import IdentityTopic
     from seamwatch.jobs.local import load_inputs
-    from seamwatch.jobs.pipeline import build_pipeline
+    from seamwatch.jobs.pipeline import SourceTable, build_hot_pipeline
     from seamwatch.kafka_tools import librdkafka_config
 
     rules, graph = load_inputs(_job_settings_view(settings))
@@ -311,14 +304,15 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
     for source, topic in settings.topics.sources().items():
         table = f"{source}_kafka"
         t_env.execute_sql(source_table_ddl(table, source, topic, settings)).wait()
-        tables[source] = table
-    raw = t_env.to_data_stream(t_env.sql_query(raw_union_sql(tables)))
+        tables[source] = SourceTable(
+            table, fields=False, ref=KAFKA_REF_SQL, text="COALESCE(payload, '')"
+        )
 
     identity_topic = IdentityTopic(
         conf=librdkafka_config(settings.bootstrap, settings.client_properties()),
         topic=settings.topics.identities,
     )
-    outputs = build_pipeline(t_env, raw, graph, rules, identity_topic=identity_topic)
+    outputs = build_hot_pipeline(t_env, tables, graph, rules, identity_topic=identity_topic)
 
     fmt = settings.alert_format
     bytes_type = Types.PRIMITIVE_ARRAY(Types.BYTE())

@@ -17,7 +17,7 @@ import orjson
 
 from seamwatch.jobs.rulebook import Rule, load_rules
 from seamwatch.jobs.settings import JobSettings
-from seamwatch.jobs.sources import StagedSource, raw_union_sql, stage_inputs, staged_table_ddl
+from seamwatch.jobs.sources import StagedSource, stage_inputs, staged_table_ddl
 from seamwatch.udfs.identity import IdentityGraph, load_identity_file
 
 
@@ -83,7 +83,7 @@ def _execute(
     _env, t_env = create_environments(settings.parallelism, settings.python_mode)
     from pyflink.common import Types
 
-    from seamwatch.jobs.pipeline import build_pipeline
+    from seamwatch.jobs.pipeline import SourceTable, build_hot_pipeline
 
     tables = {}
     for item in staged:
@@ -91,9 +91,8 @@ def _execute(
         t_env.execute_sql(
             staged_table_ddl(table, item, settings.watermark_seconds[item.source])
         ).wait()
-        tables[item.source] = table
-    raw = t_env.to_data_stream(t_env.sql_query(raw_union_sql(tables)))
-    outputs = build_pipeline(t_env, raw, graph, rules, baseline=settings.baseline)
+        tables[item.source] = SourceTable(table)
+    outputs = build_hot_pipeline(t_env, tables, graph, rules, settings.baseline)
     # One collect for both outputs: dead letters are tagged with a leading "D", alerts are bare
     # JSON objects. (A second Python map behind the alert assembly would be fused into it by
     # PyFlink's operator chaining and clash with its uid.)

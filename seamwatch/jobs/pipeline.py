@@ -1,64 +1,66 @@
-"""The job graph: raw records in, alerts and dead letters out.
+"""The JVM-first job graph: the JVM does the per-event work, Python one small step per event.
 
-``build_pipeline`` takes streams and returns streams; the entry points attach the sources
-(staged files today, Kafka later) and the sinks, so tests and the CLI share one topology::
+::
 
-    raw (source, raw_ref, payload; event-time watermarks per source)
-      -> normalize + resolve   (Python; identity graph, plus the mapping topic on Kafka runs;
-                                bad records -> dead letters; events no rule can use are
-                                counted and dropped)
-      -> learned key links     (Python, keyed by access key, one stage per role-chaining hop)
-      -> behaviour baseline    (Python, keyed by entity: new IP / country / ASN / device / role,
-                                impossible travel; geography from Okta or an offline database)
-      -> events view           (rowtime = the payload's time, SOURCE_WATERMARK)
-      -> one MATCH_RECOGNIZE per rule, UNION ALL
-         (+ absent steps: keyed Python with event-time timers, fed the present-step matches
-            and the absent step's events the baseline picks)
-      -> alert assembly        (Python, keyed by rule and group: suppression)
+    source tables (json format: the normalizer's fields as nested ROW columns; watermark)
+      -> normalize + resolve   (one Python table function per source: fields in, small rows
+                                out; bad records -> dead letters; events no rule needs dropped)
+      -> one DataStream hop    (so the Python step runs once, whatever reads its rows)
+      -> learned key links     (SQL: an event-time OVER window per role-chaining hop)
+      -> behaviour flags       (SQL: event-time OVER windows, seamwatch.jobs.baseline_sql)
+      -> events view           (rowtime = the payload's time)
+      -> one MATCH_RECOGNIZE per rule, UNION ALL; absent steps: candidates by SQL, the keyed
+         Python absence check
+      -> alert assembly        (Python, per match)
+
+``build_hot_pipeline`` takes the source tables and returns streams; the entry point attaches the
+tables and the sinks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pyflink.common import Row, Types
 from pyflink.table import DataTypes, Schema
+from pyflink.table.udf import FunctionContext, TableFunction, udtf
 
-from seamwatch.jobs.compiler import compile_absence_catalog, compile_catalog
-from seamwatch.jobs.identity_topic import IdentityTopic
+from seamwatch.jobs.baseline_sql import create_baseline_view
+from seamwatch.jobs.compiler import (
+    compile_absence_candidates,
+    compile_absence_catalog,
+    compile_catalog,
+    sql_literal,
+)
+from seamwatch.jobs.identity_topic import BadMapping, IdentityTopic, LiveIdentityGraph
+from seamwatch.jobs.links_sql import link_views_sql
 from seamwatch.jobs.operators import (
-    ABSENCE_CANDIDATES,
-    DEAD_LETTERS,
-    EVENT_ROW_TYPE,
     MATCH_ROW_TYPE,
     AbsenceCheck,
     AssembleAlert,
-    BehaviourBaseline,
-    LinkStage,
-    NormalizeAndResolve,
     match_key,
 )
 from seamwatch.jobs.relevance import Relevance
 from seamwatch.jobs.rulebook import Rule
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS
-from seamwatch.udfs.absence import AbsenceSpec, CandidateTap
+from seamwatch.jobs.sources import RAW_KEY, REF_KEY, field_column
+from seamwatch.udfs.absence import AbsenceSpec
 from seamwatch.udfs.alerts import RuleMeta
 from seamwatch.udfs.behaviour import BaselineConfig
-from seamwatch.udfs.conditions import StepCondition
+from seamwatch.udfs.hotrow import OUTPUT_FIELDS, mapping_dead_row, prepare
 from seamwatch.udfs.identity import IdentityGraph
 from seamwatch.udfs.records import EVENT_FIELDS
+from seamwatch.udfs.sqlfields import SOURCE_ACTION_FIELD, SOURCE_FIELDS
 
 EVENTS_VIEW = "events"
-_SQL_TO_DATATYPE = {
+_DATA_TYPES = {
     "STRING": DataTypes.STRING,
     "BIGINT": DataTypes.BIGINT,
     "DOUBLE": DataTypes.DOUBLE,
     "BOOLEAN": DataTypes.BOOLEAN,
 }
-_ENTITY = [name for name, _ in EVENT_FIELDS].index("entity_id")
-_ACCESS_KEY = [name for name, _ in EVENT_FIELDS].index("access_key_id")
-_EVENT_ID = [name for name, _ in EVENT_FIELDS].index("event_id")
 
 
 @dataclass
@@ -86,25 +88,6 @@ def absence_specs(rules: list[Rule]) -> dict[str, AbsenceSpec]:
     return specs
 
 
-def candidate_taps(rules: list[Rule]) -> tuple[CandidateTap, ...]:
-    """What the baseline picks for the absence check: each absent step's events."""
-    taps = []
-    for rule in rules:
-        step = rule.absent_step
-        if step is None:
-            continue
-        taps.append(
-            CandidateTap(
-                rule_id=rule.id,
-                step=step.name,
-                group_by=rule.group_by,
-                condition=StepCondition.of(step.source, step.where),
-                compared=tuple(sorted({*step.same, *step.differ})),
-            )
-        )
-    return tuple(taps)
-
-
 def rule_meta(rule: Rule) -> RuleMeta:
     return RuleMeta(
         rule_id=rule.id,
@@ -123,7 +106,7 @@ def events_schema() -> Any:
     """The event view's schema: the event row, rowtime from the payload's time."""
     builder = Schema.new_builder()
     for name, sql_type in EVENT_FIELDS:
-        builder = builder.column(name, _SQL_TO_DATATYPE[sql_type]())
+        builder = builder.column(name, _DATA_TYPES[sql_type]())
     return (
         builder.column_by_expression("rowtime", "TO_TIMESTAMP_LTZ(event_time, 3)")
         .watermark("rowtime", "SOURCE_WATERMARK()")
@@ -131,75 +114,230 @@ def events_schema() -> Any:
     )
 
 
-def build_pipeline(
+NORMALIZED_VIEW = "normalized"
+FLAGGED_VIEW = "flagged"
+_TYPES = {"STRING": Types.STRING, "BIGINT": Types.LONG, "DOUBLE": Types.DOUBLE}
+OUTPUT_ROW_TYPE = Types.ROW_NAMED(
+    [name for name, _ in OUTPUT_FIELDS], [_TYPES[t]() for _, t in OUTPUT_FIELDS]
+)
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """A source table the Python step reads: by its fields (staged files, see
+    :func:`seamwatch.jobs.sources.staged_table_ddl`) or as raw text (Kafka topics, watched
+    directories: ``ref`` and ``text`` are SQL expressions over the table's columns)."""
+
+    name: str
+    fields: bool = True
+    ref: str = f"`{REF_KEY}`"
+    text: str = f"`{RAW_KEY}`"
+
+
+class NormalizeResolve(TableFunction):  # type: ignore[misc]
+    """Table function around :func:`seamwatch.udfs.hotrow.prepare`, with its counters.
+
+    The static identity graph comes with the function, so it is there before the first event.
+    With an identity-mapping topic (Kafka runs), the function reads the whole topic before its
+    first event and polls it while events flow (:mod:`seamwatch.jobs.identity_topic`); records
+    of that topic that are not mappings become dead letters.
+    """
+
+    def __init__(
+        self,
+        graph: IdentityGraph,
+        relevance: Relevance,
+        config: BaselineConfig,
+        topic: IdentityTopic | None = None,
+    ) -> None:
+        self._identities = LiveIdentityGraph(graph, topic)
+        self._relevance = relevance
+        self._config = config
+        self._bad_mappings: list[BadMapping] = []
+
+    def open(self, function_context: FunctionContext) -> None:
+        metrics = function_context.get_metric_group()
+        self._normalized = metrics.counter("seamwatch_events_normalized")
+        self._rejected = metrics.counter("seamwatch_records_dead_lettered")
+        self._unresolved = metrics.counter("seamwatch_events_unresolved")
+        self._irrelevant = metrics.counter("seamwatch_events_not_needed_by_rules")
+        self._bad_mappings = self._identities.open()
+
+    def close(self) -> None:
+        self._identities.close()
+
+    def _dead_mappings(self) -> Iterator[Row]:
+        bad, self._bad_mappings = self._bad_mappings, []
+        bad += self._identities.refresh()
+        for item in bad:
+            self._rejected.inc()
+            yield Row(*mapping_dead_row(item.dead_letter_json()))
+
+    def eval(self, source: str, raw_ref: str, raw: str | None, *values: Any) -> Iterator[Row]:
+        yield from self._dead_mappings()
+        out = prepare(
+            source,
+            raw_ref,
+            raw,
+            values,
+            self._identities.graph,
+            self._relevance.wants,
+            self._config,
+        )
+        if out.normalized:
+            self._normalized.inc(out.normalized)
+        if out.dead_lettered:
+            self._rejected.inc(out.dead_lettered)
+        if out.unresolved:
+            self._unresolved.inc(out.unresolved)
+        if out.not_needed:
+            self._irrelevant.inc(out.not_needed)
+        for row in out.rows:
+            yield Row(*row)
+
+
+def _wanted_sql(source: str, relevance: Relevance | None) -> str | None:
+    """SQL keeping the rows of a fields table that some rule or the baseline may need (by
+    their action alone, :meth:`Relevance.actions`); raw rows always go to Python."""
+    actions = relevance.actions(source) if relevance is not None else None
+    if actions is None:
+        return None
+    exact, prefixes = actions
+    column = field_column(SOURCE_ACTION_FIELD[source])
+    parts = [f"`{RAW_KEY}` IS NOT NULL"]
+    if exact:
+        parts.append(f"{column} IN ({', '.join(sql_literal(a) for a in sorted(exact))})")
+    parts += [f"{column} LIKE {sql_literal(prefix + '%')}" for prefix in prefixes]
+    return " OR ".join(parts)
+
+
+def normalize_sql(tables: Mapping[str, SourceTable], relevance: Relevance | None = None) -> str:
+    """Every source table through the Python step, as one ``UNION ALL`` of its rows.
+
+    With ``relevance``, rows of a fields table whose action no rule and no baseline needs are
+    dropped in SQL first (they never cross into Python; the summary still counts them, as
+    records read).
+    """
+    names = ", ".join(name for name, _ in OUTPUT_FIELDS)
+    parts = []
+    for source, table in tables.items():
+        args = [f"'{source}'", table.ref, table.text]
+        where = ""
+        if table.fields:
+            args += [f"S.{field_column(i)}" for i in range(len(SOURCE_FIELDS[source]))]
+            wanted = _wanted_sql(source, relevance)
+            where = f" WHERE {wanted}" if wanted else ""
+        parts.append(
+            f"SELECT T.* FROM (SELECT * FROM {table.name}{where}) AS S, "
+            f"LATERAL TABLE(seamwatch_normalize({', '.join(args)})) AS T({names})"
+        )
+    return "\nUNION ALL\n".join(parts)
+
+
+def _normalized_schema() -> Any:
+    builder = Schema.new_builder()
+    for name, sql_type in OUTPUT_FIELDS:
+        builder = builder.column(name, _DATA_TYPES[sql_type]())
+    return (
+        builder.column_by_expression("rowtime", "TO_TIMESTAMP_LTZ(event_time, 3)")
+        .watermark("rowtime", "SOURCE_WATERMARK()")
+        .build()
+    )
+
+
+def _create_views(t_env: Any, views: list[tuple[str, str]]) -> None:
+    for name, sql in views:
+        t_env.create_temporary_view(name, t_env.sql_query(sql))
+
+
+def _baseline_input_sql(view: str) -> str:
+    """The resolved events with the columns the baseline view expects (flags still NULL)."""
+    present = {name for name, _ in OUTPUT_FIELDS}
+    columns = []
+    for name, sql_type in EVENT_FIELDS:
+        if name in present:
+            columns.append(name)
+        else:
+            columns.append(f"CAST(NULL AS {sql_type}) AS {name}")
+    values = ["v_ip", "v_country", "v_asn", "v_device", "v_role"]
+    return f"SELECT {', '.join([*columns, 'rowtime', *values])} FROM {view}"
+
+
+@dataclass(frozen=True)
+class EventViews:
+    """The views the hot path creates, in data-path order (the bench stops at each)."""
+
+    normalized: str  # the Python step's rows (E, L, D), after the one DataStream hop
+    linked: str  # resolved events after the link hops (flags not yet computed)
+    events: str  # the flagged events the rules run on
+
+
+def create_event_views(
     t_env: Any,
-    raw: Any,
+    tables: Mapping[str, SourceTable],
     graph: IdentityGraph,
     rules: list[Rule],
-    link_stages: int = 2,
+    baseline: BaselineConfig,
+    link_hops: int = 2,
+    identity_topic: IdentityTopic | None = None,
+) -> EventViews:
+    """Register the Python step and the views from the source ``tables`` (source name ->
+    table name, see :func:`seamwatch.jobs.sources.staged_table_ddl`) to the events view."""
+    relevance = Relevance(rules)
+    t_env.create_temporary_function(
+        "seamwatch_normalize",
+        udtf(
+            NormalizeResolve(graph, relevance, baseline, identity_topic),
+            result_types=[_DATA_TYPES[t]() for _, t in OUTPUT_FIELDS],
+        ),
+    )
+    # One DataStream hop: every reader below shares this one Python step.
+    rows = t_env.to_data_stream(t_env.sql_query(normalize_sql(tables, relevance)))
+    t_env.create_temporary_view(NORMALIZED_VIEW, t_env.from_data_stream(rows, _normalized_schema()))
+    t_env.create_temporary_view(
+        "link_input", t_env.sql_query(f"SELECT * FROM {NORMALIZED_VIEW} WHERE kind IN ('E', 'L')")
+    )
+    links = link_views_sql("link_input", link_hops)
+    _create_views(t_env, links)
+    linked = links[-1][0]
+    t_env.create_temporary_view("baseline_input", t_env.sql_query(_baseline_input_sql(linked)))
+    create_baseline_view(t_env, "baseline_input", FLAGGED_VIEW, baseline)
+    # A second hop: the rules, the absence candidates and the absence check's matches are
+    # separate queries, and each would otherwise plan (and run) the links and flags again.
+    columns = ", ".join(name for name, _ in EVENT_FIELDS)
+    flagged = t_env.to_data_stream(t_env.sql_query(f"SELECT {columns} FROM {FLAGGED_VIEW}"))
+    t_env.create_temporary_view(EVENTS_VIEW, t_env.from_data_stream(flagged, events_schema()))
+    return EventViews(NORMALIZED_VIEW, linked, EVENTS_VIEW)
+
+
+def build_hot_pipeline(
+    t_env: Any,
+    tables: Mapping[str, SourceTable],
+    graph: IdentityGraph,
+    rules: list[Rule],
     baseline: BaselineConfig | None = None,
+    link_hops: int = 2,
     identity_topic: IdentityTopic | None = None,
 ) -> PipelineOutputs:
-    """Wire the job.
-
-    ``raw``: DataStream of rows ``(source, raw_ref, payload, ...)`` carrying event-time
-    timestamps and watermarks. ``graph``: the static identity graph. ``identity_topic``: the
-    compacted identity-mapping topic the resolver reads while it runs (Kafka runs).
-    ``link_stages``: how many hops of role chaining learned links follow (at least 1).
-    """
-    if link_stages < 1:
-        raise ValueError("link_stages must be at least 1")
-    resolved = (
-        raw.process(
-            NormalizeAndResolve(graph, Relevance(rules), identity_topic), output_type=EVENT_ROW_TYPE
-        )
-        .uid("normalize-resolve")
-        .name("normalize + resolve identity")
+    """Wire the whole job over the source ``tables``: alerts and dead letters out."""
+    baseline = baseline or BaselineConfig(learning_days=DEFAULT_LEARNING_DAYS)
+    views = create_event_views(t_env, tables, graph, rules, baseline, link_hops, identity_topic)
+    dead_letters = t_env.to_data_stream(
+        t_env.sql_query(f"SELECT detail FROM {views.normalized} WHERE kind = 'D'")
     )
-    dead_letters = resolved.get_side_output(DEAD_LETTERS)
-    # Every event and every taught link goes through the link stages in line, one input and
-    # one output each: no side path unioned back, no second input (see LinkStage: after an
-    # idle spell either lets a watermark overtake the events released at it). Key-less events
-    # are keyed by their id, so they never share one hot key.
-    events = resolved
-    for stage in range(link_stages):
-        events = (
-            events.key_by(
-                lambda row: row[_ACCESS_KEY] or row[_EVENT_ID] or "", key_type=Types.STRING()
-            )
-            .process(LinkStage(last=stage == link_stages - 1), output_type=EVENT_ROW_TYPE)
-            .uid(f"identity-links-{stage}")
-            .name(f"resolve through learned keys ({stage + 1})")
-        )
-    flagged = (
-        events.key_by(lambda row: row[_ENTITY], key_type=Types.STRING())
-        .process(
-            BehaviourBaseline(
-                baseline or BaselineConfig(learning_days=DEFAULT_LEARNING_DAYS),
-                candidate_taps(rules),
-            ),
-            output_type=EVENT_ROW_TYPE,
-        )
-        .uid("behaviour-baseline")
-        .name("baseline: new IP / country / ASN / device / role, impossible travel")
-    )
-    t_env.create_temporary_view(EVENTS_VIEW, t_env.from_data_stream(flagged, events_schema()))
     matches: Any = None
     if any(rule.absent_step is None for rule in rules):
-        # Typed like the absence check's output, so the two can be unioned.
-        matches = (
-            t_env.to_data_stream(t_env.sql_query(compile_catalog(rules, EVENTS_VIEW)))
-            .map(lambda row: Row(row[0], row[1], row[2]), output_type=MATCH_ROW_TYPE)
-            .uid("cep-matches")
-            .name("CEP matches")
+        matches = t_env.to_data_stream(t_env.sql_query(compile_catalog(rules, EVENTS_VIEW))).map(
+            lambda row: Row(row[0], row[1], row[2]), output_type=MATCH_ROW_TYPE
         )
     present = compile_absence_catalog(rules, EVENTS_VIEW)
-    if present is not None:
+    candidates = compile_absence_candidates(rules, EVENTS_VIEW)
+    if present is not None and candidates is not None:
         confirmed = (
             t_env.to_data_stream(t_env.sql_query(present))
             .key_by(match_key, key_type=Types.STRING())
             .connect(
-                flagged.get_side_output(ABSENCE_CANDIDATES).key_by(
+                t_env.to_data_stream(t_env.sql_query(candidates)).key_by(
                     match_key, key_type=Types.STRING()
                 )
             )
@@ -215,4 +353,11 @@ def build_pipeline(
         .uid("assemble-alerts")
         .name("assemble alerts")
     )
-    return PipelineOutputs(alerts=alerts, dead_letters=dead_letters, events=flagged)
+    return PipelineOutputs(
+        alerts=alerts,
+        dead_letters=dead_letters.map(lambda row: row[0], output_type=Types.STRING()),
+        events=None,
+    )
+
+
+__all__ = ["build_hot_pipeline", "normalize_sql"]

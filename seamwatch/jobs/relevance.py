@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from seamwatch.jobs.rulebook import Rule
 from seamwatch.udfs.behaviour import FLAG_FIELDS
 from seamwatch.udfs.conditions import StepCondition
+from seamwatch.udfs.links import LONG_TERM_ISSUERS, TEMPORARY_ISSUERS
 from seamwatch.udfs.records import Event
 
 # Fields a later stage fills: unknown when relevance is decided.
@@ -70,6 +71,28 @@ class Relevance:
             for step in rule.steps
         )
         self._fields = frozenset(name for f in self._filters for name in f.fields)
+
+    def actions(self, source: str) -> tuple[frozenset[str], tuple[str, ...]] | None:
+        """The actions of ``source`` an event needs to be wanted at all: exact names and name
+        prefixes; None when a step takes any action of that source.
+
+        This is the part of :meth:`wants` that needs only the record's own action, so the
+        source table can drop the rest before any of it reaches Python.
+        """
+        exact: set[str] = set()
+        prefixes: tuple[str, ...] = ()
+        if source == "okta":
+            prefixes = OKTA_AUTHENTICATION_PREFIXES
+        elif source == "cloudtrail":
+            exact |= AWS_AUTHENTICATIONS | TEMPORARY_ISSUERS | LONG_TERM_ISSUERS
+        for condition in self._filters:
+            if condition.sources is not None and source not in condition.sources:
+                continue
+            allowed = dict(condition.where).get("action")
+            if allowed is None:
+                return None
+            exact |= {str(action) for action in allowed}
+        return frozenset(exact), prefixes
 
     def wants(self, event: Event) -> bool:
         if event.issued_access_key or is_authentication(event):

@@ -12,10 +12,11 @@ rule and group) decides here, in event time:
   on two inputs with no order between them, so the decision also waits for event time to pass
   ``t``: by then every earlier candidate within the watermark bound has arrived.
 
-Candidates are picked from the flagged events where the baseline releases them
-(:class:`CandidateTap`), kept only as long as a match still to come can need them (see
-:func:`on_candidate`), and only with the fields the step's constraints compare, so a person
-who signs in to Okta all day does not grow one large value rewritten at every sign-in.
+Candidates are the absent step's events, selected from the flagged events in SQL
+(:func:`seamwatch.jobs.compiler.compile_absence_candidates`: the step name, the event id and
+the fields the step's constraints compare, keyed by the rule's group as text), and kept only
+as long as a match still to come can need them (see :func:`on_candidate`), so a person who
+signs in to Okta all day does not grow one large value rewritten at every sign-in.
 
 The state is plain data (:class:`AbsenceState`) so the Flink function only loads, calls,
 stores and sets timers.
@@ -28,8 +29,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import orjson
-
-from seamwatch.udfs.conditions import StepCondition
 
 MAX_CANDIDATES = 64
 
@@ -50,33 +49,6 @@ class AbsenceSpec:
     def lookback_ms(self) -> int:
         """How far behind the watermark a candidate can still matter to a later match."""
         return self.within_ms + self.window_ms
-
-
-@dataclass(frozen=True)
-class CandidateTap:
-    """Which flagged events fill one rule's absent step, and what the check keeps of them.
-
-    ``condition``: the step's sources and ``where`` (flags included: the tap runs after the
-    baseline). A picked event becomes the step name, its event id and the ``compared`` fields
-    (those the step's ``same``/``differ`` constraints compare), keyed by the rule's
-    ``group_by`` field as text, the way the rule's SQL keys its matches.
-    """
-
-    rule_id: str
-    step: str
-    group_by: str
-    condition: StepCondition
-    compared: tuple[str, ...]
-
-    def pick(self, event: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]] | None:
-        """``(group key, candidate)`` when ``event`` (field name -> value) fills the step."""
-        if not self.condition.matches(event):
-            return None
-        group = event[self.group_by]
-        candidate = {"step": self.step, "event_id": event["event_id"]}
-        for name in self.compared:
-            candidate[name] = event[name]
-        return (None if group is None else str(group)), candidate
 
 
 @dataclass

@@ -1,0 +1,142 @@
+"""The one Python step of the hot path, as a plain function: fields in, small rows out.
+
+For each row of a source table (:mod:`seamwatch.udfs.sqlfields`) :func:`prepare` normalizes,
+resolves the principal against the identity graph, drops what no rule or baseline needs,
+adds geography, and returns the rows the SQL side continues with, each a tuple in
+:data:`OUTPUT_FIELDS` order:
+
+- ``E``: a resolved event, with the values the baseline compares (``v_ip``, ``v_country``,
+  ``v_asn``, ``v_device``, ``v_role``, see :func:`seamwatch.udfs.behaviour.event_values`);
+- ``L``: a link taught by a credential-issuing call (the issued key in ``access_key_id``, the
+  encoded :class:`~seamwatch.udfs.links.Link` in ``detail``), timed ``LINK_SKEW_MS`` before
+  the call so that SQL, which orders by event time, sees it before uses of the key that the
+  issuing service's clock placed up to that much earlier;
+- ``D``: a dead letter (its JSON in ``detail``, event time 0).
+
+Counting is the caller's: :class:`Prepared` says what happened to the row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from seamwatch.udfs.behaviour import FLAG_FIELDS, BaselineConfig, event_values
+from seamwatch.udfs.geo import enrich
+from seamwatch.udfs.identity import IdentityGraph, resolve
+from seamwatch.udfs.links import teaches
+from seamwatch.udfs.records import EVENT_FIELDS, Event, Rejected
+from seamwatch.udfs.sqlfields import normalize_fields
+
+# Fields of the event row the SQL side receives (the flags are computed there).
+ROW_EVENT_FIELDS: tuple[tuple[str, str], ...] = tuple(
+    (name, sql_type) for name, sql_type in EVENT_FIELDS if name not in FLAG_FIELDS
+)
+VALUE_FIELDS: tuple[str, ...] = ("v_ip", "v_country", "v_asn", "v_device", "v_role")
+OUTPUT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("kind", "STRING"),
+    *ROW_EVENT_FIELDS,
+    *((name, "STRING") for name in VALUE_FIELDS),
+    ("detail", "STRING"),
+)
+LINK_SKEW_MS = 60_000  # a link holds from this long before its issuing call (Link.valid_at)
+
+_NAMES = tuple(name for name, _ in ROW_EVENT_FIELDS)
+_EVENT_TIME = 1 + _NAMES.index("event_time")
+_EMPTY = (None,) * len(_NAMES)
+_NO_VALUES = (None,) * len(VALUE_FIELDS)
+_KINDS = ("ip", "country", "asn", "device", "role")
+
+
+@dataclass
+class Prepared:
+    """The rows for one source row, and what happened to it (for the metrics)."""
+
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    normalized: int = 0
+    dead_lettered: int = 0
+    unresolved: int = 0
+    not_needed: int = 0
+
+
+def dead_letter_json(rejected: Rejected) -> str:
+    return orjson.dumps(
+        {
+            "source": rejected.source,
+            "reason": rejected.reason,
+            "raw_ref": rejected.raw_ref,
+            "raw": rejected.raw,
+        }
+    ).decode()
+
+
+def dead_row(rejected: Rejected) -> tuple[Any, ...]:
+    row: list[Any] = ["D", *_EMPTY, *_NO_VALUES, dead_letter_json(rejected)]
+    row[_EVENT_TIME] = 0
+    row[1 + _NAMES.index("source")] = rejected.source
+    row[1 + _NAMES.index("raw_ref")] = rejected.raw_ref
+    return tuple(row)
+
+
+def mapping_dead_row(dead_letter: str) -> tuple[Any, ...]:
+    """A dead letter that is no log record (a bad identity mapping), its JSON as given."""
+    row: list[Any] = ["D", *_EMPTY, *_NO_VALUES, dead_letter]
+    row[_EVENT_TIME] = 0
+    return tuple(row)
+
+
+def event_row(event: Event, config: BaselineConfig) -> tuple[Any, ...]:
+    values = event_values(event, config)
+    return (
+        "E",
+        *(getattr(event, name) for name in _NAMES),
+        *(values.get(kind) for kind in _KINDS),  # type: ignore[call-overload]
+        None,
+    )
+
+
+def link_row(key: str, encoded: str, issued_at: int, taught_by: str) -> tuple[Any, ...]:
+    row: list[Any] = ["L", *_EMPTY, *_NO_VALUES, encoded]
+    row[1 + _NAMES.index("event_id")] = taught_by
+    row[1 + _NAMES.index("source")] = "cloudtrail"
+    row[1 + _NAMES.index("action")] = "__link__"
+    row[1 + _NAMES.index("outcome")] = "success"
+    row[1 + _NAMES.index("raw_ref")] = ""
+    row[1 + _NAMES.index("access_key_id")] = key
+    row[_EVENT_TIME] = issued_at - LINK_SKEW_MS
+    return tuple(row)
+
+
+def prepare(
+    source: str,
+    raw_ref: str,
+    raw: str | None,
+    values: Sequence[Any],
+    graph: IdentityGraph,
+    wants: Callable[[Event], bool],
+    config: BaselineConfig,
+) -> Prepared:
+    """Normalize, resolve and enrich one source row (see the module docstring)."""
+    out = Prepared()
+    for item in normalize_fields(source, raw_ref, raw, values):
+        if isinstance(item, Rejected):
+            out.dead_lettered += 1
+            out.rows.append(dead_row(item))
+            continue
+        out.normalized += 1
+        event = resolve(item, graph)
+        if event.resolved_by == "unresolved":
+            out.unresolved += 1
+        if not wants(event):
+            out.not_needed += 1
+            continue
+        event = enrich(event)
+        taught = teaches(event, graph)
+        if taught is not None:
+            key, link = taught
+            out.rows.append(link_row(key, link.encode(), link.issued_at, link.taught_by))
+        out.rows.append(event_row(event, config))
+    return out
