@@ -7,12 +7,15 @@ attack woven in), then in the same run measures:
 - seamwatch: the full job over the same files (staging, normalize, resolve, baseline, every
   loaded rule, alert assembly), with the alerts it found against the attacks injected;
 - with ``--single-rule``, the same job again with only the field rule loaded, so the cost of
-  the whole catalog can be read against it.
+  the whole catalog can be read against it;
+- with ``--stages``, the job cut after each stage of its data path into a blackhole (staging;
+  reading the fields in SQL; + the Python step; + the link hops; + the baseline flags; the
+  whole job), each stage added in turn, so the next bottleneck is visible.
 
 Prints the rates and their ratios. Usage::
 
     python bench/throughput.py [--events 1000000] [--attacks 20] [--rules DIR]
-                               [--parallelism 1] [--single-rule]
+                               [--parallelism 1] [--single-rule] [--stages]
 """
 
 from __future__ import annotations
@@ -25,10 +28,22 @@ import tempfile
 import time
 from pathlib import Path
 
-from seamwatch.jobs.local import RunResult, run_files
+from seamwatch.jobs.local import RunResult, load_inputs, run_files
+from seamwatch.jobs.pipeline import SourceTable, create_event_views
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR, REPO_ROOT, JobSettings
+from seamwatch.jobs.sources import (
+    RAW_KEY,
+    REF_KEY,
+    StagedSource,
+    field_column,
+    stage_inputs,
+    staged_table_ddl,
+)
 from seamwatch.sample.stream import BenchCorpus, write_bench_corpus
+from seamwatch.udfs.hotrow import OUTPUT_FIELDS
+from seamwatch.udfs.records import EVENT_FIELDS
+from seamwatch.udfs.sqlfields import SOURCE_FIELDS
 
 OUT_DIR = REPO_ROOT / "bench" / "out"
 FIELD_RULE_FILE = "okta_new_country_saml_access_key.yaml"
@@ -53,16 +68,95 @@ def floor_seconds(paths: list[Path], parallelism: int) -> float:
     return time.monotonic() - started
 
 
+STAGES = (
+    "read the fields (SQL)",
+    "+ normalize and resolve (Python)",
+    "+ link hops (SQL)",
+    "+ baseline flags (SQL)",
+)
+
+
+def _blackhole(t_env: object, name: str, columns: list[tuple[str, str]]) -> None:
+    declared = ", ".join(f"`{column}` {sql_type}" for column, sql_type in columns)
+    t_env.execute_sql(  # type: ignore[attr-defined]
+        f"CREATE TEMPORARY TABLE {name} ({declared}) WITH ('connector' = 'blackhole')"
+    ).wait()
+
+
+def _stage_seconds(
+    stage: int, settings: JobSettings, staged: list[StagedSource], parallelism: int
+) -> float:
+    """Seconds for the job cut after ``stage`` (an index of STAGES) into a blackhole."""
+    rules, graph = load_inputs(settings)
+    _, t_env = create_environments(parallelism)
+    tables = {}
+    for item in staged:
+        table = f"{item.source}_raw"
+        t_env.execute_sql(
+            staged_table_ddl(table, item, settings.watermark_seconds[item.source])
+        ).wait()
+        tables[item.source] = table
+    statements = t_env.create_statement_set()
+    if stage == 0:
+        for source, table in tables.items():
+            fields = SOURCE_FIELDS[source]
+            columns = [(REF_KEY, "STRING"), (RAW_KEY, "STRING")]
+            columns += [(field_column(i), f.column_type) for i, f in enumerate(fields)]
+            _blackhole(t_env, f"bh_{source}", columns)
+            names = ", ".join(f"`{column}`" for column, _ in columns)
+            statements.add_insert_sql(f"INSERT INTO bh_{source} SELECT {names} FROM {table}")
+    else:
+        sources = {source: SourceTable(table) for source, table in tables.items()}
+        views = create_event_views(t_env, sources, graph, rules, settings.baseline)
+        view, columns = {
+            1: (views.normalized, list(OUTPUT_FIELDS)),
+            2: (views.linked, list(OUTPUT_FIELDS)),
+            3: (views.events, list(EVENT_FIELDS)),
+        }[stage]
+        _blackhole(t_env, "bh_stage", columns)
+        names = ", ".join(f"`{column}`" for column, _ in columns)
+        statements.add_insert_sql(f"INSERT INTO bh_stage SELECT {names} FROM {view}")
+    started = time.monotonic()
+    statements.execute().wait()
+    return time.monotonic() - started
+
+
+def stage_table(corpus: BenchCorpus, rules: Path, parallelism: int) -> None:
+    """Print the per-stage table: each stage of the data path added in turn."""
+    settings = corpus_settings(corpus, rules, parallelism, Path(tempfile.gettempdir()))
+    with tempfile.TemporaryDirectory(prefix="seamwatch-bench-stage-") as tmp:
+        started = time.monotonic()
+        staged = stage_inputs(settings.inputs, Path(tmp))
+        staging = time.monotonic() - started
+        rows = [("staging (client: expand, classify, write JSON lines)", staging)]
+        for stage, name in enumerate(STAGES):
+            rows.append((name, _stage_seconds(stage, settings, staged, parallelism)))
+    result, _ = run_job(corpus, rules, parallelism)
+    rows.append(
+        (f"+ {len(result.rules)} rules, absence steps, alerts (the whole job)", result.seconds)
+    )
+    print("| stage (cumulative, job start included) | seconds | events/s |")
+    print("| --- | --- | --- |")
+    for name, seconds in rows:
+        print(f"| {name} | {seconds:.1f} | {corpus.records / seconds:,.0f} |", flush=True)
+
+
+def corpus_settings(
+    corpus: BenchCorpus, rules: Path, parallelism: int, out_dir: Path
+) -> JobSettings:
+    return JobSettings(
+        inputs={"okta": [str(corpus.okta_path)], "cloudtrail": [str(corpus.cloudtrail_path)]},
+        rules_dir=rules,
+        identities=corpus.identities_path,
+        output=out_dir / "alerts.jsonl",
+        parallelism=parallelism,
+    )
+
+
 def run_job(corpus: BenchCorpus, rules: Path, parallelism: int) -> tuple[RunResult, float]:
     """The full job over the corpus; the result and the seconds including staging."""
     with tempfile.TemporaryDirectory(prefix="seamwatch-bench-") as tmp:
-        settings = JobSettings(
-            inputs={"okta": [str(corpus.okta_path)], "cloudtrail": [str(corpus.cloudtrail_path)]},
-            rules_dir=rules,
-            identities=corpus.identities_path,
-            output=Path(tmp) / "alerts.jsonl",
-            parallelism=parallelism,
-        )
+        settings = corpus_settings(corpus, rules, parallelism, Path(tmp))
         started = time.monotonic()
         result = run_files(settings)
         return result, time.monotonic() - started
@@ -78,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     parser.add_argument(
         "--single-rule", action="store_true", help="also run with only the field rule loaded"
+    )
+    parser.add_argument(
+        "--stages", action="store_true", help="print the per-stage table (see the docstring)"
     )
     args = parser.parse_args(argv)
 
@@ -99,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         f"floor (Flink SQL JSON -> blackhole): {floor:.1f}s, {floor_rate:,.0f} events/s", flush=True
     )
 
+    if args.stages:
+        stage_table(corpus, args.rules, args.parallelism)
     results = {"catalog": run_job(corpus, args.rules, args.parallelism)}
     if args.single_rule:
         with tempfile.TemporaryDirectory(prefix="seamwatch-bench-rule-") as tmp:
