@@ -71,9 +71,10 @@ Where the SQL differs from the Python baseline (all measured against ``observe``
    ``RANGE`` frame: each sees the other's contribution. Python processes them one by one.
 7. **Late events** (behind the watermark when they reach an ``OVER`` operator) are dropped by
    Flink; the Python operator flags them in arrival order.
-8. **State.** One accumulator per entity and per (entity, value) is kept forever; Python's
-   keyed state has a TTL. Set ``table.exec.state.ttl`` (processing time, at least
-   ``forget_after_days``) to bound it; event-time forgetting above does not need it.
+8. **State.** One accumulator per entity and per (entity, value), bounded by
+   ``table.exec.state.ttl`` (wall-clock time), which the job sets to ``forget_after_days``
+   (:func:`seamwatch.jobs.pipeline.create_event_views`); event-time forgetting above does not
+   depend on it.
 9. **Floating point.** Coordinates and speeds are rounded exactly as Python's ``round``
    (:func:`python_round`; Flink's ``ROUND`` differs on halves), and the haversine repeats
    Python's operations in order, but ``SIN``/``COS``/``ASIN`` are Java's, which may differ from

@@ -14,6 +14,10 @@ Two input modes:
     rename it when complete. Alerts and dead letters are written as JSON-lines part files under
     ``--output``/``alerts`` and ``--output``/``dead-letters``; a part file becomes visible
     (loses its leading ``.`` and ``.inprogress``) when the checkpoint after it completes.
+``replay``
+    Files staged by :func:`seamwatch.jobs.sources.stage_inputs` (one per source, on storage
+    the cluster reads), read once by their fields: a bounded job over historical logs, which ends when
+    its input does. Alerts and dead letters are written as in ``files`` mode.
 ``kafka``
     Delegates to :func:`seamwatch.jobs.kafka_job.build_kafka_job` (Kafka sources and sinks).
 
@@ -169,6 +173,33 @@ def build_file_job(
     ).name("dead letters -> files")
 
 
+def build_replay_job(
+    env: Any, t_env: Any, settings: ClusterSettings, staged: dict[str, Path], output: Path
+) -> None:
+    """Attach staged files (read once, by their fields) and file sinks to the pipeline."""
+    from seamwatch.jobs.local import load_inputs
+    from seamwatch.jobs.pipeline import SourceTable, build_hot_pipeline
+    from seamwatch.jobs.settings import JobSettings
+    from seamwatch.jobs.sources import StagedSource, staged_table_ddl
+
+    rules, graph = load_inputs(
+        JobSettings(inputs={}, rules_dir=settings.rules_dir, identities=settings.identities)
+    )
+    tables: dict[str, SourceTable] = {}
+    for source, path in staged.items():
+        table = f"{source}_staged"
+        item = StagedSource(source, path, records=0, files=1)
+        t_env.execute_sql(staged_table_ddl(table, item, settings.watermark_seconds[source])).wait()
+        tables[source] = SourceTable(table)
+    outputs = build_hot_pipeline(t_env, tables, graph, rules)
+    outputs.alerts.sink_to(_row_file_sink(output / "alerts", "alerts")).uid(
+        "sink-alerts-files"
+    ).name("alerts -> files")
+    outputs.dead_letters.sink_to(_row_file_sink(output / "dead-letters", "dead-letters")).uid(
+        "sink-dead-letters-files"
+    ).name("dead letters -> files")
+
+
 def _duration_seconds(text: str) -> int:
     try:
         return parse_duration(text)
@@ -218,6 +249,13 @@ def argument_parser() -> argparse.ArgumentParser:
     )
     files.add_argument("--output", type=Path, required=True, help="directory for part files")
     files.add_argument("--monitor-interval", type=_duration_seconds, default=5)
+    replay = modes.add_parser(
+        "replay", parents=[common], help="staged files, read once (a bounded job)"
+    )
+    replay.add_argument(
+        "--staged", type=_pair, action="append", required=True, help="SOURCE=STAGED_FILE"
+    )
+    replay.add_argument("--output", type=Path, required=True, help="directory for part files")
     kafka = modes.add_parser(
         "kafka", parents=[common], help="Kafka topics (seamwatch.jobs.kafka_job)"
     )
@@ -266,6 +304,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         from seamwatch.jobs.kafka_job import build_kafka_job
 
         build_kafka_job(env, t_env, kafka_settings)
+    elif args.mode == "replay":
+        staged = {check_source(s): Path(p) for s, p in args.staged}
+        build_replay_job(env, t_env, settings, staged, args.output)
     else:
         files = FileModeSettings(
             inputs={check_source(s): Path(d) for s, d in args.input},

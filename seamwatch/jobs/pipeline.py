@@ -51,6 +51,7 @@ from seamwatch.udfs.alerts import RuleMeta
 from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.udfs.hotrow import OUTPUT_FIELDS, mapping_dead_row, prepare
 from seamwatch.udfs.identity import IdentityGraph
+from seamwatch.udfs.links import LONG_TERM_LINK_SECONDS
 from seamwatch.udfs.records import EVENT_FIELDS
 from seamwatch.udfs.sqlfields import SOURCE_ACTION_FIELD, SOURCE_FIELDS
 
@@ -284,6 +285,11 @@ def create_event_views(
     """Register the Python step and the views from the source ``tables`` (source name ->
     table name, see :func:`seamwatch.jobs.sources.staged_table_ddl`) to the events view."""
     relevance = Relevance(rules)
+    # Wall-clock bound on the windows' state (links by key, baselines by entity and value):
+    # detection forgets in event time (links' lifetimes, forget_after_days); this only lets
+    # the state of keys and entities never seen again go.
+    ttl_ms = int(max(baseline.forget_after_days * 86400, LONG_TERM_LINK_SECONDS) * 1000)
+    t_env.get_config().set("table.exec.state.ttl", f"{ttl_ms} ms")
     t_env.create_temporary_function(
         "seamwatch_normalize",
         udtf(
