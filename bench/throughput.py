@@ -8,6 +8,9 @@ attack woven in), then in the same run measures:
   loaded rule, alert assembly), with the alerts it found against the attacks injected;
 - with ``--single-rule``, the same job again with only the field rule loaded, so the cost of
   the whole catalog can be read against it;
+- with ``--cluster``, the job on the wheel's standalone cluster with two task managers of one
+  slot each (each with its own Python interpreter), replaying the staged corpus at parallelism
+  1 and then 2 (``seamwatch.jobs.cluster replay``), so scale-out can be read off;
 - with ``--stages``, the job cut after each stage of its data path into a blackhole (staging;
   reading the fields in SQL; + the Python step; + the link hops; + the baseline flags; the
   whole job), each stage added in turn, so the next bottleneck is visible.
@@ -15,7 +18,7 @@ attack woven in), then in the same run measures:
 Prints the rates and their ratios. Usage::
 
     python bench/throughput.py [--events 1000000] [--attacks 20] [--rules DIR]
-                               [--parallelism 1] [--single-rule] [--stages]
+                               [--parallelism 1] [--single-rule] [--stages] [--cluster]
 """
 
 from __future__ import annotations
@@ -141,6 +144,64 @@ def stage_table(corpus: BenchCorpus, rules: Path, parallelism: int) -> None:
         print(f"| {name} | {seconds:.1f} | {corpus.records / seconds:,.0f} |", flush=True)
 
 
+def _committed_lines(directory: Path) -> int:
+    return sum(
+        len(path.read_bytes().splitlines())
+        for path in directory.rglob("*.jsonl")
+        if not path.name.startswith(".")
+    )
+
+
+def cluster_scale_out(corpus: BenchCorpus, rules: Path) -> dict[int, float]:
+    """Events/s of the replay job at parallelism 1 and 2 on 2 task managers x 1 slot."""
+    from seamwatch.cli_deploy import build_code_archive
+
+    sys.path.insert(0, str(REPO_ROOT))  # the test helper that starts the cluster
+    from tests.flink_cluster import standalone_cluster
+
+    rates: dict[int, float] = {}
+    with tempfile.TemporaryDirectory(prefix="seamwatch-bench-cluster-") as tmp:
+        root = Path(tmp)
+        settings = corpus_settings(corpus, rules, 1, root)
+        staged = stage_inputs(settings.inputs, root / "staged")
+        archive = build_code_archive(root / "seamwatch-job.zip")
+        for parallelism in (1, 2):
+            output = root / f"out-{parallelism}"
+            with standalone_cluster(root / f"cluster-{parallelism}", taskmanagers=2, slots=1) as c:
+                args = ["replay", "--rules", str(rules), "--parallelism", str(parallelism)]
+                args += ["--identities", str(corpus.identities_path), "--output", str(output)]
+                args += ["--state-backend", "hashmap", "--checkpoint-interval", "30s"]
+                for item in staged:
+                    args += ["--staged", f"{item.source}={item.path}"]
+                started = time.monotonic()
+                c.flink(
+                    "run",
+                    "-pyclientexec",
+                    sys.executable,
+                    "-pyexec",
+                    sys.executable,
+                    "-pyfs",
+                    str(archive),
+                    "-pym",
+                    "seamwatch.jobs.cluster",
+                    *args,
+                    timeout=3600,
+                )
+                wall = time.monotonic() - started
+                (job,) = c.rest("/jobs/overview")["jobs"]
+                seconds = job["duration"] / 1000
+            records = sum(item.records for item in staged)
+            rates[parallelism] = records / seconds
+            print(
+                f"cluster, parallelism {parallelism} (2 task managers x 1 slot): job "
+                f"{seconds:.1f}s = {rates[parallelism]:,.0f} events/s (flink run {wall:.1f}s, "
+                f"{job['state']}); alerts {_committed_lines(output / 'alerts')}",
+                flush=True,
+            )
+    print(f"cluster scale-out: parallelism 2 = {rates[2] / rates[1]:.2f} x parallelism 1")
+    return rates
+
+
 def corpus_settings(
     corpus: BenchCorpus, rules: Path, parallelism: int, out_dir: Path
 ) -> JobSettings:
@@ -176,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stages", action="store_true", help="print the per-stage table (see the docstring)"
     )
+    parser.add_argument(
+        "--cluster", action="store_true", help="also measure scale-out on a standalone cluster"
+    )
     args = parser.parse_args(argv)
 
     corpus_dir = args.out / f"corpus-{args.events}-{args.attacks}-{args.seed}"
@@ -198,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.stages:
         stage_table(corpus, args.rules, args.parallelism)
+    if args.cluster:
+        cluster_scale_out(corpus, args.rules)
     results = {"catalog": run_job(corpus, args.rules, args.parallelism)}
     if args.single_rule:
         with tempfile.TemporaryDirectory(prefix="seamwatch-bench-rule-") as tmp:

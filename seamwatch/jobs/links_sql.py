@@ -82,26 +82,35 @@ def _teach_columns() -> list[str]:
 
 def link_hop_sql(source_view: str, hop: int) -> list[tuple[str, str]]:
     """``(view name, SQL)`` for one hop over ``source_view``; the last view is the hop's output
-    (``E`` and ``L`` rows in, ``E`` rows out, with a ``takes`` flag)."""
+    (``E`` and ``L`` rows in, ``E`` rows out, with a ``takes`` flag).
+
+    Only rows that can take a link go through the window: links, and events signed by a key
+    that no earlier hop resolved. The others (Okta events, AWS calls without a key) pass around
+    it, so the window's state holds one entry per access key, never one per event.
+    """
     windowed = f"link_hop_{hop}_window"
     output = f"link_hop_{hop}"
     columns = ", ".join(_COLUMNS)
     window = (
-        "OVER (PARTITION BY COALESCE(access_key_id, event_id) ORDER BY rowtime "
+        "OVER (PARTITION BY access_key_id ORDER BY rowtime "
         "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
     )
+    waiting = "access_key_id IS NOT NULL AND resolved_by <> 'learned'"
     return [
         (
             windowed,
             f"SELECT {columns}, rowtime, "
             f"LAST_VALUE(CASE WHEN kind = 'L' THEN detail END) {window} AS known_link\n"
-            f"FROM {source_view}",
+            f"FROM {source_view}\nWHERE kind = 'L' OR {waiting}",
         ),
         (
             output,
             f"SELECT {', '.join(_resolved_columns())}, takes FROM (\n"
             f"  SELECT *, {_takes_link()} AS takes FROM {windowed}\n"
-            ") WHERE kind = 'E'",
+            ") WHERE kind = 'E'\n"
+            "UNION ALL\n"
+            f"SELECT {columns}, rowtime, FALSE AS takes FROM {source_view}\n"
+            f"WHERE kind = 'E' AND NOT ({waiting})",
         ),
     ]
 

@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from seamwatch.udfs.behaviour import FLAG_FIELDS, BaselineConfig, event_values
-from seamwatch.udfs.geo import enrich
+from seamwatch.udfs.geo import enrich_in_place
 from seamwatch.udfs.identity import IdentityGraph, resolve
 from seamwatch.udfs.links import teaches
 from seamwatch.udfs.records import EVENT_FIELDS, Event, Rejected
@@ -133,7 +133,7 @@ def prepare(
         if not wants(event):
             out.not_needed += 1
             continue
-        event = enrich(event)
+        event = enrich_in_place(event)
         taught = teaches(event, graph)
         if taught is not None:
             key, link = taught
