@@ -16,8 +16,8 @@ Two input modes:
     (loses its leading ``.`` and ``.inprogress``) when the checkpoint after it completes.
 ``replay``
     Files staged by :func:`seamwatch.jobs.sources.stage_inputs` (one per source, on storage
-    the cluster reads), read once by their fields: a bounded job over historical logs, which ends when
-    its input does. Alerts and dead letters are written as in ``files`` mode.
+    the cluster reads), read once by their fields: a bounded job over historical logs, which
+    ends when its input does. Alerts and dead letters are written as in ``files`` mode.
 ``kafka``
     Delegates to :func:`seamwatch.jobs.kafka_job.build_kafka_job` (Kafka sources and sinks).
 
