@@ -249,3 +249,31 @@ def compile_absence_candidates(rules: list[Rule], view: str = "events") -> str |
             f"FROM {view}\nWHERE {_predicate(step, None)}"
         )
     return _union(statements) if statements else None
+
+
+def compile_decisions(rules: list[Rule], view: str = "events") -> str:
+    """Everything the keyed Python step after the matchers needs, as one query (so the events
+    view is computed once for all of it): ``kind, rule_id, group_key, payload, event_time``.
+
+    ``M``: the matches of rules without an absent step; ``P``: the present-step matches of
+    rules with one; ``C``: the events that fill an absent step (``payload`` is the candidate,
+    ``event_time`` its time). See :class:`seamwatch.jobs.operators.MatchesToAlerts`.
+    """
+    parts = []
+    if any(rule.absent_step is None for rule in rules):
+        parts.append(
+            "SELECT 'M' AS kind, rule_id, group_key, events AS payload, "
+            f"CAST(NULL AS BIGINT) AS event_time FROM (\n{compile_catalog(rules, view)}\n)"
+        )
+    present = compile_absence_catalog(rules, view)
+    candidates = compile_absence_candidates(rules, view)
+    if present is not None and candidates is not None:
+        parts.append(
+            "SELECT 'P' AS kind, rule_id, group_key, events AS payload, "
+            f"CAST(NULL AS BIGINT) AS event_time FROM (\n{present}\n)"
+        )
+        parts.append(
+            "SELECT 'C' AS kind, rule_id, group_key, event AS payload, event_time "
+            f"FROM (\n{candidates}\n)"
+        )
+    return "\nUNION ALL\n".join(parts)

@@ -16,7 +16,6 @@ import orjson
 from pyflink.common import Row, Types
 from pyflink.datastream import RuntimeContext
 from pyflink.datastream.functions import (
-    KeyedCoProcessFunction,
     KeyedProcessFunction,
 )
 from pyflink.datastream.state import ValueStateDescriptor
@@ -26,101 +25,102 @@ from seamwatch.udfs.absence import AbsenceSpec, AbsenceState, on_candidate, on_m
 from seamwatch.udfs.alerts import RuleMeta, build_alert, fold_into_open_alert
 from seamwatch.udfs.identity import IdentityGraph
 
-MATCH_ROW_TYPE = Types.ROW_NAMED(
-    ["rule_id", "group_key", "events"], [Types.STRING(), Types.STRING(), Types.STRING()]
-)
+# The rows of the decisions query (compiler.compile_decisions): a match of a rule without an
+# absent step (M), a present-step match of one with an absent step (P), or an event that fills
+# an absent step (C, with its event time).
+MATCH = "M"
+PRESENT = "P"
+CANDIDATE = "C"
 
 
-def match_key(row: Row) -> str:
-    """Key of a match or candidate row: one rule and one group."""
-    return f"{row[0]}\x1f{row[1]}"
+def decision_key(row: Row) -> str:
+    """Key of a decisions row ``(kind, rule_id, group_key, ...)``: one rule and one group."""
+    return f"{row[1]}\x1f{row[2]}"
 
 
-class AbsenceCheck(KeyedCoProcessFunction):  # type: ignore[misc]
-    """Keyed by rule and group: lets a present-step match through only if the absent step's
-    event did not come inside the window (``seamwatch.udfs.absence``).
+class MatchesToAlerts(KeyedProcessFunction):  # type: ignore[misc]
+    """Keyed by rule and group: matches in, alert JSON (``schemas/alert.avsc``) out.
 
-    Input 1: matches ``(rule_id, group_key, events JSON)``; input 2: candidates
-    ``(rule_id, group_key, event_time, event JSON)`` (:data:`ABSENCE_CANDIDATES`).
-    """
-
-    def __init__(self, specs: dict[str, AbsenceSpec]) -> None:
-        self._specs = specs
-
-    def open(self, runtime_context: RuntimeContext) -> None:
-        self._state = runtime_context.get_state(ValueStateDescriptor("absence", Types.STRING()))
-
-    def _store(self, state: AbsenceState) -> None:
-        if state.pending or state.candidates:
-            self._state.update(state.encode())
-        else:  # nothing left to wait for or to compare with: the group leaves state
-            self._state.clear()
-
-    def process_element1(self, value: Row, ctx: Any) -> Iterator[Row]:
-        spec = self._specs[value[0]]
-        state = AbsenceState.decode(self._state.value())
-        emit, timer = on_match(state, spec, orjson.loads(value[2]))
-        self._store(state)
-        if timer is not None:
-            ctx.timer_service().register_event_time_timer(timer)
-        if emit is not None:
-            yield Row(value[0], value[1], orjson.dumps(emit).decode())
-
-    def process_element2(self, value: Row, ctx: Any) -> None:
-        spec = self._specs[value[0]]
-        state = AbsenceState.decode(self._state.value())
-        watermark = ctx.timer_service().current_watermark()
-        on_candidate(state, spec, value[2], orjson.loads(value[3]), watermark)
-        self._store(state)
-
-    def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Row]:
-        rule_id, _, group_key = ctx.get_current_key().partition("\x1f")
-        spec = self._specs[rule_id]
-        state = AbsenceState.decode(self._state.value())
-        due = on_timer(state, spec, timestamp)
-        self._store(state)
-        for events in due:
-            yield Row(rule_id, group_key, orjson.dumps(events).decode())
-
-
-class AssembleAlert(KeyedProcessFunction):  # type: ignore[misc]
-    """Keyed by rule and group: a match -> alert JSON (``schemas/alert.avsc``).
+    - ``M``: a match -> an alert.
+    - ``P``: a present-step match of a rule with an absent step: an alert only if the absent
+      step's event did not come inside its window (``seamwatch.udfs.absence``), decided in
+      event time (timers), never early.
+    - ``C``: an event that fills an absent step, kept as long as a match to come can need it.
 
     Rules with a suppression period keep their open alert in state and count later matches on
-    it (:func:`seamwatch.udfs.alerts.fold_into_open_alert`).
+    it (:func:`seamwatch.udfs.alerts.fold_into_open_alert`). One function for both, since both
+    are keyed alike: a match crosses into Python once.
     """
 
     def __init__(
         self,
         metas: dict[str, RuleMeta],
+        specs: dict[str, AbsenceSpec],
         graph: IdentityGraph,
         topic: IdentityTopic | None = None,
     ) -> None:
         self._metas = metas
+        self._specs = specs
         # Names and identifiers of entities that came from the mapping topic, too (its bad
         # records are the resolver's to dead-letter).
         self._identities = LiveIdentityGraph(graph, topic)
 
     def open(self, runtime_context: RuntimeContext) -> None:
         self._open = runtime_context.get_state(ValueStateDescriptor("open-alert", Types.STRING()))
+        self._absence = runtime_context.get_state(ValueStateDescriptor("absence", Types.STRING()))
         self._identities.open()
 
     def close(self) -> None:
         self._identities.close()
 
+    def _store(self, state: AbsenceState) -> None:
+        if state.pending or state.candidates:
+            self._absence.update(state.encode())
+        else:  # nothing left to wait for or to compare with: the group leaves state
+            self._absence.clear()
+
     def process_element(self, value: Row, ctx: Any) -> Iterator[str]:
-        rule_id, group_key, events = value[0], value[1], value[2]
+        kind, rule_id, group_key, payload = value[0], value[1], value[2], value[3]
+        if kind == MATCH:
+            yield self._alert(rule_id, group_key, payload)
+            return
+        spec = self._specs[rule_id]
+        state = AbsenceState.decode(self._absence.value())
+        if kind == CANDIDATE:
+            watermark = ctx.timer_service().current_watermark()
+            on_candidate(state, spec, value[4], orjson.loads(payload), watermark)
+            self._store(state)
+            return
+        emit, timer = on_match(state, spec, orjson.loads(payload))
+        self._store(state)
+        if timer is not None:
+            ctx.timer_service().register_event_time_timer(timer)
+        if emit is not None:
+            yield self._alert(rule_id, group_key, orjson.dumps(emit).decode())
+
+    def on_timer(self, timestamp: int, ctx: Any) -> Iterator[str]:
+        rule_id, _, group_key = ctx.get_current_key().partition("\x1f")
+        state = AbsenceState.decode(self._absence.value())
+        due = on_timer(state, self._specs[rule_id], timestamp)
+        self._store(state)
+        for events in due:
+            yield self._alert(rule_id, group_key, orjson.dumps(events).decode())
+
+    def _alert(self, rule_id: str, group_key: str, events: str) -> str:
         meta = self._metas[rule_id]
         self._identities.refresh()
-        graph = self._identities.graph
-        alert = build_alert(meta, group_key, events, graph, int(time.time() * 1000))
+        alert = build_alert(meta, group_key, events, self._identities.graph, now_ms())
         if not meta.suppress_seconds:
-            yield orjson.dumps(alert).decode()
-            return
+            return orjson.dumps(alert).decode()
         stored = self._open.value()
         open_alert, out = fold_into_open_alert(
             orjson.loads(stored) if stored else None, alert, meta.suppress_seconds
         )
         if open_alert is not None:
             self._open.update(orjson.dumps(open_alert).decode())
-        yield orjson.dumps(out).decode()
+        return orjson.dumps(out).decode()
+
+
+def now_ms() -> int:
+    """Wall-clock time of detection (``detected_at``), epoch milliseconds."""
+    return int(time.time() * 1000)

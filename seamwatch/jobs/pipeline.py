@@ -28,20 +28,10 @@ from pyflink.table import DataTypes, Schema
 from pyflink.table.udf import FunctionContext, TableFunction, udtf
 
 from seamwatch.jobs.baseline_sql import create_baseline_view
-from seamwatch.jobs.compiler import (
-    compile_absence_candidates,
-    compile_absence_catalog,
-    compile_catalog,
-    sql_literal,
-)
+from seamwatch.jobs.compiler import compile_decisions, sql_literal
 from seamwatch.jobs.identity_topic import BadMapping, IdentityTopic, LiveIdentityGraph
 from seamwatch.jobs.links_sql import link_views_sql
-from seamwatch.jobs.operators import (
-    MATCH_ROW_TYPE,
-    AbsenceCheck,
-    AssembleAlert,
-    match_key,
-)
+from seamwatch.jobs.operators import MatchesToAlerts, decision_key
 from seamwatch.jobs.relevance import Relevance
 from seamwatch.jobs.rulebook import Rule
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS
@@ -103,24 +93,7 @@ def rule_meta(rule: Rule) -> RuleMeta:
     )
 
 
-def events_schema() -> Any:
-    """The event view's schema: the event row, rowtime from the payload's time."""
-    builder = Schema.new_builder()
-    for name, sql_type in EVENT_FIELDS:
-        builder = builder.column(name, _DATA_TYPES[sql_type]())
-    return (
-        builder.column_by_expression("rowtime", "TO_TIMESTAMP_LTZ(event_time, 3)")
-        .watermark("rowtime", "SOURCE_WATERMARK()")
-        .build()
-    )
-
-
 NORMALIZED_VIEW = "normalized"
-FLAGGED_VIEW = "flagged"
-_TYPES = {"STRING": Types.STRING, "BIGINT": Types.LONG, "DOUBLE": Types.DOUBLE}
-OUTPUT_ROW_TYPE = Types.ROW_NAMED(
-    [name for name, _ in OUTPUT_FIELDS], [_TYPES[t]() for _, t in OUTPUT_FIELDS]
-)
 
 
 @dataclass(frozen=True)
@@ -307,12 +280,7 @@ def create_event_views(
     _create_views(t_env, links)
     linked = links[-1][0]
     t_env.create_temporary_view("baseline_input", t_env.sql_query(_baseline_input_sql(linked)))
-    create_baseline_view(t_env, "baseline_input", FLAGGED_VIEW, baseline)
-    # A second hop: the rules, the absence candidates and the absence check's matches are
-    # separate queries, and each would otherwise plan (and run) the links and flags again.
-    columns = ", ".join(name for name, _ in EVENT_FIELDS)
-    flagged = t_env.to_data_stream(t_env.sql_query(f"SELECT {columns} FROM {FLAGGED_VIEW}"))
-    t_env.create_temporary_view(EVENTS_VIEW, t_env.from_data_stream(flagged, events_schema()))
+    create_baseline_view(t_env, "baseline_input", EVENTS_VIEW, baseline)
     return EventViews(NORMALIZED_VIEW, linked, EVENTS_VIEW)
 
 
@@ -331,33 +299,18 @@ def build_hot_pipeline(
     dead_letters = t_env.to_data_stream(
         t_env.sql_query(f"SELECT detail FROM {views.normalized} WHERE kind = 'D'")
     )
-    matches: Any = None
-    if any(rule.absent_step is None for rule in rules):
-        matches = t_env.to_data_stream(t_env.sql_query(compile_catalog(rules, EVENTS_VIEW))).map(
-            lambda row: Row(row[0], row[1], row[2]), output_type=MATCH_ROW_TYPE
-        )
-    present = compile_absence_catalog(rules, EVENTS_VIEW)
-    candidates = compile_absence_candidates(rules, EVENTS_VIEW)
-    if present is not None and candidates is not None:
-        confirmed = (
-            t_env.to_data_stream(t_env.sql_query(present))
-            .key_by(match_key, key_type=Types.STRING())
-            .connect(
-                t_env.to_data_stream(t_env.sql_query(candidates)).key_by(
-                    match_key, key_type=Types.STRING()
-                )
-            )
-            .process(AbsenceCheck(absence_specs(rules)), output_type=MATCH_ROW_TYPE)
-            .uid("absence-steps")
-            .name("absence steps (event-time timers)")
-        )
-        matches = confirmed if matches is None else matches.union(confirmed)
+    # One query for the rules, the absent steps' matches and their candidates: the links and
+    # flags under it are computed once, whatever reads them.
+    decisions = t_env.to_data_stream(t_env.sql_query(compile_decisions(rules, views.events)))
     metas = {rule.id: rule_meta(rule) for rule in rules}
     alerts = (
-        matches.key_by(match_key, key_type=Types.STRING())
-        .process(AssembleAlert(metas, graph, identity_topic), output_type=Types.STRING())
-        .uid("assemble-alerts")
-        .name("assemble alerts")
+        decisions.key_by(decision_key, key_type=Types.STRING())
+        .process(
+            MatchesToAlerts(metas, absence_specs(rules), graph, identity_topic),
+            output_type=Types.STRING(),
+        )
+        .uid("matches-to-alerts")
+        .name("absence steps, alerts")
     )
     return PipelineOutputs(
         alerts=alerts,
