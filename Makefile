@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck pytest bench examples clean jars
+.PHONY: install demo test lint typecheck pytest bench bench-cluster bench-kafka examples clean jars
 
 # The venv is the cache of the ~330 MB PyFlink wheel: it is built once and reused until
 # pyproject.toml changes.
@@ -34,8 +34,13 @@ pytest: install jars
 
 test: lint typecheck pytest
 
+# 1M records: the floor, the per-stage table and the whole job (parallelism 1).
 bench: install
-	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/throughput.py --stages
+
+# Scale-out on the wheel's standalone cluster: two task managers of one slot, parallelism 1 and 2.
+bench-cluster: install
+	$(BIN)/python bench/throughput.py --cluster
 
 # Jars through Maven, fetched once and cached: the Flink job's (deploy/jars/pom.xml, the Kafka
 # connector) and the test broker's (tests/broker/pom.xml), in separate directories so that their
@@ -54,8 +59,11 @@ $(JARS)/broker/.stamp: tests/broker/pom.xml
 
 jars: $(JARS)/job/.stamp $(JARS)/broker/.stamp
 
+# Latency from the attack's last event to the readable alert: light background traffic, then
+# 5,000 records/s of it.
 bench-kafka: install jars
 	$(BIN)/python bench/kafka_latency.py
+	$(BIN)/python bench/kafka_latency.py --rate 5000
 
 # Regenerate the bundled sample logs (deterministic: same bytes every time).
 examples: install

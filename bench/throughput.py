@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from seamwatch.jobs.local import RunResult, load_inputs, run_files
 from seamwatch.jobs.pipeline import SourceTable, create_event_views
@@ -152,6 +153,28 @@ def _committed_lines(directory: Path) -> int:
     )
 
 
+def print_state_sizes(cluster: Any, job_id: str, people: int) -> None:
+    """The job's state as its largest completed checkpoint measured it, per operator chain."""
+    history = cluster.rest(f"/jobs/{job_id}/checkpoints").get("history", [])
+    done = [c for c in history if c.get("status") == "COMPLETED"]
+    if not done:
+        print("state: no completed checkpoint", flush=True)
+        return
+    largest = max(done, key=lambda c: c.get("state_size", 0))
+    details = cluster.rest(f"/jobs/{job_id}/checkpoints/details/{largest['id']}")
+    names = {v["id"]: v["name"] for v in cluster.rest(f"/jobs/{job_id}")["vertices"]}
+    total = largest.get("state_size", 0)
+    print(
+        f"state at checkpoint {largest['id']} (the largest, heap backend): {total / 1e6:,.1f} MB, "
+        f"{total / max(people, 1) / 1e3:,.1f} KB per person of the corpus ({people})",
+        flush=True,
+    )
+    tasks = sorted(details["tasks"].items(), key=lambda kv: -kv[1].get("state_size", 0))
+    for vertex, task in tasks[:6]:
+        size = task.get("state_size", 0)
+        print(f"  {size / 1e6:8.2f} MB  {names.get(vertex, vertex)[:110]}", flush=True)
+
+
 def cluster_scale_out(corpus: BenchCorpus, rules: Path) -> dict[int, float]:
     """Events/s of the replay job at parallelism 1 and 2 on 2 task managers x 1 slot."""
     from seamwatch.cli_deploy import build_code_archive
@@ -170,7 +193,7 @@ def cluster_scale_out(corpus: BenchCorpus, rules: Path) -> dict[int, float]:
             with standalone_cluster(root / f"cluster-{parallelism}", taskmanagers=2, slots=1) as c:
                 args = ["replay", "--rules", str(rules), "--parallelism", str(parallelism)]
                 args += ["--identities", str(corpus.identities_path), "--output", str(output)]
-                args += ["--state-backend", "hashmap", "--checkpoint-interval", "30s"]
+                args += ["--state-backend", "hashmap", "--checkpoint-interval", "10s"]
                 for item in staged:
                     args += ["--staged", f"{item.source}={item.path}"]
                 started = time.monotonic()
@@ -190,6 +213,8 @@ def cluster_scale_out(corpus: BenchCorpus, rules: Path) -> dict[int, float]:
                 wall = time.monotonic() - started
                 (job,) = c.rest("/jobs/overview")["jobs"]
                 seconds = job["duration"] / 1000
+                if parallelism == 1:
+                    print_state_sizes(c, job["jid"], corpus.people)
             records = sum(item.records for item in staged)
             rates[parallelism] = records / seconds
             print(
