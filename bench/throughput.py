@@ -194,6 +194,8 @@ def cluster_scale_out(corpus: BenchCorpus, rules: Path) -> dict[int, float]:
                 args = ["replay", "--rules", str(rules), "--parallelism", str(parallelism)]
                 args += ["--identities", str(corpus.identities_path), "--output", str(output)]
                 args += ["--state-backend", "hashmap", "--checkpoint-interval", "10s"]
+                # On a filesystem: the job manager's memory refuses checkpoints over 5 MB.
+                args += ["--checkpoint-dir", (root / f"checkpoints-{parallelism}").as_uri()]
                 for item in staged:
                     args += ["--staged", f"{item.source}={item.path}"]
                 started = time.monotonic()

@@ -61,9 +61,12 @@ def test_literals_are_quoted() -> None:
 
 
 def test_catalog_is_one_union_of_all_rules_and_absence_rules_are_apart() -> None:
+    from seamwatch.jobs.compiler import absence_in_sql
+
     rules = load_rules(DEFAULT_RULES_DIR)
-    plain = [r for r in rules if r.absent_step is None]
-    absent = [r for r in rules if r.absent_step is not None]
+    # Rules whose matches are alerts as they come, and those the keyed check decides.
+    plain = [r for r in rules if r.absent_step is None or absence_in_sql(r)]
+    absent = [r for r in rules if r.absent_step is not None and not absence_in_sql(r)]
     assert plain and absent
     sql = compile_catalog(rules)
     assert sql.count("MATCH_RECOGNIZE") == len(plain)
@@ -86,7 +89,9 @@ def test_absence_rule_matches_only_its_present_steps() -> None:
     rule = load_rule(DEFAULT_RULES_DIR / "aws_console_login_without_okta_sso.yaml")
     sql = compile_rule(rule)
     assert "PATTERN (S0)" in sql
-    assert "ConsoleLogin" in sql and "user.authentication.sso" not in sql
+    # The absent SSO is no pattern variable: it only feeds the window the first step reads.
+    define = sql.split("DEFINE", 1)[1]
+    assert "ConsoleLogin" in define and "user.authentication.sso" not in define
 
 
 def test_context_rule_aggregates_the_groups_authentications_of_its_period() -> None:
@@ -107,3 +112,18 @@ def test_context_rule_aggregates_the_groups_authentications_of_its_period() -> N
     assert outer.startswith("(source IN ('cloudtrail') AND action IN ('StopLogging'")
     assert "'auth_context' VALUE S0.auth_context" in sql
     assert "LISTAGG" not in compile_rule(_field_rule())
+
+
+def test_an_absent_first_step_is_decided_in_the_rules_own_sql() -> None:
+    from seamwatch.jobs.compiler import absence_in_sql, compile_absence_candidates
+
+    rules = {rule.id: rule for rule in load_rules(DEFAULT_RULES_DIR)}
+    console = rules["aws-console-login-without-okta-sso"]
+    mfa = rules["okta-mfa-factor-removed-not-restored"]
+    assert absence_in_sql(console) and not absence_in_sql(mfa)
+    sql = compile_rule(console)
+    assert "LAST_VALUE(CASE WHEN source IN ('okta') AND action = 'user.authentication.sso'" in sql
+    assert "S0.event_time - S0.absent_before > 900000" in sql
+    candidates = compile_absence_candidates(list(rules.values()))
+    assert candidates is not None
+    assert console.id not in candidates and mfa.id in candidates

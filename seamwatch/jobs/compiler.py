@@ -138,8 +138,50 @@ def authentication_sql() -> str:
     return f"(source = 'okta' AND ({okta})) OR (source = 'cloudtrail' AND action IN ({aws}))"
 
 
+ABSENT_BEFORE = "absent_before"
+
+
+def absence_in_sql(rule: Rule) -> bool:
+    """Whether the rule's absent step is decided in its own SQL, not by the keyed check.
+
+    True for an absent *first* step ("no such event in the window before the sequence") whose
+    constraints compare it only with the first present step, and only for equality
+    (``same``), on a rule without a ``context``: then the latest such event before each row
+    of the group (with the same compared fields) is an event-time ``OVER`` aggregate, and the
+    first present step requires it to be missing or older than the window. It is exact in event
+    time (the window sorts rows by their time as the watermark passes them, so an absent-step
+    event that arrives late but within the bound still counts) and sends no candidate into
+    Python. Every other absent step goes to :class:`seamwatch.jobs.operators.MatchesToAlerts`.
+    """
+    step = rule.absent_step
+    if step is None or rule.steps[0] is not step or step.differ or rule.context is not None:
+        return False
+    first = rule.present_steps[0].name
+    return all(other == first for other in step.same.values())
+
+
+def _absent_before_input(rule: Rule, view: str, prefilter: str) -> str:
+    step = rule.absent_step
+    assert step is not None
+    absent = _predicate(step, None)
+    partition = ", ".join([rule.group_by, *sorted(step.same)])
+    return (
+        f"  SELECT * FROM (\n"
+        f"    SELECT *, LAST_VALUE(CASE WHEN {absent} THEN event_time END) OVER (\n"
+        f"      PARTITION BY {partition} ORDER BY rowtime\n"
+        f"      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW\n"
+        f"    ) AS {ABSENT_BEFORE}\n"
+        f"    FROM {view}\n"
+        f"    WHERE ({prefilter}) OR ({absent})\n"
+        f"  )\n"
+        f"  WHERE {prefilter}"
+    )
+
+
 def _rule_input(rule: Rule, view: str, prefilter: str) -> str:
     """The rows the rule's ``MATCH_RECOGNIZE`` reads: its own events, with their context."""
+    if absence_in_sql(rule):
+        return _absent_before_input(rule, view, prefilter)
     if rule.context is None:
         return f"  SELECT * FROM {view}\n  WHERE {prefilter}"
     auth = authentication_sql()
@@ -161,7 +203,8 @@ def compile_rule(rule: Rule, view: str = "events") -> str:
     """The rule's ``SELECT`` statement over ``view`` (a table with a ``rowtime`` attribute).
 
     For a rule with an absent step this matches the present steps only; the absence is
-    checked afterwards, in event time, by the job (see :func:`compile_absence_candidates`).
+    decided in this statement when :func:`absence_in_sql` says so, else afterwards, in event
+    time, by the job (see :func:`compile_absence_candidates`).
     """
     steps = rule.present_steps
     names = {step.name: f"S{i}" for i, step in enumerate(steps)}
@@ -182,6 +225,13 @@ def compile_rule(rule: Rule, view: str = "events") -> str:
         if step.max_gap is not None:
             previous = f"S{i - 1}"
             conditions.append(f"{var}.event_time - {previous}.event_time <= {step.max_gap * 1000}")
+        if i == 0 and absence_in_sql(rule):
+            window = rule.steps[0].within
+            assert window is not None
+            conditions.append(
+                f"({var}.{ABSENT_BEFORE} IS NULL OR "
+                f"{var}.event_time - {var}.{ABSENT_BEFORE} > {window * 1000})"
+            )
         defines.append(f"    {var} AS " + "\n      AND ".join(conditions))
 
     events = ",\n        ".join(
@@ -211,33 +261,37 @@ def _union(statements: list[str]) -> str:
 
 
 def compile_catalog(rules: list[Rule], view: str = "events") -> str:
-    """All rules without absent steps as one ``UNION ALL``: one match stream for them all."""
-    return _union([compile_rule(rule, view) for rule in rules if rule.absent_step is None])
+    """All rules whose matches are alerts as they are (no absent step, or one decided in SQL)
+    as one ``UNION ALL``: one match stream for them all."""
+    return _union([compile_rule(rule, view) for rule in rules if not _checked_later(rule)])
+
+
+def _checked_later(rule: Rule) -> bool:
+    """A rule whose matches still wait for the keyed absence check."""
+    return rule.absent_step is not None and not absence_in_sql(rule)
 
 
 def compile_absence_catalog(rules: list[Rule], view: str = "events") -> str | None:
     """The present-step matches of the rules with absent steps, as one ``UNION ALL``.
 
-    Their absent steps' events do not go through SQL: the baseline picks them
-    (:class:`seamwatch.udfs.absence.CandidateTap`).
+    Their absent steps' events are selected by :func:`compile_absence_candidates`.
     """
-    chosen = [rule for rule in rules if rule.absent_step is not None]
+    chosen = [rule for rule in rules if _checked_later(rule)]
     if not chosen:
         return None
     return _union([compile_rule(rule, view) for rule in chosen])
 
 
 def compile_absence_candidates(rules: list[Rule], view: str = "events") -> str | None:
-    """Events that fill the absent steps, for the absence check of the JVM-first path:
-    ``rule_id, group_key, event_time, event`` (``event``: the step name, the event id and the
-    fields the step's ``same``/``differ`` constraints compare, as JSON), one ``UNION ALL``.
-
-    The same record :class:`seamwatch.udfs.absence.CandidateTap` picks, selected in SQL.
+    """Events that fill the absent steps, for the absence check: ``rule_id, group_key,
+    event_time, event`` (``event``: the step name, the event id and the fields the step's
+    ``same``/``differ`` constraints compare, as JSON), one ``UNION ALL``. The group key is the
+    rule's ``group_by`` field as text, as the rule's ``MATCH_RECOGNIZE`` keys its matches.
     """
     statements = []
     for rule in rules:
         step = rule.absent_step
-        if step is None:
+        if step is None or not _checked_later(rule):
             continue
         compared = sorted({*step.same, *step.differ})
         pairs = [f"'step' VALUE {sql_literal(step.name)}", "'event_id' VALUE event_id"]
@@ -260,7 +314,7 @@ def compile_decisions(rules: list[Rule], view: str = "events") -> str:
     ``event_time`` its time). See :class:`seamwatch.jobs.operators.MatchesToAlerts`.
     """
     parts = []
-    if any(rule.absent_step is None for rule in rules):
+    if any(not _checked_later(rule) for rule in rules):
         parts.append(
             "SELECT 'M' AS kind, rule_id, group_key, events AS payload, "
             f"CAST(NULL AS BIGINT) AS event_time FROM (\n{compile_catalog(rules, view)}\n)"

@@ -1,10 +1,9 @@
 """A rule step's own condition (its sources and ``where``) over a plain record.
 
 The compiler turns the same condition into the step's SQL predicate; this is its Python twin,
-for the places that decide before or beside Flink SQL: which normalized events the job keeps
-at all (:mod:`seamwatch.jobs.relevance`) and which flagged events fill an absent step
-(:class:`seamwatch.udfs.absence.CandidateTap`). Both read it as SQL does: a field matches when
-it holds one of the allowed values, and a null field matches nothing.
+for the place that decides before Flink SQL: which normalized events the job keeps at all
+(:mod:`seamwatch.jobs.relevance`). It reads the condition as SQL does: a field matches when it
+holds one of the allowed values, and a null field matches nothing.
 """
 
 from __future__ import annotations

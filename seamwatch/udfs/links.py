@@ -10,9 +10,11 @@ A CloudTrail call that issues credentials teaches a link from the issued key to 
 - ``CreateAccessKey``: the new long-term key (``AKIA...``) belongs to the IAM user it was
   created *for*, not to whoever created it.
 
-The job keeps links in keyed state (keyed by access key id) with a lifetime; this module is the
-plain logic: what a call teaches, whether an event should wait for a link, and how a link
-resolves it. Links are only trusted from successful calls whose issuer is resolved.
+This module is the plain logic: what a call teaches, whether an event should take a link, and
+how a link resolves it. The job's Python step emits what :func:`teaches` returns as a link
+row, and Flink SQL applies links as :func:`waits_for_link` and :func:`apply_link` say
+(:mod:`seamwatch.jobs.links_sql`); the identity coverage report runs them in Python. Links
+are only trusted from successful calls whose issuer is resolved.
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ def teaches(event: Event, graph: IdentityGraph) -> tuple[str, Link] | None:
     """The link a successful credential-issuing call teaches, if its owner is known.
 
     For ``AssumeRole*`` and friends the owner is the event's own (already resolved) entity; a
-    caller that is itself unresolved teaches nothing (the link stage may resolve it later and
+    caller that is itself unresolved teaches nothing (a link hop may resolve it later and
     teach then). For ``CreateAccessKey`` the owner is the target IAM user, resolved against the
     identity graph.
     """
