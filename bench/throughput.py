@@ -186,9 +186,10 @@ def cluster_scale_out(corpus: BenchCorpus, rules: Path) -> dict[int, float]:
     with tempfile.TemporaryDirectory(prefix="seamwatch-bench-cluster-") as tmp:
         root = Path(tmp)
         settings = corpus_settings(corpus, rules, 1, root)
-        staged = stage_inputs(settings.inputs, root / "staged")
         archive = build_code_archive(root / "seamwatch-job.zip")
         for parallelism in (1, 2):
+            # One staged file per source reader (see stage_inputs).
+            staged = stage_inputs(settings.inputs, root / f"staged-{parallelism}", parallelism)
             output = root / f"out-{parallelism}"
             with standalone_cluster(root / f"cluster-{parallelism}", taskmanagers=2, slots=1) as c:
                 args = ["replay", "--rules", str(rules), "--parallelism", str(parallelism)]

@@ -136,3 +136,21 @@ def test_the_action_field_is_the_name_the_prefilter_reads() -> None:
     assert names == {"cloudtrail": ("eventName",), "okta": ("eventType",)}
     padded = {"eventName": " GetObject", "eventTime": "2026-03-04T10:00:00Z", "eventID": "e1"}
     assert not sql_readable("cloudtrail", padded)
+
+
+def test_staging_deals_records_to_its_parts_in_turn(tmp_path: Path) -> None:
+    from seamwatch.jobs.sources import stage_inputs
+
+    records = [
+        {"eventName": "GetObject", "eventTime": f"2026-03-04T10:00:0{i}Z", "eventID": f"e{i}"}
+        for i in range(5)
+    ]
+    path = tmp_path / "ct.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    (staged,) = stage_inputs({"cloudtrail": [str(path)]}, tmp_path / "out", parts=2)
+    assert (staged.records, staged.files) == (5, 1)
+    parts = [
+        [orjson.loads(line)["eventID"] for line in (staged.path / f"part-{i}.jsonl").open("rb")]
+        for i in range(2)
+    ]
+    assert parts == [["e0", "e2", "e4"], ["e1", "e3"]]

@@ -145,7 +145,7 @@ def build_file_job(
 ) -> None:
     """Attach watched directories and file sinks to the pipeline (the job is not started)."""
     from seamwatch.jobs.local import load_inputs
-    from seamwatch.jobs.pipeline import SourceTable, build_hot_pipeline
+    from seamwatch.jobs.pipeline import SourceTable, build_pipeline
     from seamwatch.jobs.settings import JobSettings
 
     rules, graph = load_inputs(
@@ -164,7 +164,7 @@ def build_file_job(
             )
         ).wait()
         tables[source] = SourceTable(table, fields=False, ref="file_path", text="line")
-    outputs = build_hot_pipeline(t_env, tables, graph, rules)
+    outputs = build_pipeline(t_env, tables, graph, rules)
     outputs.alerts.sink_to(_row_file_sink(files.output / "alerts", "alerts")).uid(
         "sink-alerts-files"
     ).name("alerts -> files")
@@ -178,7 +178,7 @@ def build_replay_job(
 ) -> None:
     """Attach staged files (read once, by their fields) and file sinks to the pipeline."""
     from seamwatch.jobs.local import load_inputs
-    from seamwatch.jobs.pipeline import SourceTable, build_hot_pipeline
+    from seamwatch.jobs.pipeline import SourceTable, build_pipeline
     from seamwatch.jobs.settings import JobSettings
     from seamwatch.jobs.sources import StagedSource, staged_table_ddl
 
@@ -191,7 +191,7 @@ def build_replay_job(
         item = StagedSource(source, path, records=0, files=1)
         t_env.execute_sql(staged_table_ddl(table, item, settings.watermark_seconds[source])).wait()
         tables[source] = SourceTable(table)
-    outputs = build_hot_pipeline(t_env, tables, graph, rules)
+    outputs = build_pipeline(t_env, tables, graph, rules)
     outputs.alerts.sink_to(_row_file_sink(output / "alerts", "alerts")).uid(
         "sink-alerts-files"
     ).name("alerts -> files")
@@ -253,7 +253,7 @@ def argument_parser() -> argparse.ArgumentParser:
         "replay", parents=[common], help="staged files, read once (a bounded job)"
     )
     replay.add_argument(
-        "--staged", type=_pair, action="append", required=True, help="SOURCE=STAGED_FILE"
+        "--staged", type=_pair, action="append", required=True, help="SOURCE=STAGED_DIRECTORY"
     )
     replay.add_argument("--output", type=Path, required=True, help="directory for part files")
     kafka = modes.add_parser(

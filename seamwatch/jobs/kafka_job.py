@@ -294,7 +294,7 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
 
     from seamwatch.jobs.identity_topic import IdentityTopic
     from seamwatch.jobs.local import load_inputs
-    from seamwatch.jobs.pipeline import SourceTable, build_hot_pipeline
+    from seamwatch.jobs.pipeline import SourceTable, build_pipeline
     from seamwatch.kafka_tools import librdkafka_config
 
     rules, graph = load_inputs(_job_settings_view(settings))
@@ -312,7 +312,7 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
         conf=librdkafka_config(settings.bootstrap, settings.client_properties()),
         topic=settings.topics.identities,
     )
-    outputs = build_hot_pipeline(t_env, tables, graph, rules, identity_topic=identity_topic)
+    outputs = build_pipeline(t_env, tables, graph, rules, identity_topic=identity_topic)
 
     fmt = settings.alert_format
     bytes_type = Types.PRIMITIVE_ARRAY(Types.BYTE())

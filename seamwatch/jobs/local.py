@@ -52,7 +52,7 @@ def run_files(settings: JobSettings) -> RunResult:
 
     rules, graph = load_inputs(settings)
     with tempfile.TemporaryDirectory(prefix="seamwatch-stage-") as tmp:
-        staged = stage_inputs(settings.inputs, Path(tmp))
+        staged = stage_inputs(settings.inputs, Path(tmp), parts=settings.parallelism)
         started = time.monotonic()
         alerts, dead = _execute(settings, staged, rules, graph)
         seconds = time.monotonic() - started
@@ -83,7 +83,7 @@ def _execute(
     _env, t_env = create_environments(settings.parallelism, settings.python_mode)
     from pyflink.common import Types
 
-    from seamwatch.jobs.pipeline import SourceTable, build_hot_pipeline
+    from seamwatch.jobs.pipeline import SourceTable, build_pipeline
 
     tables = {}
     for item in staged:
@@ -92,7 +92,7 @@ def _execute(
             staged_table_ddl(table, item, settings.watermark_seconds[item.source])
         ).wait()
         tables[item.source] = SourceTable(table)
-    outputs = build_hot_pipeline(t_env, tables, graph, rules, settings.baseline)
+    outputs = build_pipeline(t_env, tables, graph, rules, settings.baseline)
     # One collect for both outputs: dead letters are tagged with a leading "D", alerts are bare
     # JSON objects. (A second Python map behind the alert assembly would be fused into it by
     # PyFlink's operator chaining and clash with its uid.)

@@ -9,11 +9,11 @@
       -> learned key links     (SQL: an event-time OVER window per role-chaining hop)
       -> behaviour flags       (SQL: event-time OVER windows, seamwatch.jobs.baseline_sql)
       -> events view           (rowtime = the payload's time)
-      -> one MATCH_RECOGNIZE per rule, UNION ALL; absent steps: candidates by SQL, the keyed
-         Python absence check
-      -> alert assembly        (Python, per match)
+      -> one query: a MATCH_RECOGNIZE per rule, UNION ALL, with the present-step matches and
+         the absence candidates of the absent steps SQL does not decide itself
+      -> absence check + alert assembly   (one keyed Python step, per match or candidate)
 
-``build_hot_pipeline`` takes the source tables and returns streams; the entry point attaches the
+``build_pipeline`` takes the source tables and returns streams; the entry point attaches the
 tables and the sinks.
 """
 
@@ -58,7 +58,6 @@ _DATA_TYPES = {
 class PipelineOutputs:
     alerts: Any  # DataStream[str]: alert JSON
     dead_letters: Any  # DataStream[str]: dead-letter JSON
-    events: Any  # DataStream[Row]: normalized, resolved, flagged events
 
 
 def absence_specs(rules: list[Rule]) -> dict[str, AbsenceSpec]:
@@ -284,7 +283,7 @@ def create_event_views(
     return EventViews(NORMALIZED_VIEW, linked, EVENTS_VIEW)
 
 
-def build_hot_pipeline(
+def build_pipeline(
     t_env: Any,
     tables: Mapping[str, SourceTable],
     graph: IdentityGraph,
@@ -315,8 +314,4 @@ def build_hot_pipeline(
     return PipelineOutputs(
         alerts=alerts,
         dead_letters=dead_letters.map(lambda row: row[0], output_type=Types.STRING()),
-        events=None,
     )
-
-
-__all__ = ["build_hot_pipeline", "normalize_sql"]

@@ -74,19 +74,34 @@ def staged_line(ref: str, text: str, parsed: object, source: str) -> bytes:
     return orjson.dumps({REF_KEY: ref, RAW_KEY: text}) + b"\n"
 
 
-def stage_inputs(inputs: dict[str, list[str]], staging_dir: Path) -> list[StagedSource]:
-    """Write one staged file per source; returns what was staged, per source."""
+def stage_inputs(
+    inputs: dict[str, list[str]], staging_dir: Path, parts: int = 1
+) -> list[StagedSource]:
+    """Write one staged directory per source; returns what was staged, per source.
+
+    Each directory holds ``parts`` files, the records dealt to them in turn, so every file
+    spans the whole input in time order. Run the job at parallelism ``parts``: each source
+    reader then reads one file, and the readers advance through event time together (a reader
+    that read the files one after the other would find the second one behind the watermark
+    the first one set).
+    """
+    if parts < 1:
+        raise ValueError("parts must be at least 1")
     staged = []
-    staging_dir.mkdir(parents=True, exist_ok=True)
     for source, specs in inputs.items():
         check_source(source)
         paths = replay_order(p for spec in specs for p in expand_paths(spec))
-        target = staging_dir / f"{source}.staged.jsonl"
+        target = staging_dir / f"{source}.staged"
+        target.mkdir(parents=True, exist_ok=True)
+        outs = [(target / f"part-{i}.jsonl").open("wb") for i in range(parts)]
         count = 0
-        with target.open("wb") as out:
+        try:
             for ref, text, parsed in iter_records(source, paths):
-                out.write(staged_line(ref, text, parsed, source))
+                outs[count % parts].write(staged_line(ref, text, parsed, source))
                 count += 1
+        finally:
+            for out in outs:
+                out.close()
         staged.append(StagedSource(source, target, count, len(paths)))
     return staged
 
@@ -157,7 +172,7 @@ def field_columns(source: str) -> list[str]:
 
 
 def staged_table_ddl(table: str, staged: StagedSource, watermark_seconds: int) -> str:
-    """A filesystem table over one staged file, with the source's event-time watermark."""
+    """A filesystem table over one staged directory, with the source's event-time watermark."""
     path = str(staged.path).replace("'", "''")
     columns = ",\n  ".join(source_columns(staged.source) + field_columns(staged.source))
     return (
