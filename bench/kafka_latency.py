@@ -159,17 +159,18 @@ def main() -> None:
 
     latencies = sorted(readable[k] - produced[k] for k in produced if k in readable)
     missing = len(produced) - len(latencies)
-    if not latencies:
-        print(f"no alert became readable ({missing} attacks injected)")
-        sys.exit(1)
-    p50 = statistics.median(latencies)
-    p99 = latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))]
     achieved = sent[0] / sent[1] if sent[1] else 0.0
     print(
         f"background {args.rate:.0f} records/s asked, {achieved:,.0f} records/s sent "
         f"({sent[0]:,} records); {len(produced)} attacks, {missing} missed; "
         f"checkpoint interval {settings.checkpoint_interval_ms} ms"
     )
+    if not latencies:
+        print(f"no alert became readable ({missing} attacks injected)")
+        sys.exit(1)
+    p50 = statistics.median(latencies)
+    p99 = latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))]
+
     print(
         f"last attack event produced -> alert readable (read_committed): "
         f"p50 {p50:.2f} s, p99 {p99:.2f} s, max {latencies[-1]:.2f} s; "
