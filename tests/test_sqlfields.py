@@ -109,6 +109,9 @@ def test_staged_lines_keep_the_ref_and_the_record() -> None:
     assert line == {"_ref": "a.json:3", **event}
     raw = orjson.loads(staged_line("a.json:4", "not json {", NOT_JSON, "cloudtrail"))
     assert raw == {"_ref": "a.json:4", "_raw": "not json {"}
+    ours = {**event, "_raw": "x"}
+    line = orjson.loads(staged_line("a.json:6", orjson.dumps(ours).decode(), ours, "cloudtrail"))
+    assert line == {"_ref": "a.json:6", "_raw": orjson.dumps(ours).decode()}
     odd = {**event, "eventID": "redacted"}
     line = orjson.loads(staged_line("a.json:5", orjson.dumps(odd).decode(), odd, "cloudtrail"))
     assert line == {"_ref": "a.json:5", "_raw": orjson.dumps(odd).decode()}

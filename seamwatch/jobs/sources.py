@@ -58,7 +58,13 @@ def check_source(source: str) -> str:
 def staged_line(ref: str, text: str, parsed: object, source: str) -> bytes:
     """One staged JSON line for the record ``text`` (``parsed``: its parsed value)."""
     ref_json = orjson.dumps(ref)
-    if parsed is not NOT_JSON and sql_readable(source, parsed):
+    if (
+        parsed is not NOT_JSON
+        and sql_readable(source, parsed)
+        # A record that has a key of ours itself goes the raw way (Flink would read ours).
+        and REF_KEY not in parsed  # type: ignore[operator]
+        and RAW_KEY not in parsed  # type: ignore[operator]
+    ):
         body = text.strip()
         if body.startswith("{") and "\n" not in body and "\r" not in body:
             return (
@@ -150,9 +156,7 @@ def payload_time_sql(source: str, payload: str) -> str:
                 "FOR 19) END"
             )
     text = f"COALESCE({', '.join(candidates)})"
-    return (
-        f"COALESCE(TO_TIMESTAMP(REPLACE({text}, 'T', ' ')), TIMESTAMP '1970-01-01 00:00:00')"
-    )
+    return f"COALESCE(TO_TIMESTAMP(REPLACE({text}, 'T', ' ')), TIMESTAMP '1970-01-01 00:00:00')"
 
 
 def event_time_sql(source: str) -> str:
