@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from seamwatch.jobs.compiler import compile_absence_candidates
+from seamwatch.jobs.compiler import absence_in_sql, compile_absence_candidates
 from seamwatch.jobs.links_sql import link_views_sql
 from seamwatch.jobs.rulebook import load_rules
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
@@ -105,11 +105,16 @@ def test_chained_hops_teach_the_next_hop_and_the_last_does_not() -> None:
     assert "issued_access_key AS access_key_id" in chained
 
 
-def test_absence_candidates_select_the_absent_steps_events() -> None:
+def test_absence_candidates_select_the_absent_steps_events_sql_does_not_decide() -> None:
     rules = load_rules(DEFAULT_RULES_DIR)
     sql = compile_absence_candidates(rules)
     assert sql is not None
+    checked_later = [r for r in rules if r.absent_step is not None and not absence_in_sql(r)]
+    assert checked_later
     for rule in rules:
-        if rule.absent_step is not None:
+        if rule in checked_later:
+            assert rule.absent_step is not None
             assert f"'{rule.id}' AS rule_id" in sql
             assert f"'step' VALUE '{rule.absent_step.name}'" in sql
+        else:
+            assert f"'{rule.id}' AS rule_id" not in sql
