@@ -64,6 +64,15 @@ def _accepts(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _cluster_id() -> str:
+    """A random KRaft cluster id (16 bytes, URL-safe base64). One that starts with ``-`` would
+    be read by ``kafka-storage format`` as an option (1 start in 64 failed so), so none does."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class KafkaBroker:
     """One KRaft node on loopback. Use as a context manager or call start/stop."""
 
@@ -142,7 +151,7 @@ class KafkaBroker:
             self.controller_port = free_port()
         config = self.workdir / "server.properties"
         config.write_text(self._properties(self.workdir / "data"), encoding="utf-8")
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = _cluster_id()
         formatted = subprocess.run(
             self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)),
             capture_output=True,
