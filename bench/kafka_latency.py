@@ -49,6 +49,9 @@ def main() -> None:
     parser.add_argument("--watermark", type=int, default=5, help="watermark delay, seconds")
     parser.add_argument("--gap", type=float, default=4.0, help="seconds between attacks")
     parser.add_argument("--people", type=int, default=1000, help="people in the background")
+    parser.add_argument(
+        "--checkpoint-ms", type=int, default=500, help="checkpoint interval (alerts commit then)"
+    )
     args = parser.parse_args()
 
     from confluent_kafka import Producer
@@ -61,7 +64,7 @@ def main() -> None:
             bootstrap=broker.bootstrap,
             topics=topics,
             watermark_seconds={"okta": args.watermark, "cloudtrail": args.watermark},
-            checkpoint_interval_ms=500,
+            checkpoint_interval_ms=args.checkpoint_ms,
         )
         client = start_kafka_job(settings)
         producer = Producer({**conf, "linger.ms": 0})
