@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from seamwatch.cli_coverage import coverage_command
+from seamwatch.cli_output import console, fail, parse_pairs, print_alert
 from seamwatch.jobs.rulebook import load_rules, parse_duration
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS, DEFAULT_RULES_DIR, JobSettings
 from seamwatch.udfs.behaviour import BaselineConfig
@@ -24,38 +24,6 @@ app.add_typer(rules_app, name="rules")
 identities_app = typer.Typer(help="Check the identity graph and resolution.", no_args_is_help=True)
 app.add_typer(identities_app, name="identities")
 app.command("coverage")(coverage_command)
-
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-_SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
-
-
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code=2)
-
-
-def parse_pairs(values: list[str], what: str) -> dict[str, list[str]]:
-    """``["okta=a", "okta=b", "cloudtrail=c"]`` -> ``{"okta": ["a", "b"], "cloudtrail": ["c"]}``."""
-    pairs: dict[str, list[str]] = {}
-    for value in values:
-        name, sep, rest = value.partition("=")
-        if not sep or not name or not rest:
-            raise _fail(f"{what} {value!r}: write SOURCE=VALUE, e.g. okta=logs/okta.jsonl")
-        pairs.setdefault(name.strip(), []).append(rest)
-    return pairs
-
-
-def print_alert(alert: dict[str, Any]) -> None:
-    from seamwatch.udfs.alerts import timeline
-
-    lines = timeline(alert)
-    style = _SEVERITY_STYLE.get(alert["severity"], "bold")
-    console.print(lines[0], style=style, markup=False)
-    for line in lines[1:]:
-        console.print(line, markup=False)
-    console.print()
 
 
 @app.command()
@@ -120,7 +88,7 @@ def run(
             settings.watermark_seconds[check_source(source)] = parse_duration(values[-1])
         result = run_files(settings)
     except (ConfigError, InputError, UnknownSourceError, ValueError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
     if not quiet:
         for alert in result.alerts:
@@ -160,7 +128,7 @@ def _run_kafka(
             parallelism=parallelism,
         )
     except (ConfigError, UnknownSourceError, ValueError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
 
 @rules_app.command("compile")
@@ -174,10 +142,10 @@ def rules_compile(
     try:
         loaded = load_rules(rules)
     except ConfigError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     chosen = [r for r in loaded if rule is None or r.id == rule]
     if not chosen:
-        raise _fail(f"no rule with id {rule!r} in {rules}")
+        raise fail(f"no rule with id {rule!r} in {rules}")
     for item in chosen:
         console.print(f"-- {item.id}: {item.title}", markup=False)
         console.print(compile_rule(item) + ";\n", markup=False)
@@ -194,9 +162,9 @@ def rules_test(
     try:
         report = run_rule_tests(rules, only=rule)
     except ConfigError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if not report.cases:
-        raise _fail("no rule tests found")
+        raise fail("no rule tests found")
     for rule_id, cases in report.by_rule().items():
         verdict = "[green]PASS[/]" if all(c.passed for c in cases) else "[bold red]FAIL[/]"
         console.print(f"{verdict} {rule_id} ({len(cases)} cases)")
@@ -232,7 +200,7 @@ def rules_check(
     try:
         loaded = load_rules(rules)
     except ConfigError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     for item in loaded:
         console.print(f"ok  {item.id}  ({len(item.steps)} steps, within {item.within}s)")
 
@@ -256,7 +224,7 @@ def identities_check(
     try:
         graph = load_identity_file(path)
     except ConfigError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     kinds: dict[str, int] = {}
     for entity in graph.entities.values():
         kinds[entity.type] = kinds.get(entity.type, 0) + 1
@@ -294,7 +262,7 @@ def identities_coverage(
         graph = load_identity_file(settings.identities) if settings.identities else IdentityGraph()
         coverage = measure(settings.inputs, graph)
     except (ConfigError, InputError, UnknownSourceError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
     table = Table(title=f"Identity resolution of {coverage.events:,} events")
     table.add_column("method")

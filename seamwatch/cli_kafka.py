@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from seamwatch.cli_output import console, fail, parse_pairs, print_alert
 from seamwatch.jobs.kafka_job import (
     ClientProperties,
     KafkaConfigError,
@@ -46,7 +47,6 @@ alerts_app = typer.Typer(help="Read alerts from the alert topic.", no_args_is_he
 
 
 def _fail(message: str) -> typer.Exit:
-    from seamwatch.cli import _fail as fail
 
     return fail(message)
 
@@ -67,7 +67,7 @@ def _format(value: str) -> AlertFormat:
 
 
 def _client_conf(bootstrap: str, properties: ClientProperties) -> dict[str, Any]:
-    from seamwatch.kafka_tools import librdkafka_config
+    from seamwatch.kafka_client import librdkafka_config
 
     return librdkafka_config(bootstrap, properties)
 
@@ -92,7 +92,6 @@ def topics_create(
     replication: Annotated[int, typer.Option(min=1, help="Replication factor.")] = 1,
 ) -> None:
     """Create the topics (identity topic compacted); existing ones are left alone."""
-    from seamwatch.cli import console
     from seamwatch.kafka_tools import create_topics
 
     topics = KafkaTopics(
@@ -126,7 +125,6 @@ def replay(
     """Produce log files to the source topics, in event-time order across sources."""
     from rich.progress import Progress
 
-    from seamwatch.cli import console, parse_pairs
     from seamwatch.jobs.inputs import InputError
     from seamwatch.jobs.sources import UnknownSourceError, check_source
     from seamwatch.kafka_tools import load_files, plan_replay, produce
@@ -167,7 +165,6 @@ def alerts_tail(
     ] = None,
 ) -> None:
     """Print each committed alert as a timeline, as ``seamwatch run`` does."""
-    from seamwatch.cli import print_alert
     from seamwatch.kafka_tools import read_alerts
 
     fmt = _format(alert_format)
@@ -196,7 +193,6 @@ def run_kafka_command(
     alert_format: str = "avro",
 ) -> None:
     """``seamwatch run --kafka BOOTSTRAP``: run the job on Kafka until interrupted."""
-    from seamwatch.cli import console
     from seamwatch.jobs.kafka_job import run_kafka
 
     settings = KafkaSettings(

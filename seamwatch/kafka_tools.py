@@ -2,12 +2,12 @@
 
 These run in the client (confluent-kafka, i.e. librdkafka), not in Flink. They read the same
 client properties as the job (Java client keys, see :mod:`seamwatch.jobs.kafka_job`) and
-translate the few that librdkafka spells differently (:func:`librdkafka_config`).
+translate the few that librdkafka spells differently
+(:func:`seamwatch.kafka_client.librdkafka_config`).
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,39 +22,6 @@ from seamwatch.kafka_codec import AlertFormat, decode_alert
 
 # Topic-level limit for the log and dead-letter topics: a dead letter carries the raw record.
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
-_JAAS_FIELD = re.compile(r'(username|password)\s*=\s*"((?:[^"\\]|\\.)*)"')
-_PASSTHROUGH = (
-    "security.protocol",
-    "sasl.mechanism",
-    "ssl.endpoint.identification.algorithm",
-    "client.id",
-)
-
-
-def librdkafka_config(bootstrap: str, properties: Mapping[str, str]) -> dict[str, Any]:
-    """Java Kafka client properties -> confluent-kafka configuration.
-
-    Carries over the security protocol and SASL mechanism, takes the username and password out
-    of ``sasl.jaas.config`` (PLAIN / SCRAM) and PEM trust and key stores as file locations.
-    """
-    conf: dict[str, Any] = {"bootstrap.servers": bootstrap}
-    for key in _PASSTHROUGH:
-        if key in properties:
-            conf[key] = properties[key]
-    if "sasl.jaas.config" in properties:
-        fields = dict(_JAAS_FIELD.findall(properties["sasl.jaas.config"]))
-        if "username" in fields:
-            conf["sasl.username"] = fields["username"]
-        if "password" in fields:
-            conf["sasl.password"] = fields["password"]
-    if properties.get("ssl.truststore.type", "").upper() == "PEM":
-        conf["ssl.ca.location"] = properties["ssl.truststore.location"]
-    if properties.get("ssl.keystore.type", "").upper() == "PEM":
-        conf["ssl.certificate.location"] = properties["ssl.keystore.location"]
-        conf["ssl.key.location"] = properties["ssl.keystore.location"]
-        if "ssl.key.password" in properties:
-            conf["ssl.key.password"] = properties["ssl.key.password"]
-    return conf
 
 
 def topic_specs(topics: KafkaTopics) -> dict[str, dict[str, str]]:

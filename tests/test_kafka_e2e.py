@@ -22,13 +22,13 @@ import pytest
 import yaml
 
 from seamwatch.jobs.kafka_job import KafkaSettings, KafkaTopics, start_kafka_job
+from seamwatch.kafka_client import librdkafka_config
 from seamwatch.kafka_codec import avro_decode, encode_mapping
 from seamwatch.kafka_tools import (
     ReplayRecord,
     consume,
     create_topics,
     dead_letter,
-    librdkafka_config,
     plan_replay,
     produce,
 )

@@ -29,6 +29,7 @@ from seamwatch.jobs.settings import (
     DEFAULT_WATERMARK_SECONDS,
     REPO_ROOT,
 )
+from seamwatch.kafka_client import librdkafka_config
 from seamwatch.kafka_codec import AlertFormat
 
 JOB_JARS_DIR = REPO_ROOT / ".jars" / "job"
@@ -295,7 +296,6 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
     from seamwatch.jobs.identity_topic import IdentityTopic
     from seamwatch.jobs.local import load_inputs
     from seamwatch.jobs.pipeline import SourceTable, build_pipeline
-    from seamwatch.kafka_tools import librdkafka_config
 
     rules, graph = load_inputs(_job_settings_view(settings))
     # The planner resolves the connector factory on the client: put the jars there too.
