@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from seamwatch.jobs.local import RunResult, load_inputs, run_files
-from seamwatch.jobs.pipeline import SourceTable, create_event_views
+from seamwatch.jobs.pipeline import attach_staged, create_event_views
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR, REPO_ROOT, JobSettings
 from seamwatch.jobs.sources import (
@@ -42,7 +42,6 @@ from seamwatch.jobs.sources import (
     StagedSource,
     field_column,
     stage_inputs,
-    staged_table_ddl,
 )
 from seamwatch.sample.stream import BenchCorpus, write_bench_corpus
 from seamwatch.udfs.hotrow import OUTPUT_FIELDS
@@ -93,13 +92,7 @@ def _stage_seconds(
     """Seconds for the job cut after ``stage`` (an index of STAGES) into a blackhole."""
     rules, graph = load_inputs(settings)
     _, t_env = create_environments(parallelism)
-    tables = {}
-    for item in staged:
-        table = f"{item.source}_raw"
-        t_env.execute_sql(
-            staged_table_ddl(table, item, settings.watermark_seconds[item.source])
-        ).wait()
-        tables[item.source] = table
+    tables = attach_staged(t_env, staged, settings.watermark_seconds)
     statements = t_env.create_statement_set()
     if stage == 0:
         for source, table in tables.items():
@@ -108,10 +101,9 @@ def _stage_seconds(
             columns += [(field_column(i), f.column_type) for i, f in enumerate(fields)]
             _blackhole(t_env, f"bh_{source}", columns)
             names = ", ".join(f"`{column}`" for column, _ in columns)
-            statements.add_insert_sql(f"INSERT INTO bh_{source} SELECT {names} FROM {table}")
+            statements.add_insert_sql(f"INSERT INTO bh_{source} SELECT {names} FROM {table.name}")
     else:
-        sources = {source: SourceTable(table) for source, table in tables.items()}
-        views = create_event_views(t_env, sources, graph, rules, settings.baseline)
+        views = create_event_views(t_env, tables, graph, rules, settings.baseline)
         view, columns = {
             1: (views.normalized, list(OUTPUT_FIELDS)),
             2: (views.linked, list(OUTPUT_FIELDS)),

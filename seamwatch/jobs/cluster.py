@@ -178,19 +178,15 @@ def build_replay_job(
 ) -> None:
     """Attach staged files (read once, by their fields) and file sinks to the pipeline."""
     from seamwatch.jobs.local import load_inputs
-    from seamwatch.jobs.pipeline import SourceTable, build_pipeline
+    from seamwatch.jobs.pipeline import attach_staged, build_pipeline
     from seamwatch.jobs.settings import JobSettings
-    from seamwatch.jobs.sources import StagedSource, staged_table_ddl
+    from seamwatch.jobs.sources import StagedSource
 
     rules, graph = load_inputs(
         JobSettings(inputs={}, rules_dir=settings.rules_dir, identities=settings.identities)
     )
-    tables: dict[str, SourceTable] = {}
-    for source, path in staged.items():
-        table = f"{source}_staged"
-        item = StagedSource(source, path, records=0, files=1)
-        t_env.execute_sql(staged_table_ddl(table, item, settings.watermark_seconds[source])).wait()
-        tables[source] = SourceTable(table)
+    items = [StagedSource(source, path, records=0, files=1) for source, path in staged.items()]
+    tables = attach_staged(t_env, items, settings.watermark_seconds)
     outputs = build_pipeline(t_env, tables, graph, rules)
     outputs.alerts.sink_to(_row_file_sink(output / "alerts", "alerts")).uid(
         "sink-alerts-files"

@@ -305,29 +305,37 @@ def compile_absence_candidates(rules: list[Rule], view: str = "events") -> str |
     return _union(statements) if statements else None
 
 
+# The kinds of row of the decisions query (the first column): a match of a rule whose matches
+# are alerts, a present-step match waiting for its absence check, an absent step's event.
+MATCH = "M"
+PRESENT = "P"
+CANDIDATE = "C"
+
+
 def compile_decisions(rules: list[Rule], view: str = "events") -> str:
     """Everything the keyed Python step after the matchers needs, as one query (so the events
     view is computed once for all of it): ``kind, rule_id, group_key, payload, event_time``.
 
-    ``M``: the matches of rules without an absent step; ``P``: the present-step matches of
-    rules with one; ``C``: the events that fill an absent step (``payload`` is the candidate,
+    ``M``: the matches of rules whose matches are alerts as they are (no absent step, or one
+    decided in their SQL); ``P``: the present-step matches of the other rules with an absent
+    step; ``C``: the events that fill those absent steps (``payload`` is the candidate,
     ``event_time`` its time). See :class:`seamwatch.jobs.operators.MatchesToAlerts`.
     """
     parts = []
     if any(not _checked_later(rule) for rule in rules):
         parts.append(
-            "SELECT 'M' AS kind, rule_id, group_key, events AS payload, "
+            f"SELECT '{MATCH}' AS kind, rule_id, group_key, events AS payload, "
             f"CAST(NULL AS BIGINT) AS event_time FROM (\n{compile_catalog(rules, view)}\n)"
         )
     present = compile_absence_catalog(rules, view)
     candidates = compile_absence_candidates(rules, view)
     if present is not None and candidates is not None:
         parts.append(
-            "SELECT 'P' AS kind, rule_id, group_key, events AS payload, "
+            f"SELECT '{PRESENT}' AS kind, rule_id, group_key, events AS payload, "
             f"CAST(NULL AS BIGINT) AS event_time FROM (\n{present}\n)"
         )
         parts.append(
-            "SELECT 'C' AS kind, rule_id, group_key, event AS payload, event_time "
+            f"SELECT '{CANDIDATE}' AS kind, rule_id, group_key, event AS payload, event_time "
             f"FROM (\n{candidates}\n)"
         )
     return "\nUNION ALL\n".join(parts)

@@ -18,7 +18,7 @@ key it issued (role chaining), so ``hops`` hops follow chains that many roles de
 
 from __future__ import annotations
 
-from seamwatch.udfs.hotrow import OUTPUT_FIELDS
+from seamwatch.udfs.hotrow import EVENT_ROW, LINK_ROW, OUTPUT_FIELDS
 from seamwatch.udfs.links import (
     LINK_DISCOUNT,
     LONG_TERM_LINK_SECONDS,
@@ -42,7 +42,7 @@ def _takes_link() -> str:
         f"ELSE {LONG_TERM_LINK_SECONDS * 1000} END"
     )
     return (
-        "kind = 'E' AND known_link IS NOT NULL AND access_key_id IS NOT NULL"
+        f"kind = '{EVENT_ROW}' AND known_link IS NOT NULL AND access_key_id IS NOT NULL"
         " AND resolved_by <> 'learned'"
         " AND NOT (resolved_by = 'static' AND confidence >= 1.0)"
         f" AND event_time - {issued_at} BETWEEN -60000 AND {lifetime}"
@@ -76,7 +76,7 @@ def _teach_columns() -> list[str]:
         f"CAST(ROUND(confidence * {LINK_DISCOUNT}, 4) AS STRING), event_id, "
         "CAST(event_time AS STRING))"
     )
-    replaced = {"kind": "'L'", "access_key_id": "issued_access_key", "detail": packed}
+    replaced = {"kind": f"'{LINK_ROW}'", "access_key_id": "issued_access_key", "detail": packed}
     return [*(f"{replaced.get(name, name)} AS {name}" for name in _COLUMNS), "rowtime"]
 
 
@@ -100,17 +100,17 @@ def link_hop_sql(source_view: str, hop: int) -> list[tuple[str, str]]:
         (
             windowed,
             f"SELECT {columns}, rowtime, "
-            f"LAST_VALUE(CASE WHEN kind = 'L' THEN detail END) {window} AS known_link\n"
-            f"FROM {source_view}\nWHERE kind = 'L' OR {waiting}",
+            f"LAST_VALUE(CASE WHEN kind = '{LINK_ROW}' THEN detail END) {window} AS known_link\n"
+            f"FROM {source_view}\nWHERE kind = '{LINK_ROW}' OR {waiting}",
         ),
         (
             output,
             f"SELECT {', '.join(_resolved_columns())}, takes FROM (\n"
             f"  SELECT *, {_takes_link()} AS takes FROM {windowed}\n"
-            ") WHERE kind = 'E'\n"
+            f") WHERE kind = '{EVENT_ROW}'\n"
             "UNION ALL\n"
             f"SELECT {columns}, rowtime, FALSE AS takes FROM {source_view}\n"
-            f"WHERE kind = 'E' AND NOT ({waiting})",
+            f"WHERE kind = '{EVENT_ROW}' AND NOT ({waiting})",
         ),
     ]
 

@@ -17,7 +17,7 @@ import orjson
 
 from seamwatch.jobs.rulebook import Rule, load_rules
 from seamwatch.jobs.settings import JobSettings
-from seamwatch.jobs.sources import StagedSource, stage_inputs, staged_table_ddl
+from seamwatch.jobs.sources import StagedSource, stage_inputs
 from seamwatch.udfs.identity import IdentityGraph, load_identity_file
 
 
@@ -83,15 +83,9 @@ def _execute(
     _env, t_env = create_environments(settings.parallelism, settings.python_mode)
     from pyflink.common import Types
 
-    from seamwatch.jobs.pipeline import SourceTable, build_pipeline
+    from seamwatch.jobs.pipeline import attach_staged, build_pipeline
 
-    tables = {}
-    for item in staged:
-        table = f"{item.source}_raw"
-        t_env.execute_sql(
-            staged_table_ddl(table, item, settings.watermark_seconds[item.source])
-        ).wait()
-        tables[item.source] = SourceTable(table)
+    tables = attach_staged(t_env, staged, settings.watermark_seconds)
     outputs = build_pipeline(t_env, tables, graph, rules, settings.baseline)
     # One collect for both outputs: dead letters are tagged with a leading "D", alerts are bare
     # JSON objects. (A second Python map behind the alert assembly would be fused into it by

@@ -20,17 +20,11 @@ from pyflink.datastream.functions import (
 )
 from pyflink.datastream.state import ValueStateDescriptor
 
+from seamwatch.jobs.compiler import CANDIDATE, MATCH
 from seamwatch.jobs.identity_topic import IdentityTopic, LiveIdentityGraph
 from seamwatch.udfs.absence import AbsenceSpec, AbsenceState, on_candidate, on_match, on_timer
 from seamwatch.udfs.alerts import RuleMeta, build_alert, fold_into_open_alert
 from seamwatch.udfs.identity import IdentityGraph
-
-# The rows of the decisions query (compiler.compile_decisions): a match of a rule without an
-# absent step (M), a present-step match of one with an absent step (P), or an event that fills
-# an absent step (C, with its event time).
-MATCH = "M"
-PRESENT = "P"
-CANDIDATE = "C"
 
 
 def decision_key(row: Row) -> str:

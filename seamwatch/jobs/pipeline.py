@@ -19,7 +19,7 @@ tables and the sinks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,11 +35,18 @@ from seamwatch.jobs.operators import MatchesToAlerts, decision_key
 from seamwatch.jobs.relevance import Relevance
 from seamwatch.jobs.rulebook import Rule
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS
-from seamwatch.jobs.sources import RAW_KEY, REF_KEY, field_column
+from seamwatch.jobs.sources import RAW_KEY, REF_KEY, StagedSource, field_column, staged_table_ddl
 from seamwatch.udfs.absence import AbsenceSpec
 from seamwatch.udfs.alerts import RuleMeta
 from seamwatch.udfs.behaviour import BaselineConfig
-from seamwatch.udfs.hotrow import OUTPUT_FIELDS, mapping_dead_row, prepare
+from seamwatch.udfs.hotrow import (
+    DEAD_ROW,
+    EVENT_ROW,
+    LINK_ROW,
+    OUTPUT_FIELDS,
+    mapping_dead_row,
+    prepare,
+)
 from seamwatch.udfs.identity import IdentityGraph
 from seamwatch.udfs.links import LONG_TERM_LINK_SECONDS
 from seamwatch.udfs.records import EVENT_FIELDS
@@ -105,6 +112,19 @@ class SourceTable:
     fields: bool = True
     ref: str = f"`{REF_KEY}`"
     text: str = f"`{RAW_KEY}`"
+
+
+def attach_staged(
+    t_env: Any, staged: Iterable[StagedSource], watermark_seconds: Mapping[str, int]
+) -> dict[str, SourceTable]:
+    """One source table per staged source (:func:`seamwatch.jobs.sources.staged_table_ddl`),
+    each with its source's watermark bound, as :func:`build_pipeline` takes them."""
+    tables = {}
+    for item in staged:
+        table = f"{item.source}_staged"
+        t_env.execute_sql(staged_table_ddl(table, item, watermark_seconds[item.source])).wait()
+        tables[item.source] = SourceTable(table)
+    return tables
 
 
 class NormalizeResolve(TableFunction):  # type: ignore[misc]
@@ -273,7 +293,10 @@ def create_event_views(
     rows = t_env.to_data_stream(t_env.sql_query(normalize_sql(tables, relevance)))
     t_env.create_temporary_view(NORMALIZED_VIEW, t_env.from_data_stream(rows, _normalized_schema()))
     t_env.create_temporary_view(
-        "link_input", t_env.sql_query(f"SELECT * FROM {NORMALIZED_VIEW} WHERE kind IN ('E', 'L')")
+        "link_input",
+        t_env.sql_query(
+            f"SELECT * FROM {NORMALIZED_VIEW} WHERE kind IN ('{EVENT_ROW}', '{LINK_ROW}')"
+        ),
     )
     links = link_views_sql("link_input", link_hops)
     _create_views(t_env, links)
@@ -296,7 +319,7 @@ def build_pipeline(
     baseline = baseline or BaselineConfig(learning_days=DEFAULT_LEARNING_DAYS)
     views = create_event_views(t_env, tables, graph, rules, baseline, link_hops, identity_topic)
     dead_letters = t_env.to_data_stream(
-        t_env.sql_query(f"SELECT detail FROM {views.normalized} WHERE kind = 'D'")
+        t_env.sql_query(f"SELECT detail FROM {views.normalized} WHERE kind = '{DEAD_ROW}'")
     )
     # One query for the rules, the absent steps' matches and their candidates: the links and
     # flags under it are computed once, whatever reads them.

@@ -185,8 +185,7 @@ def _databases() -> _Databases:
     return _instance
 
 
-@lru_cache(maxsize=LOOKUP_CACHE_SIZE)
-def _cached_lookup(ip: str) -> GeoInfo:
+def _lookup(ip: str) -> GeoInfo:
     try:
         return _databases().lookup(ip)
     except (ValueError, KeyError, TypeError):
@@ -207,12 +206,12 @@ def _geolocate_text(ip: str) -> GeoInfo:
     address = parse_ip(ip)
     if address is None or classify_address(str(address)) != "public":
         return UNKNOWN
-    return _cached_lookup(str(address))
+    return _lookup(str(address))
 
 
 def lookup_cache_info() -> Any:
     """Hits, misses and size of the lookup cache (for metrics and benchmarks)."""
-    return _cached_lookup.cache_info()
+    return _geolocate_text.cache_info()
 
 
 def enrich(event: Event, max_accuracy_km: int = DEFAULT_MAX_ACCURACY_KM) -> Event:

@@ -44,8 +44,14 @@ OUTPUT_FIELDS: tuple[tuple[str, str], ...] = (
 )
 LINK_SKEW_MS = 60_000  # a link holds from this long before its issuing call (Link.valid_at)
 
+# The kinds of row (the first column).
+EVENT_ROW = "E"
+LINK_ROW = "L"
+DEAD_ROW = "D"
+
 _NAMES = tuple(name for name, _ in ROW_EVENT_FIELDS)
-_EVENT_TIME = 1 + _NAMES.index("event_time")
+_INDEX = {name: i for i, name in enumerate(_NAMES)}
+_EVENT_TIME = 1 + _INDEX["event_time"]
 _EMPTY = (None,) * len(_NAMES)
 _NO_VALUES = (None,) * len(VALUE_FIELDS)
 _KINDS = ("ip", "country", "asn", "device", "role")
@@ -73,25 +79,35 @@ def dead_letter_json(rejected: Rejected) -> str:
     ).decode()
 
 
-def dead_row(rejected: Rejected) -> tuple[Any, ...]:
-    row: list[Any] = ["D", *_EMPTY, *_NO_VALUES, dead_letter_json(rejected)]
-    row[_EVENT_TIME] = 0
-    row[1 + _NAMES.index("source")] = rejected.source
-    row[1 + _NAMES.index("raw_ref")] = rejected.raw_ref
+def _row(kind: str, detail: str, event_time: int, **fields: Any) -> tuple[Any, ...]:
+    """A row that is no event: the named event fields set, the others and the values NULL."""
+    row: list[Any] = [kind, *_EMPTY, *_NO_VALUES, detail]
+    row[_EVENT_TIME] = event_time
+    for name, value in fields.items():
+        row[1 + _INDEX[name]] = value
     return tuple(row)
+
+
+def dead_row(rejected: Rejected) -> tuple[Any, ...]:
+    """A dead letter of a log record (event time 0: it never moves a window)."""
+    return _row(
+        DEAD_ROW,
+        dead_letter_json(rejected),
+        0,
+        source=rejected.source,
+        raw_ref=rejected.raw_ref,
+    )
 
 
 def mapping_dead_row(dead_letter: str) -> tuple[Any, ...]:
     """A dead letter that is no log record (a bad identity mapping), its JSON as given."""
-    row: list[Any] = ["D", *_EMPTY, *_NO_VALUES, dead_letter]
-    row[_EVENT_TIME] = 0
-    return tuple(row)
+    return _row(DEAD_ROW, dead_letter, 0)
 
 
 def event_row(event: Event, config: BaselineConfig) -> tuple[Any, ...]:
     values = event_values(event, config)
     return (
-        "E",
+        EVENT_ROW,
         *(getattr(event, name) for name in _NAMES),
         *(values.get(kind) for kind in _KINDS),  # type: ignore[call-overload]
         None,
@@ -99,15 +115,18 @@ def event_row(event: Event, config: BaselineConfig) -> tuple[Any, ...]:
 
 
 def link_row(key: str, encoded: str, issued_at: int, taught_by: str) -> tuple[Any, ...]:
-    row: list[Any] = ["L", *_EMPTY, *_NO_VALUES, encoded]
-    row[1 + _NAMES.index("event_id")] = taught_by
-    row[1 + _NAMES.index("source")] = "cloudtrail"
-    row[1 + _NAMES.index("action")] = "__link__"
-    row[1 + _NAMES.index("outcome")] = "success"
-    row[1 + _NAMES.index("raw_ref")] = ""
-    row[1 + _NAMES.index("access_key_id")] = key
-    row[_EVENT_TIME] = issued_at - LINK_SKEW_MS
-    return tuple(row)
+    """The link ``encoded`` teaches for ``key``, timed LINK_SKEW_MS before its issuing call."""
+    return _row(
+        LINK_ROW,
+        encoded,
+        issued_at - LINK_SKEW_MS,
+        event_id=taught_by,
+        source="cloudtrail",
+        action="__link__",
+        outcome="success",
+        raw_ref="",
+        access_key_id=key,
+    )
 
 
 def prepare(
