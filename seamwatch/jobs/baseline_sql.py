@@ -94,6 +94,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from seamwatch.jobs.compiler import sql_literal
 from seamwatch.udfs.behaviour import (
     DAY_MS,
     EARTH_RADIUS_KM,
@@ -134,10 +135,6 @@ def _double(value: float) -> str:
         raise ValueError(f"not a finite number: {value}")
     text = repr(float(value)).replace("e", "E")
     return text if "E" in text else text + "E0"
-
-
-def _string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _bigint(value: int) -> str:
@@ -204,11 +201,11 @@ def _over(expr: str) -> str:
 
 def _teaches(config: BaselineConfig) -> str:
     outcomes = ["success", *(["unknown"] if config.learn_from_unknown_outcome else [])]
-    return f"COALESCE(outcome IN ({', '.join(_string(o) for o in outcomes)}), FALSE)"
+    return f"COALESCE(outcome IN ({', '.join(sql_literal(o) for o in outcomes)}), FALSE)"
 
 
 def _located() -> str:
-    sources = ", ".join(_string(s) for s in sorted(TRAVEL_GEO_SOURCES))
+    sources = ", ".join(sql_literal(s) for s in sorted(TRAVEL_GEO_SOURCES))
     return (
         "COALESCE(latitude IS NOT NULL AND longitude IS NOT NULL"
         f" AND geo_source IN ({sources}), FALSE)"
