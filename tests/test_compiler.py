@@ -19,6 +19,32 @@ def _field_rule() -> Rule:
     return load_rule(DEFAULT_RULES_DIR / "okta_new_country_saml_access_key.yaml")
 
 
+def test_a_filler_refuses_what_the_next_step_accepts_so_steps_bind_earliest() -> None:
+    sql = compile_rule(_field_rule())
+    f0 = sql[sql.index("F0 AS ") : sql.index("S1 AS ")]
+    assert f0.startswith("F0 AS NOT COALESCE(")
+    assert "F0.action IN ('AssumeRoleWithSAML', 'AssumeRole')" in f0
+    assert "F0.src_ip = S0.src_ip" in f0
+    f1 = sql[sql.index("F1 AS ") : sql.index("S2 AS ")]
+    assert "F1.action = 'CreateAccessKey'" in f1
+
+
+def test_a_counted_middle_step_keeps_an_unconditional_filler(tmp_path: Path) -> None:
+    path = tmp_path / "counted.yaml"
+    path.write_text(
+        "id: counted-middle\ntitle: t\ndescription: d\ntechniques: [T1110]\n"
+        "severity: low\nwithin: 1h\nsteps:\n"
+        "  - {name: login, source: okta, where: {action: user.session.start}}\n"
+        "  - name: denied\n    source: okta\n    count: 3\n"
+        "    where: {action: user.mfa.okta_verify.deny_push}\n"
+        "  - {name: key, source: cloudtrail, where: {action: CreateAccessKey}}\n"
+    )
+    sql = compile_rule(load_rule(path))
+    assert "PATTERN (S0 F0*? S1{3,}? F1*? S2)" in sql
+    assert "F0 AS" not in sql
+    assert "F1 AS NOT COALESCE(" in sql
+
+
 def test_field_rule_compiles_to_one_match_recognize_with_its_window() -> None:
     sql = compile_rule(_field_rule())
     assert sql.count("MATCH_RECOGNIZE") == 1

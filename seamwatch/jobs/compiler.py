@@ -9,7 +9,8 @@ Shape of the generated SQL (``seamwatch rules compile`` prints it)::
       MEASURES <group_by> ... JSON_ARRAY(<one JSON object per step>) AS events
       ONE ROW PER MATCH AFTER MATCH SKIP PAST LAST ROW
       PATTERN (S0 F0*? S1 F1*? S2) WITHIN INTERVAL '0 00:15:00' DAY TO SECOND
-      DEFINE S0 AS <step 0>, S1 AS <step 1> AND S1.src_ip = S0.src_ip, ...
+      DEFINE S0 AS <step 0>, F0 AS NOT COALESCE(<step 1 on F0>, FALSE),
+             S1 AS <step 1> AND S1.src_ip = S0.src_ip, ...
     )
 
 A rule with ``context`` first gives every event of its group an ``auth_context`` column: the
@@ -20,7 +21,10 @@ Only the rule's own events then go on to the ``MATCH_RECOGNIZE``, whose first st
 column into the alert.
 
 Flink's CEP concatenation is strict, so the reluctant fillers ``Fi*?`` let other events of the
-same group stand between two steps. Every rule yields the same three columns, so all rules can
+same group stand between two steps. A filler accepts only events the next step would not, so a
+step binds the earliest qualifying event after the previous one (as EQL sequences do; without
+it, two bindings complete at the same event and Flink emits either). A counted next step keeps
+an unconditional filler. Every rule yields the same three columns, so all rules can
 be unioned into one alert stream. Values from rule files are quoted here and field names were
 checked against the event schema when the rule loaded.
 """
@@ -199,6 +203,29 @@ def _rule_input(rule: Rule, view: str, prefilter: str) -> str:
     )
 
 
+def _step_conditions(rule: Rule, i: int, var: str) -> list[str]:
+    """What present step ``i`` requires of the row named ``var`` (``S<i>``, or the filler before
+    it when asking whether the filler's row is one the step accepts)."""
+    steps = rule.present_steps
+    names = {step.name: f"S{n}" for n, step in enumerate(steps)}
+    step = steps[i]
+    conditions = [_predicate(step, var)]
+    for field, other in step.same.items():
+        conditions.append(f"{var}.{field} = {names[other]}.{field}")
+    for field, other in step.differ.items():
+        conditions.append(f"{var}.{field} <> {names[other]}.{field}")
+    if step.max_gap is not None:
+        conditions.append(f"{var}.event_time - S{i - 1}.event_time <= {step.max_gap * 1000}")
+    if i == 0 and absence_in_sql(rule):
+        window = rule.steps[0].within
+        assert window is not None
+        conditions.append(
+            f"({var}.{ABSENT_BEFORE} IS NULL OR "
+            f"{var}.event_time - {var}.{ABSENT_BEFORE} > {window * 1000})"
+        )
+    return conditions
+
+
 def compile_rule(rule: Rule, view: str = "events") -> str:
     """The rule's ``SELECT`` statement over ``view`` (a table with a ``rowtime`` attribute).
 
@@ -216,23 +243,12 @@ def compile_rule(rule: Rule, view: str = "events") -> str:
         var = names[step.name]
         if i:
             pattern.append(f"F{i - 1}*?")
+            if step.count is None:
+                # Earliest binding: an event this step accepts cannot be skipped over.
+                accepted = "\n        AND ".join(_step_conditions(rule, i, f"F{i - 1}"))
+                defines.append(f"    F{i - 1} AS NOT COALESCE(\n        {accepted}, FALSE)")
         pattern.append(f"{var}{{{step.count},}}?" if step.count else var)
-        conditions = [_predicate(step, var)]
-        for field, other in step.same.items():
-            conditions.append(f"{var}.{field} = {names[other]}.{field}")
-        for field, other in step.differ.items():
-            conditions.append(f"{var}.{field} <> {names[other]}.{field}")
-        if step.max_gap is not None:
-            previous = f"S{i - 1}"
-            conditions.append(f"{var}.event_time - {previous}.event_time <= {step.max_gap * 1000}")
-        if i == 0 and absence_in_sql(rule):
-            window = rule.steps[0].within
-            assert window is not None
-            conditions.append(
-                f"({var}.{ABSENT_BEFORE} IS NULL OR "
-                f"{var}.event_time - {var}.{ABSENT_BEFORE} > {window * 1000})"
-            )
-        defines.append(f"    {var} AS " + "\n      AND ".join(conditions))
+        defines.append(f"    {var} AS " + "\n      AND ".join(_step_conditions(rule, i, var)))
 
     events = ",\n        ".join(
         obj
