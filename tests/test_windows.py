@@ -197,6 +197,19 @@ def test_well_known_and_machine_accounts() -> None:
     assert account(None, "CORP\\Jsmith").identifiers[0] == Identifier("ad_account", "corp\\jsmith")
 
 
+def test_upn_typed_at_logon_and_kerberos_principal() -> None:
+    """A UPN's local part need not be the sAMAccountName; a Kerberos principal's is."""
+    upn = account("S-1-0-0", "Jane.Doe@Corp.Example", "")
+    assert upn.principal == "Jane.Doe@Corp.Example"
+    assert upn.identifiers == (Identifier("email", "jane.doe@corp.example"),)
+    kerberos = account(None, "jdoe@CORP.EXAMPLE", "CORP.EXAMPLE", realm=True)
+    assert [(i.kind, i.value) for i in kerberos.identifiers] == [
+        ("ad_account", "corp.example\\jdoe"),
+        ("ad_sam", "jdoe"),
+        ("email", "jdoe@corp.example"),
+    ]
+
+
 # --- the corpus' labelled attack records ---------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from seamwatch.udfs.errors import NotOfInterest
@@ -156,93 +157,110 @@ def _member(data: Mapping[str, Any], host: str | None) -> Account:
     return account(data.get("MemberSid"), name, None, host)
 
 
-Mapper = Callable[[WindowsRecord, str | None], dict[str, Any]]
+@dataclass(slots=True)
+class _Read:
+    """What one event id's mapper reads from an event, beyond what every event has."""
+
+    who: Account = NO_ACCOUNT
+    action: str | None = None  # None: ACTIONS[event id]
+    outcome: Outcome = "success"
+    error_code: str | None = None
+    src_ip: str | None = None
+    src_host: str | None = None
+    target_user: str | None = None
+    target_group: str | None = None
+    logon_type: str | None = None
+    auth_protocol: str | None = None
+    ticket_encryption: str | None = None
+    access_rights: str | None = None
 
 
-def _logon(record: WindowsRecord, host: str | None) -> dict[str, Any]:
+Mapper = Callable[[WindowsRecord, str | None], _Read]
+
+
+def _logon(record: WindowsRecord, host: str | None) -> _Read:
     data = record.data
-    who = _target(record, host)
-    outcome, code = ("success", None)
+    read = _Read(
+        who=_target(record, host),
+        logon_type=_get(data, "LogonType"),
+        auth_protocol=_get(data, "AuthenticationPackageName"),
+        src_ip=_ip(_get(data, "IpAddress")),
+        src_host=_get(data, "WorkstationName"),
+    )
     if record.event_id == 4625:
-        outcome, code = _status(data, "SubStatus", "Status")
-        outcome = "failure"
-    fields: dict[str, Any] = {
-        "who": who,
-        "outcome": outcome,
-        "error_code": code,
-        "logon_type": _get(data, "LogonType"),
-        "auth_protocol": _get(data, "AuthenticationPackageName"),
-        "src_ip": _ip(_get(data, "IpAddress")),
-        "src_host": _get(data, "WorkstationName"),
-    }
+        read.outcome = "failure"
+        read.error_code = _status(data, "SubStatus", "Status")[1]
+    # Logon type 9 (NewCredentials): the credentials the session uses on the network.
     outbound = account(
         None, data.get("TargetOutboundUserName"), data.get("TargetOutboundDomainName"), host
     )
-    if outbound.principal is not None:  # logon type 9: the credentials used on the network
-        fields["target_user"] = outbound.principal
-    return fields
+    read.target_user = outbound.principal
+    return read
 
 
-def _explicit(record: WindowsRecord, host: str | None) -> dict[str, Any]:
+def _explicit(record: WindowsRecord, host: str | None) -> _Read:
     data = record.data
     used = account(None, data.get("TargetUserName"), data.get("TargetDomainName"), host)
-    return {
-        "who": _subject(record, host),
-        "target_user": used.principal,
-        "src_ip": _ip(_get(data, "IpAddress")),
-    }
+    return _Read(
+        who=_subject(record, host),
+        target_user=used.principal,
+        src_ip=_ip(_get(data, "IpAddress")),
+    )
 
 
-def _privileges(record: WindowsRecord, host: str | None) -> dict[str, Any]:
-    return {"who": _subject(record, host)}
+def _subject_only(record: WindowsRecord, host: str | None) -> _Read:
+    return _Read(who=_subject(record, host))
 
 
-def _kerberos(record: WindowsRecord, host: str | None) -> dict[str, Any]:
-    data = record.data
-    sid_key = "TargetSid"
-    outcome, code = _status(data, "Status")
-    if record.event_id == 4771:
-        outcome = "failure"
-    fields: dict[str, Any] = {
-        "who": _target(record, host, sid_key),
-        "outcome": outcome,
-        "error_code": code,
-        "src_ip": _ip(_get(data, "IpAddress")),
-        "ticket_encryption": (_get(data, "TicketEncryptionType") or "").lower() or None,
-        "auth_protocol": "Kerberos",
-    }
-    if record.event_id == 4769:
-        fields["target_user"] = _get(data, "ServiceName")
-    return fields
-
-
-def _ntlm(record: WindowsRecord, host: str | None) -> dict[str, Any]:
+def _kerberos(record: WindowsRecord, host: str | None) -> _Read:
     data = record.data
     outcome, code = _status(data, "Status")
-    return {
-        "who": account(None, data.get("TargetUserName"), None, host),
-        "outcome": outcome,
-        "error_code": code,
-        "src_host": _get(data, "Workstation"),
-        "auth_protocol": "NTLM",
-    }
+    encryption = _get(data, "TicketEncryptionType")
+    return _Read(
+        # The account asking: 4769 names it "sam@REALM", 4768 / 4771 "sam" (+ TargetSid).
+        who=account(
+            data.get("TargetSid"),
+            data.get("TargetUserName"),
+            data.get("TargetDomainName"),
+            host,
+            realm=True,
+        ),
+        outcome="failure" if record.event_id == 4771 else outcome,
+        error_code=code,
+        src_ip=_ip(_get(data, "IpAddress")),
+        ticket_encryption=encryption.lower() if encryption is not None else None,
+        auth_protocol="Kerberos",
+        target_user=_get(data, "ServiceName") if record.event_id == 4769 else None,
+    )
 
 
-def _account_change(record: WindowsRecord, host: str | None) -> dict[str, Any]:
-    return {
-        "who": _subject(record, host),
-        "target_user": _target(record, host, "TargetSid").principal,
-    }
+def _ntlm(record: WindowsRecord, host: str | None) -> _Read:
+    data = record.data
+    outcome, code = _status(data, "Status")
+    return _Read(
+        who=account(None, data.get("TargetUserName"), None, host),
+        outcome=outcome,
+        error_code=code,
+        src_host=_get(data, "Workstation"),
+        auth_protocol="NTLM",
+    )
 
 
-def _group_add(record: WindowsRecord, host: str | None) -> dict[str, Any]:
+def _account_change(record: WindowsRecord, host: str | None) -> _Read:
+    return _Read(
+        who=_subject(record, host),
+        target_user=_target(record, host, "TargetSid").principal,
+    )
+
+
+def _group_add(record: WindowsRecord, host: str | None) -> _Read:
     data = record.data
     group = account(data.get("TargetSid"), data.get("TargetUserName"), data.get("TargetDomainName"))
-    return {
-        "who": _subject(record, host),
-        "target_user": _member(data, host).principal,
-        "target_group": group.principal,
-    }
+    return _Read(
+        who=_subject(record, host),
+        target_user=_member(data, host).principal,
+        target_group=group.principal,
+    )
 
 
 # 1102 as flat exports keep it: UserData dropped, the subject only in the rendered Message.
@@ -252,26 +270,26 @@ _MESSAGE_SUBJECT = re.compile(
 )
 
 
-def _log_cleared(record: WindowsRecord, host: str | None) -> dict[str, Any]:
+def _log_cleared(record: WindowsRecord, host: str | None) -> _Read:
     who = _subject(record, host)
     message = _get(record.data, "Message")
     if who.principal is None and message is not None:
         match = _MESSAGE_SUBJECT.search(message)
         if match is not None:
             who = account(match["sid"], match["name"], match["domain"], host)
-    return {"who": who}
+    return _Read(who=who)
 
 
-def _object_access(record: WindowsRecord, host: str | None) -> dict[str, Any]:
+def _object_access(record: WindowsRecord, host: str | None) -> _Read:
     action, rights = _directory_access(record)
-    return {"who": _subject(record, host), "action": action, "access_rights": rights}
+    return _Read(who=_subject(record, host), action=action, access_rights=rights)
 
 
 _MAPPERS: dict[int, Mapper] = {
     4624: _logon,
     4625: _logon,
     4648: _explicit,
-    4672: _privileges,
+    4672: _subject_only,
     4768: _kerberos,
     4769: _kerberos,
     4771: _kerberos,
@@ -302,10 +320,7 @@ def normalize_windows(rec: Mapping[str, Any], raw_ref: str) -> Event:
     if mapper is None:
         raise NotOfInterest(f"event id {record.event_id} is not read")
     host = record.host.lower() if record.host is not None else None
-    fields = mapper(record, host)
-    who: Account = fields.pop("who", NO_ACCOUNT)
-    action = fields.pop("action", ACTIONS[record.event_id])
-    outcome = fields.pop("outcome", "success")
+    read = mapper(record, host)
     event_id = (
         f"{host}:{record.event_id}:{record.record_id}"
         if host is not None and record.record_id is not None
@@ -315,14 +330,22 @@ def normalize_windows(rec: Mapping[str, Any], raw_ref: str) -> Event:
         event_id=event_id,
         source="windows",
         event_time=record.event_time,
-        action=action,
-        outcome=outcome,
+        action=read.action or ACTIONS[record.event_id],
+        outcome=read.outcome,
         raw_ref=raw_ref,
         service=record.provider,
-        principal=who.principal,
-        principal_type=who.kind,
-        identifiers=list(who.identifiers),
+        principal=read.who.principal,
+        principal_type=read.who.kind,
+        identifiers=list(read.who.identifiers),
+        src_ip=read.src_ip,
+        src_host=read.src_host,
+        target_user=read.target_user,
+        error_code=read.error_code,
         event_code=str(record.event_id),
         host=host,
-        **fields,
+        logon_type=read.logon_type,
+        auth_protocol=read.auth_protocol,
+        ticket_encryption=read.ticket_encryption,
+        target_group=read.target_group,
+        access_rights=read.access_rights,
     )

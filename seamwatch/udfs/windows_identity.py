@@ -13,8 +13,9 @@ first:
   authority (``NT AUTHORITY\\SYSTEM``, ``Window Manager\\DWM-1``) get the machine appended,
   ``nt authority\\system@wks01.corp.local``, so machines never share one key;
 * ``ad_sam``: the sAMAccountName, lower-cased (not for per-machine authorities);
-* ``email``: a name shaped like an address (a UPN typed at logon, or ``sam@realm``), folded as
-  for Okta logins; derived, since AD UPNs usually are the Entra / Okta login.
+* ``email``: a name shaped like an address (a UPN typed at logon, or Kerberos ``sam@realm``),
+  folded as for Okta logins; derived, since AD UPNs usually are the Entra / Okta login. A UPN
+  typed at logon gives only this identifier (its local part need not be the sAMAccountName).
 """
 
 from __future__ import annotations
@@ -58,11 +59,20 @@ def _name(value: object) -> str | None:
     return None if cleaned is None or cleaned == "-" else cleaned
 
 
-def account(sid: object, name: object, domain: object = None, host: str | None = None) -> Account:
+def account(
+    sid: object,
+    name: object,
+    domain: object = None,
+    host: str | None = None,
+    *,
+    realm: bool = False,
+) -> Account:
     """The :class:`Account` of a SID / name / domain triple (each may be absent or ``-``).
 
-    ``name`` may carry the domain itself (``CORP\\jsmith``, ``jsmith@CORP.LOCAL``); ``host``
-    qualifies per-machine accounts (see the module doc).
+    ``name`` may carry the domain itself (``CORP\\jsmith``). A name with ``@`` is a Kerberos
+    principal ``sam@REALM`` when ``realm`` (Kerberos events), else a UPN typed at logon, which
+    gives only ``email``: its local part need not be the sAMAccountName. ``host`` qualifies
+    per-machine accounts (see the module doc).
     """
     sid_text = _name(sid)
     sam = _name(name)
@@ -73,9 +83,13 @@ def account(sid: object, name: object, domain: object = None, host: str | None =
         domain_text, sam = _name(domain_text), _name(sam)
     elif sam is not None and "@" in sam:
         email = fold_email(sam)
-        local, _, realm = sam.rpartition("@")
+        local, _, realm_name = sam.rpartition("@")
+        if not realm:
+            principal_upn = sam
+            kind = "machine" if local.endswith("$") else "user"
+            return Account(principal_upn, kind, tuple(identifier_list([("email", email)])))
         if local:
-            sam, domain_text = local, domain_text or _name(realm)
+            sam, domain_text = local, domain_text or _name(realm_name)
     sid_upper = sid_text.upper() if sid_text is not None else None
     account_sid = (
         sid_upper if sid_upper is not None and sid_upper.startswith(_ACCOUNT_SID_PREFIXES) else None
