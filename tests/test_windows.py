@@ -285,3 +285,59 @@ def test_golden_saml_adfs_dkm_key_read(corpus_dir: Path) -> None:
     reads = [e for e in _corpus_events(corpus_dir, name) if e.event_code == "4662"]
     assert len(reads) == 5 and {e.action for e in reads} == {"adfs_dkm_key_read"}
     assert {e.principal for e in reads} == {"SIMULANDLABS\\wardog"}
+
+
+# --- records labelled by the ATT&CK folder of their .evtx file (hayabusa-sample-evtx) ------
+
+HAYABUSA = "yamato-security_hayabusa-sample-evtx_evtx-to-mitre-attack_security.jsonl"
+
+
+def _labelled(corpus_dir: Path, evtx_name: str) -> list[Event]:
+    """The events read from the lines whose label names ``evtx_name`` (its file name)."""
+    labels_path = corpus_dir / "labels" / "windows" / f"{HAYABUSA[: -len('.jsonl')]}.labels.json"
+    rows = orjson.loads(labels_path.read_bytes())["rows"]
+    wanted = {row["line"] for row in rows if row["evtx_file"].endswith(f"/{evtx_name}")}
+    assert wanted, evtx_name
+    lines = (corpus_dir / "windows" / HAYABUSA).read_bytes().splitlines()
+    events = []
+    for number in sorted(wanted):
+        try:
+            events.append(
+                normalize_windows(orjson.loads(lines[number - 1]), f"{HAYABUSA}:{number}")
+            )
+        except NotOfInterest:
+            continue
+    return events
+
+
+def test_labelled_mimikatz_dcsync(corpus_dir: Path) -> None:
+    events = _labelled(corpus_dir, "ID4662-DCsync attack using Mimikatz.evtx")
+    by_users = [
+        e
+        for e in events
+        if e.action == "directory_replication_rights_used" and e.principal_type == "user"
+    ]
+    assert by_users
+    assert any("DS-Replication-Get-Changes-All" in (e.access_rights or "") for e in by_users)
+    assert all(e.identifiers[0].kind == "ad_sid" for e in by_users)
+
+
+def test_labelled_kerberoast_and_asrep_roast(corpus_dir: Path) -> None:
+    roast = _labelled(corpus_dir, "ID4769-Kerberoast ticket with low encryption.evtx")
+    rc4 = [e for e in roast if e.ticket_encryption == "0x17"]
+    assert rc4 and {e.action for e in rc4} == {"kerberos_service_ticket_request"}
+    assert all(e.target_user for e in rc4)
+    asrep = _labelled(corpus_dir, "ID4768-Kerberos AS-REP Roasting.evtx")
+    assert [(e.action, e.auth_method) for e in asrep] == [("kerberos_tgt_request", "0")]
+
+
+def test_labelled_kerbrute_enumeration_fails(corpus_dir: Path) -> None:
+    events = _labelled(corpus_dir, "ID4768-4771-Kerberos user enumeration (Kerbrute).evtx")
+    failures = [e for e in events if e.outcome == "failure"]
+    assert failures and {e.action for e in failures} == {"kerberos_tgt_request"}
+    assert all(e.error_code for e in failures)
+
+
+def test_labelled_log_cleared(corpus_dir: Path) -> None:
+    [cleared] = _labelled(corpus_dir, "ID104-1102-Event log cleared.evtx")
+    assert cleared.action == "security_log_cleared" and cleared.principal == "OFFSEC\\admmig"

@@ -92,7 +92,7 @@ class Event:
     host: str | None = None  # the machine that logged the event (Windows Computer), lower-cased
     logon_type: str | None = None  # Windows LogonType ("2", "3", "9", "10") of 4624 / 4625
     auth_protocol: str | None = None  # Entra authenticationProtocol; Windows auth package
-    auth_method: str | None = None  # Entra: the methods of the sign-in's steps, "+"-joined
+    auth_method: str | None = None  # Entra: its steps' methods; Windows: Kerberos PreAuthType
     mfa_detail: str | None = None  # Entra: what it says of the second factor (see entra.md)
     risk_level: str | None = None  # Entra riskLevelDuringSignIn (else riskLevelAggregated)
     risk_state: str | None = None  # Entra riskState ("atRisk", "confirmedCompromised", ...)

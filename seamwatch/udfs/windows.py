@@ -171,6 +171,7 @@ class _Read:
     target_group: str | None = None
     logon_type: str | None = None
     auth_protocol: str | None = None
+    auth_method: str | None = None
     ticket_encryption: str | None = None
     access_rights: str | None = None
 
@@ -230,6 +231,8 @@ def _kerberos(record: WindowsRecord, host: str | None) -> _Read:
         src_ip=_ip(_get(data, "IpAddress")),
         ticket_encryption=encryption.lower() if encryption is not None else None,
         auth_protocol="Kerberos",
+        # PreAuthType: 0 none (AS-REP roastable), 2 password, 15-17 certificate (PKINIT).
+        auth_method=_get(data, "PreAuthType") if record.event_id != 4769 else None,
         target_user=_get(data, "ServiceName") if record.event_id == 4769 else None,
     )
 
@@ -345,6 +348,7 @@ def normalize_windows(rec: Mapping[str, Any], raw_ref: str) -> Event:
         host=host,
         logon_type=read.logon_type,
         auth_protocol=read.auth_protocol,
+        auth_method=read.auth_method,
         ticket_encryption=read.ticket_encryption,
         target_group=read.target_group,
         access_rights=read.access_rights,
