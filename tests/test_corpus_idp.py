@@ -22,9 +22,13 @@ import pytest
 
 from seamwatch.udfs.entra import entra_records, normalize_entra
 from seamwatch.udfs.errors import NormalizeError, NotOfInterest
+from seamwatch.udfs.normalize import Normalizer
 from seamwatch.udfs.records import Event
 from seamwatch.udfs.windows import ACTIONS, normalize_windows, windows_records
 from tests.conftest import CORPUS_DIR
+
+# What wiring will register in seamwatch.udfs.normalize.NORMALIZERS (mypy checks the signature).
+NEW_NORMALIZERS: dict[str, Normalizer] = {"entra": normalize_entra, "windows": normalize_windows}
 
 WINDOWS_FILES = sorted(p.name for p in (CORPUS_DIR / "windows").glob("*.jsonl*"))
 ENTRA_FILES = sorted(p.name for p in (CORPUS_DIR / "entra").glob("*.jsonl"))
