@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Source = Literal["okta", "cloudtrail"]
+Source = Literal["okta", "cloudtrail", "entra", "windows"]
 Outcome = Literal["success", "failure", "unknown"]
 EntityType = Literal["human", "service", "aws_service", "unknown"]
 Resolution = Literal["static", "normalized", "learned", "unresolved"]
@@ -25,8 +25,10 @@ class Identifier:
 
     ``kind`` says what it is (``okta_user_id``, ``okta_login``, ``email``, ``aws_arn``,
     ``aws_role_session``, ``aws_access_key``, ``aws_principal_id``, ``aws_account``,
-    ``aws_service``, ``ip``); ``value`` is folded to its canonical spelling by the normalizer
-    (lower-case emails and logins, ARNs as written).
+    ``aws_service``, ``ip``; Entra: ``entra_object_id``, ``entra_upn``, ``entra_app_id``;
+    Windows / AD: ``ad_sid``, ``ad_account``, ``ad_sam``, see ``docs/sources/``); ``value`` is
+    folded to its canonical spelling by the normalizer (lower-case emails and logins, ARNs as
+    written).
     """
 
     kind: str
@@ -83,6 +85,21 @@ class Event:
     new_role: bool = False
     impossible_travel: bool = False
     travel_speed_kmh: float | None = None  # from the previous geolocated event of the entity
+    # Detail of the identity-provider and directory sources (Entra ID, Windows / AD), filled by
+    # their normalizers (docs/sources/). Not columns of the Flink row yet: see
+    # SOURCE_DETAIL_FIELDS.
+    event_code: str | None = None  # Windows EventID ("4624"); None for the other sources
+    host: str | None = None  # the machine that logged the event (Windows Computer), lower-cased
+    logon_type: str | None = None  # Windows LogonType ("2", "3", "9", "10") of 4624 / 4625
+    auth_protocol: str | None = None  # Entra authenticationProtocol; Windows auth package
+    auth_method: str | None = None  # Entra: its steps' methods; Windows: Kerberos PreAuthType
+    mfa_detail: str | None = None  # Entra: what it says of the second factor (see entra.md)
+    risk_level: str | None = None  # Entra riskLevelDuringSignIn (else riskLevelAggregated)
+    risk_state: str | None = None  # Entra riskState ("atRisk", "confirmedCompromised", ...)
+    ca_status: str | None = None  # Entra conditionalAccessStatus: success, failure, notApplied
+    ticket_encryption: str | None = None  # Kerberos TicketEncryptionType ("0x17": RC4-HMAC)
+    target_group: str | None = None  # group a member was added to (Windows 4728/4732/4756)
+    access_rights: str | None = None  # directory rights used (Windows 4662), ","-joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +111,23 @@ class Rejected:
     raw: str
     raw_ref: str
 
+
+# Event fields that are not (yet) columns of the Flink row: the Entra and Windows detail. The job
+# does not carry them; rules cannot read them until they join EVENT_FIELDS.
+SOURCE_DETAIL_FIELDS: tuple[str, ...] = (
+    "event_code",
+    "host",
+    "logon_type",
+    "auth_protocol",
+    "auth_method",
+    "mfa_detail",
+    "risk_level",
+    "risk_state",
+    "ca_status",
+    "ticket_encryption",
+    "target_group",
+    "access_rights",
+)
 
 # Column name -> Flink SQL type for the event view the rules run on (order matters: it is the
 # order of the Row the job builds). Keep in step with schemas/event.avsc.
