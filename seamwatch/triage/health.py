@@ -141,7 +141,7 @@ def _median(values: Iterable[int | None]) -> int | None:
 
 
 def format_duration(ms: int | None) -> str:
-    """``754_000`` -> ``12m 34s``, ``900_000`` -> ``15m``: the largest unit and the next, if not 0."""
+    """``754_000`` -> ``12m 34s``, ``900_000`` -> ``15m``: largest unit and next, unless 0."""
     if ms is None:
         return "-"
     sign, ms = ("-" if ms < 0 else ""), abs(ms)
