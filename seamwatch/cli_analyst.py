@@ -255,9 +255,11 @@ def health_command(
         min_verdicts=min_verdicts,
     )
     table = Table(title=f"Rule health, the last {since} ({len(found.files)} alert files)")
-    for column in ("rule", "alerts", "verdicts", "confirmed", "benign", "duplicate", "ratio"):
-        table.add_column(column, justify="left" if column == "rule" else "right")
-    table.add_column("median time to detect", justify="right")
+    widest = max((len(rule.rule_id) for rule in report.rules), default=4)
+    table.add_column("rule", no_wrap=True, min_width=min(widest, 60))
+    for column in ("alerts", "verdicts", "confirmed", "benign", "duplicate", "ratio"):
+        table.add_column(column, justify="right")
+    table.add_column("median TTD", justify="right")
     for rule in report.rules:
         style = "bold red" if rule.below_threshold else None
         table.add_row(
