@@ -30,9 +30,12 @@ from seamwatch.triage.health import (
     rule_health,
 )
 from seamwatch.triage.report_html import render_report
+from seamwatch.triage.verdict_topic import VERDICT_TOPIC
 from seamwatch.triage.verdicts import (
     VERDICTS,
+    Verdict,
     VerdictError,
+    VerdictLog,
     append_verdict,
     default_store,
     load_verdicts,
@@ -59,6 +62,22 @@ VerdictsOpt = Annotated[
         help="Verdict store (default $SEAMWATCH_VERDICTS, else seamwatch-out/verdicts.jsonl).",
     ),
 ]
+KafkaOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--kafka",
+        help="Kafka bootstrap servers: verdicts on the compacted verdict topic, not the file "
+        "store (client properties as for `run --kafka`).",
+    ),
+]
+PropertiesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--properties",
+        help="Kafka client properties file (Java keys); default $SEAMWATCH_KAFKA_PROPERTIES.",
+    ),
+]
+VerdictTopicOpt = Annotated[str, typer.Option(help="Verdict topic (compacted, keyed by alert).")]
 RulesOpt = Annotated[
     Path, typer.Option(help="Directory of rule YAML files (rules that raised nothing show too).")
 ]
@@ -101,23 +120,48 @@ def _read(paths: Sequence[Path]) -> AlertSet:
     return found
 
 
+def _kafka_conf(bootstrap: str, properties: Path | None) -> dict[str, Any]:
+    from seamwatch.jobs.kafka_job import KafkaConfigError, load_client_properties
+    from seamwatch.kafka_client import librdkafka_config
+
+    try:
+        return librdkafka_config(bootstrap, load_client_properties(properties))
+    except KafkaConfigError as exc:
+        raise fail(str(exc)) from exc
+
+
+def _verdict_log(
+    store: Path | None, kafka: str | None, properties: Path | None, topic: str
+) -> VerdictLog:
+    """The verdicts: from the topic with ``--kafka``, else from the file store."""
+    if kafka is None:
+        log = load_verdicts(store or default_store())
+    else:
+        from seamwatch.triage.verdict_topic import VerdictTopicError, read_verdict_topic
+
+        try:
+            log = read_verdict_topic(_kafka_conf(kafka, properties), topic)
+        except VerdictTopicError as exc:
+            raise fail(str(exc)) from exc
+    for line in log.skipped[:10]:
+        err_console.print(plain(f"skipped verdict {line}"), style="yellow")
+    return log
+
+
 def _health(
     alerts: AlertSet,
-    verdicts_path: Path,
+    log: VerdictLog,
     rules: Path,
     *,
     since_ms: int | None,
     threshold: str,
     min_verdicts: int,
-) -> tuple[HealthReport, dict[str, Any]]:
+) -> tuple[HealthReport, dict[str, Verdict]]:
     try:
         ratio = parse_threshold(threshold)
         titles = {rule.id: rule.title for rule in load_rules(rules)} if rules.is_dir() else {}
     except (ConfigError, ValueError) as exc:
         raise fail(str(exc)) from exc
-    log = load_verdicts(verdicts_path)
-    for line in log.skipped[:10]:
-        err_console.print(plain(f"skipped verdict {line}"), style="yellow")
     report = rule_health(
         alerts.alerts,
         log.latest,
@@ -138,12 +182,15 @@ def report_command(
     rules: RulesOpt = DEFAULT_RULES_DIR,
     threshold: ThresholdOpt = _DEFAULT_THRESHOLD,
     min_verdicts: MinVerdictsOpt = DEFAULT_MIN_VERDICTS,
+    kafka: KafkaOpt = None,
+    properties: PropertiesOpt = None,
+    verdict_topic: VerdictTopicOpt = VERDICT_TOPIC,
 ) -> None:
     """Write the alerts as one self-contained HTML page: timelines, verdicts, rule health."""
     found = _read(alerts)
     health, latest = _health(
         found,
-        verdicts or default_store(),
+        _verdict_log(verdicts, kafka, properties, verdict_topic),
         rules,
         since_ms=None,
         threshold=threshold,
@@ -179,6 +226,9 @@ def verdict_command(
     check: Annotated[
         bool, typer.Option(help="Refuse an id that is in none of the alert files.")
     ] = True,
+    kafka: KafkaOpt = None,
+    properties: PropertiesOpt = None,
+    verdict_topic: VerdictTopicOpt = VERDICT_TOPIC,
 ) -> None:
     """Record an analyst's verdict on an alert (append-only; the last verdict wins)."""
     paths = alerts or ([DEFAULT_ALERTS] if DEFAULT_ALERTS.exists() else [])
@@ -207,10 +257,32 @@ def verdict_command(
         )
     except VerdictError as exc:
         raise fail(str(exc)) from exc
+    rule = f" ({rule_id})" if rule_id else ""
+    if kafka is not None:
+        _publish(_kafka_conf(kafka, properties), record, verdict_topic)
+        console.print(plain(f"{record.verdict}: {record.alert_id}{rule} -> {verdict_topic}"))
+        return
     path = store or default_store()
     append_verdict(path, record)
-    rule = f" ({rule_id})" if rule_id else ""
     console.print(plain(f"{record.verdict}: {record.alert_id}{rule} -> {path}"))
+
+
+def _publish(conf: dict[str, Any], record: Verdict, topic: str) -> None:
+    """Create the compacted topic if it is missing, then write the verdict to it."""
+    from seamwatch.triage.verdict_topic import (
+        VerdictTopicError,
+        create_verdict_topic,
+        publish_verdict,
+    )
+
+    try:
+        create_verdict_topic(conf, topic)
+    except VerdictTopicError as exc:  # e.g. not allowed to create topics: it may exist
+        err_console.print(plain(f"warning: {exc}"), style="yellow")
+    try:
+        publish_verdict(conf, record, topic)
+    except VerdictTopicError as exc:
+        raise fail(str(exc)) from exc
 
 
 def _find(alerts: Sequence[dict[str, Any]], alert_id: str) -> list[dict[str, Any]]:
@@ -239,6 +311,9 @@ def health_command(
     rules: RulesOpt = DEFAULT_RULES_DIR,
     threshold: ThresholdOpt = _DEFAULT_THRESHOLD,
     min_verdicts: MinVerdictsOpt = DEFAULT_MIN_VERDICTS,
+    kafka: KafkaOpt = None,
+    properties: PropertiesOpt = None,
+    verdict_topic: VerdictTopicOpt = VERDICT_TOPIC,
 ) -> None:
     """Per rule: alerts, verdicts, escalation-to-confirmed ratio, median time to detect."""
     try:
@@ -248,7 +323,7 @@ def health_command(
     found = _read(alerts or [DEFAULT_ALERTS.parent])
     report, _ = _health(
         found,
-        verdicts or default_store(),
+        _verdict_log(verdicts, kafka, properties, verdict_topic),
         rules,
         since_ms=int(time.time() * 1000) - period * 1000,
         threshold=threshold,

@@ -116,7 +116,7 @@ def load_verdicts(store: Path) -> VerdictLog:
                 continue
             lines += 1
             try:
-                latest_one = _parse(orjson.loads(line))
+                latest_one = parse_verdict(orjson.loads(line))
             except (orjson.JSONDecodeError, VerdictError, KeyError, TypeError) as exc:
                 skipped.append(f"{store}:{number}: {exc}")
                 continue
@@ -124,7 +124,8 @@ def load_verdicts(store: Path) -> VerdictLog:
     return VerdictLog(latest, lines, skipped)
 
 
-def _parse(record: Any) -> Verdict:
+def parse_verdict(record: Any) -> Verdict:
+    """A store line (or topic value) parsed back into a checked :class:`Verdict`."""
     if not isinstance(record, dict):
         raise VerdictError("not a JSON object")
     recorded_at = record["recorded_at"]
