@@ -302,7 +302,9 @@ def _login() -> str | None:
 def health_command(
     alerts: Annotated[
         list[Path] | None,
-        typer.Option("--alerts", help="Alert files or directories (default seamwatch-out/)."),
+        typer.Option(
+            "--alerts", help="Alert files or directories (default seamwatch-out/alerts.jsonl)."
+        ),
     ] = None,
     since: Annotated[
         str, typer.Option(help="Only alerts detected in this period before now, e.g. 30d.")
@@ -320,7 +322,7 @@ def health_command(
         period = parse_duration(since)
     except ValueError as exc:
         raise fail(str(exc)) from exc
-    found = _read(alerts or [DEFAULT_ALERTS.parent])
+    found = _read(alerts or [DEFAULT_ALERTS])
     report, _ = _health(
         found,
         _verdict_log(verdicts, kafka, properties, verdict_topic),

@@ -115,9 +115,16 @@ def test_alert_files_keep_the_last_record_of_an_id_and_skip_dead_letters(tmp_pat
     (tmp_path / "alerts.dead-letter.jsonl").write_bytes(
         orjson.dumps({"alert_id": "x", "rule_id": "dead"}) + b"\n"
     )
+    (tmp_path / "verdicts.jsonl").write_bytes(
+        orjson.dumps({"alert_id": "x", "rule_id": "r", "verdict": "benign"}) + b"\n"
+    )
+    (tmp_path / "other.jsonl").write_bytes(
+        orjson.dumps({"alert_id": "y", "rule_id": "r", "verdict": "benign"}) + b"\n"
+    )
     found = read_alerts([tmp_path])
     assert [a["match_count"] for a in found.alerts] == [1, 3]
-    assert [p.name for p in found.files] == ["alerts.jsonl"]
-    assert len(found.skipped) == 1 and "alerts.jsonl:4" in found.skipped[0]
+    assert [p.name for p in found.files] == ["alerts.jsonl", "other.jsonl"]
+    assert len(found.skipped) == 2 and "alerts.jsonl:4" in found.skipped[0]
+    assert "other.jsonl:1: not an alert record" in found.skipped[1]
     with pytest.raises(AlertFileError, match="no such alerts file"):
         read_alerts([tmp_path / "missing.jsonl"])

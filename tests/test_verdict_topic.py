@@ -32,7 +32,8 @@ def _conf(broker: KafkaBroker) -> dict[str, Any]:
 def test_the_topic_is_compacted_and_the_last_verdict_of_an_alert_wins(
     kafka_broker: KafkaBroker,
 ) -> None:
-    from confluent_kafka.admin import AdminClient, ConfigResource
+    from confluent_kafka.admin import AdminClient
+    from confluent_kafka.admin._config import ConfigResource
 
     conf, topic = _conf(kafka_broker), "verdicts-a"
     assert create_verdict_topic(conf, topic, partitions=3) == "created"

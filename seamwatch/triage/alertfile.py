@@ -15,6 +15,8 @@ from typing import Any
 import orjson
 
 DEAD_LETTER_SUFFIX = ".dead-letter.jsonl"
+# Not alert files, though they may sit beside them: the local verdict store's default name.
+NOT_ALERT_FILES = ("verdicts.jsonl",)
 
 
 class AlertFileError(ValueError):
@@ -31,14 +33,17 @@ class AlertSet:
 
 
 def alert_files(paths: Iterable[Path]) -> list[Path]:
-    """Each path as given, or for a directory its ``*.jsonl`` files but the dead letters."""
+    """Each path as given, or for a directory its ``*.jsonl`` files but the dead letters and
+    the verdict store."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
             found.extend(
                 p
                 for p in sorted(path.glob("*.jsonl"))
-                if p.is_file() and not p.name.endswith(DEAD_LETTER_SUFFIX)
+                if p.is_file()
+                and not p.name.endswith(DEAD_LETTER_SUFFIX)
+                and p.name not in NOT_ALERT_FILES
             )
         elif path.is_file():
             found.append(path)
@@ -50,7 +55,8 @@ def alert_files(paths: Iterable[Path]) -> list[Path]:
 def read_alerts(paths: Sequence[Path]) -> AlertSet:
     """Every alert of ``paths`` (files or directories), the last record of each id kept.
 
-    A line that is not a JSON object with an ``alert_id`` and a ``rule_id`` is skipped and
+    A line that is not a JSON object with an ``alert_id``, a ``rule_id`` and ``events`` is
+    skipped and
     reported, never fatal: one damaged line should not hide the rest from the analyst.
     """
     result = AlertSet(files=alert_files(paths))
@@ -69,6 +75,7 @@ def read_alerts(paths: Sequence[Path]) -> AlertSet:
                     isinstance(record, dict)
                     and isinstance(record.get("alert_id"), str)
                     and isinstance(record.get("rule_id"), str)
+                    and isinstance(record.get("events"), list)
                 ):
                     result.skipped.append(f"{path}:{number}: not an alert record")
                     continue

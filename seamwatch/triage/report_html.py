@@ -275,10 +275,10 @@ def _entity(entity: Any) -> str:
         return ""
     confidence = entity.get("confidence")
     conf = f" ({confidence:.2f})" if isinstance(confidence, int | float) else ""
+    identifiers = [i for i in entity.get("identifiers") or [] if isinstance(i, Mapping)]
     rows = "".join(
         f"<tr><td>{e(ident.get('kind'))}</td><td><code>{e(ident.get('value'))}</code></td></tr>"
-        for ident in entity.get("identifiers") or []
-        if isinstance(ident, Mapping)
+        for ident in identifiers
     )
     name = f" <span class='name'>{e(entity.get('name'))}</span>" if entity.get("name") else ""
     return (
@@ -286,7 +286,7 @@ def _entity(entity: Any) -> str:
         f"<h3>Entity <code>{e(entity.get('id'))}</code>{name}</h3>"
         f"<p>type {e(entity.get('type'))} · resolved by "
         f"<strong>{e(entity.get('resolved_by'))}</strong>{e(conf)}</p>"
-        f"<details><summary>{len(entity.get('identifiers') or [])} identifiers</summary>"
+        f"<details><summary>{len(identifiers)} identifiers</summary>"
         f"<table class='identifiers'><tbody>{rows}</tbody></table></details>"
         "</section>"
     )
