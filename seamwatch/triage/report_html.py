@@ -364,11 +364,10 @@ def _timeline_svg(alert: Mapping[str, Any], events: Sequence[TimelineEvent]) -> 
             for v in (event.get("src_ip") or event.get("src_host"), event.get("country"))
             if v
         )
-        flags = " ".join(f.upper().replace("_", "-") for f in item.flags)
         lines = [
             (f"{number}. {_short(str(event.get('action') or '?'))}", "action"),
             (_short(where), "where"),
-            (_short(flags), "flags"),
+            *((_short(text), "flags") for text in _wrap(_flag_names(item.flags))[:2]),
         ]
         lines = [line for line in lines if line[0]]
         y0 = cy + 18 if below else cy - 10 - 13 * (len(lines) - 1)
@@ -400,6 +399,21 @@ def _timeline_svg(alert: Mapping[str, Any], events: Sequence[TimelineEvent]) -> 
         "for its details; faded: context events before the match.</figcaption></figure>"
     )
     return "".join(out)
+
+
+def _flag_names(flags: Sequence[str]) -> list[str]:
+    return [flag.upper().replace("_", "-") for flag in flags]
+
+
+def _wrap(words: Sequence[str]) -> list[str]:
+    """Words joined into lines of at most the label width (a longer word is a line)."""
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 1 + len(word) <= _LABEL_CHARS:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def _tooltip(item: TimelineEvent, number: int) -> str:
