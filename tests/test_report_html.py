@@ -145,3 +145,20 @@ def test_technique_links_only_for_attack_ids() -> None:
     assert technique_url("T1098") == "https://attack.mitre.org/techniques/T1098/"
     assert technique_url("T1098.001") == "https://attack.mitre.org/techniques/T1098/001/"
     assert technique_url("javascript:alert(1)") is None
+
+
+def test_a_counted_step_is_drawn_as_one_run_from_its_first_to_its_last_event() -> None:
+    push = {"count": 7}
+    alert = make_alert(
+        "ana",
+        [
+            Ev("okta", 0, "user.mfa.okta_verify.deny_push", step="pushes", extra=push),
+            Ev("okta", 240, "user.mfa.okta_verify.deny_push", step="pushes", extra=push),
+            Ev("okta", 300, "user.authentication.auth_via_mfa", step="accepted"),
+        ],
+    )
+    page = _page([alert])
+    runs = [a for t, a in _parse(page).tags if t == "g" and a.get("class") == "run"]
+    assert [(a["data-step"], a["data-count"]) for a in runs] == [("pushes", "7")]
+    assert "pushes: 7 events" in page
+    assert page.count("(7 events)") == 2

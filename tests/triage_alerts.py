@@ -24,6 +24,7 @@ class Ev:
     country: str | None = "Romania"
     flags: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    step: str | None = None  # default: step<position>
 
     def record(self, number: int, entity: str, step: str | None) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -59,7 +60,7 @@ def make_alert(
     techniques: tuple[str, ...] = ("T1078.004", "T1098.001"),
 ) -> dict[str, Any]:
     """The alert ``build_alert`` makes of ``events`` matched in that order (and ``context``)."""
-    records = [ev.record(i, entity, f"step{i}") for i, ev in enumerate(events)]
+    records = [ev.record(i, entity, ev.step or f"step{i}") for i, ev in enumerate(events)]
     if context is not None:
         listed = [ev.record(100 + i, entity, None) for i, ev in enumerate(context)]
         records[-1]["auth_context"] = ",".join(json.dumps(r) for r in listed)

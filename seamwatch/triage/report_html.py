@@ -55,6 +55,7 @@ DETAIL_KEYS = (
     "asn_org",
     "asn",
     "city",
+    "travel_speed_kmh",
     "user_agent",
     "resolved_by",
     "resolved_via",
@@ -348,6 +349,14 @@ def _timeline_svg(alert: Mapping[str, Any], events: Sequence[TimelineEvent]) -> 
             f"<text x='{_LEFT - 10}' y='{top + _LANE / 2 + 4}' text-anchor='end'>{e(name)}</text>"
             "</g>"
         )
+    for step, count, first_at, last_at, source in counted_runs(events):
+        y = _TOP + names.index(source) * _LANE + _LANE / 2
+        out.append(
+            f"<g class='run' data-step='{e(step)}' data-count='{count}'>"
+            f"<line x1='{x(first_at)}' x2='{x(last_at)}' y1='{y}' y2='{y}'/>"
+            f"<text x='{round((x(first_at) + x(last_at)) / 2, 1)}' y='{y + _LANE / 2 - 8}' "
+            f"text-anchor='middle'>{e(step)}: {count} events</text></g>"
+        )
     per_lane: dict[str, int] = {}
     for number, item in enumerate(events, start=1):
         event = item.event
@@ -401,6 +410,24 @@ def _timeline_svg(alert: Mapping[str, Any], events: Sequence[TimelineEvent]) -> 
     return "".join(out)
 
 
+def counted_runs(events: Sequence[TimelineEvent]) -> list[tuple[str, int, int, int, str]]:
+    """The counted steps of an alert: ``(step, count, first time, last time, source)``.
+
+    A counted step (``count: N`` in the rule) is in the alert as its first and last events,
+    each carrying the number of events matched; the timeline joins the two.
+    """
+    runs: dict[str, list[TimelineEvent]] = {}
+    for item in events:
+        count = item.event.get("count")
+        step = item.event.get("step")
+        if not item.context and isinstance(count, int) and not isinstance(count, bool) and step:
+            runs.setdefault(str(step), []).append(item)
+    return [
+        (step, int(items[0].event["count"]), items[0].time, items[-1].time, items[0].source)
+        for step, items in runs.items()
+    ]
+
+
 def _flag_names(flags: Sequence[str]) -> list[str]:
     return [flag.upper().replace("_", "-") for flag in flags]
 
@@ -446,6 +473,9 @@ def _event_table(alert: Mapping[str, Any], events: Sequence[TimelineEvent]) -> s
         )
         flags = "".join(f"<span class='flag'>{e(f)}</span>" for f in item.flags)
         step = "context" if item.context else e(event.get("step"))
+        count = event.get("count")
+        if not item.context and isinstance(count, int) and not isinstance(count, bool):
+            step += f" <span class='k'>({count} events)</span>"
         rows.append(
             f"<tr class='event-row {'context' if item.context else 'matched'}' "
             f"data-event-id='{e(event.get('event_id'))}'>"
@@ -539,6 +569,8 @@ svg text{font:11px system-ui,sans-serif;fill:var(--fg)}
 .event text.flags{fill:var(--high);font-weight:700;font-size:10px}
 .event text.where{fill:var(--muted)}
 .event.hl circle{stroke:#000;stroke-width:3}
+.run line{stroke:var(--high);stroke-width:6;stroke-opacity:.35;stroke-linecap:round}
+.run text{fill:var(--high);font-size:10px}
 .axis line{stroke:var(--muted)}.axis text{fill:var(--muted)}
 table{border-collapse:collapse;width:100%;font-size:12.5px}
 th,td{text-align:left;padding:4px 6px;border-bottom:1px solid var(--line);vertical-align:top}
