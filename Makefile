@@ -94,3 +94,17 @@ pytest: tools
 .PHONY: attack-data
 attack-data: install
 	$(BIN)/python -m seamwatch.attack_data build
+
+# Headless Chromium for the HTML report's browser test (tests/test_report_browser.py), from
+# Debian's packages: installed when missing and we are root (or have password-less sudo) on a
+# system with apt-get; otherwise a notice, and that one test skips.
+.PHONY: browser
+browser:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	elif command -v apt-get >/dev/null 2>&1 && sudo -n true 2>/dev/null; then \
+	  sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else echo "no chromium and no way to install it: tests/test_report_browser.py will skip"; fi
+
+pytest: browser

@@ -214,6 +214,16 @@ def _register_kafka() -> None:
 _register_kafka()
 
 
+def _register_analyst() -> None:
+    """``report``, ``verdict`` and ``rules health`` live in ``seamwatch.cli_analyst``."""
+    from seamwatch.cli_analyst import register
+
+    register(app, rules_app)
+
+
+_register_analyst()
+
+
 @identities_app.command("check")
 def identities_check(
     path: Annotated[Path, typer.Argument(help="Identity graph, YAML or CSV.")],
