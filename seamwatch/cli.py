@@ -62,11 +62,20 @@ def run(
             "(docs/kafka.md; client properties from $SEAMWATCH_KAFKA_PROPERTIES / env).",
         ),
     ] = None,
+    alert_format: Annotated[
+        str | None,
+        typer.Option(
+            help="Alert encoding (docs/alerts.md): json or ocsf for the alert file (default "
+            "json); avro, json or ocsf on Kafka (default avro).",
+        ),
+    ] = None,
 ) -> None:
     """Run the correlation job on a local Flink mini-cluster over log files (or Kafka)."""
     if kafka is not None:
-        _run_kafka(kafka, identities, rules, watermark, parallelism)
+        _run_kafka(kafka, identities, rules, watermark, parallelism, alert_format or "avro")
         return
+    if alert_format not in (None, "json", "ocsf"):
+        raise fail(f"--alert-format {alert_format!r}: the alert file is json or ocsf")
     from seamwatch.jobs.inputs import InputError
     from seamwatch.jobs.local import run_files
     from seamwatch.jobs.sources import UnknownSourceError, check_source
@@ -81,6 +90,7 @@ def run(
     settings.output = output
     settings.parallelism = parallelism
     settings.baseline = BaselineConfig(learning_days=learning_days)
+    settings.alert_format = "ocsf" if alert_format == "ocsf" else "json"
     try:
         for source in settings.inputs:
             check_source(source)
@@ -112,6 +122,7 @@ def _run_kafka(
     rules: Path,
     watermark: list[str] | None,
     parallelism: int,
+    alert_format: str,
 ) -> None:
     from seamwatch.cli_kafka import run_kafka_command
     from seamwatch.jobs.sources import UnknownSourceError, check_source
@@ -126,6 +137,7 @@ def _run_kafka(
             rules=rules,
             watermark_seconds=settings.watermark_seconds,
             parallelism=parallelism,
+            alert_format=alert_format,
         )
     except (ConfigError, UnknownSourceError, ValueError) as exc:
         raise fail(str(exc)) from exc

@@ -68,6 +68,7 @@ class SubmitOptions:
     inputs: list[str] = field(default_factory=list)  # SOURCE=DIRECTORY (files mode)
     output: Path | None = None  # files mode
     bootstrap: str | None = None  # kafka mode
+    alert_format: str | None = None  # files: json (default) or ocsf; kafka: avro (default)...
     rules: Path = DEFAULT_RULES_DIR
     identities: Path | None = None
     parallelism: int = 1
@@ -112,6 +113,8 @@ def job_arguments(options: SubmitOptions) -> list[str]:
         args += ["--checkpoint-dir", options.checkpoint_dir]
     for value in options.watermarks:
         args += ["--watermark", value]
+    if options.alert_format is not None:
+        args += ["--alert-format", options.alert_format]
     if options.mode == "files":
         if not options.inputs or options.output is None:
             raise ValueError("files mode needs --input SOURCE=DIRECTORY and --output DIRECTORY")
@@ -189,6 +192,13 @@ def submit(
     jar: Annotated[
         list[Path] | None, typer.Option(help="Extra jar for the job (pipeline.jars); repeat.")
     ] = None,
+    alert_format: Annotated[
+        str | None,
+        typer.Option(
+            help="Alert encoding (docs/alerts.md): files mode json (default) or ocsf; "
+            "Kafka mode avro (default), json or ocsf."
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only print the flink run line.")
     ] = False,
@@ -196,6 +206,9 @@ def submit(
     """Submit the job to a running Flink session cluster (flink run; see docs/deploy.md)."""
     from seamwatch.jobs.rulebook import parse_duration
 
+    allowed = ("avro", "json", "ocsf") if kafka else ("json", "ocsf")
+    if alert_format is not None and alert_format not in allowed:
+        raise typer.BadParameter(f"--alert-format {alert_format!r}: use {' or '.join(allowed)}")
     if state_backend not in STATE_BACKENDS:
         raise typer.BadParameter(f"{state_backend!r}: use {' or '.join(STATE_BACKENDS)}")
     try:
@@ -215,6 +228,7 @@ def submit(
             from_savepoint=from_savepoint,
             python=python,
             jars=jar or [],
+            alert_format=alert_format,
         )
         command = flink_run_command(options)
     except ValueError as exc:

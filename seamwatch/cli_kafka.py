@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from seamwatch.cli_output import console, fail, parse_pairs, print_alert
+from seamwatch.cli_output import console, fail, parse_pairs, print_alert, print_finding
 from seamwatch.jobs.kafka_job import (
     ClientProperties,
     KafkaConfigError,
@@ -21,7 +21,7 @@ from seamwatch.jobs.kafka_job import (
     KafkaTopics,
     load_client_properties,
 )
-from seamwatch.kafka_codec import AlertFormat
+from seamwatch.kafka_codec import ALERT_FORMATS, AlertFormat
 
 _DEFAULTS = KafkaTopics()
 
@@ -40,7 +40,12 @@ CloudTrailTopic = Annotated[str, typer.Option(help="CloudTrail topic.")]
 IdentityTopic = Annotated[str, typer.Option(help="Identity-mapping topic (compacted).")]
 AlertTopic = Annotated[str, typer.Option(help="Alert topic.")]
 DeadLetterTopic = Annotated[str, typer.Option(help="Dead-letter topic.")]
-FormatOption = Annotated[str, typer.Option("--format", help="Alert encoding: avro or json.")]
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format", "--alert-format", help="Alert encoding: avro, json or ocsf (docs/alerts.md)."
+    ),
+]
 
 topics_app = typer.Typer(help="Manage Seamwatch's Kafka topics.", no_args_is_help=True)
 alerts_app = typer.Typer(help="Read alerts from the alert topic.", no_args_is_help=True)
@@ -59,11 +64,10 @@ def _properties(path: Path | None) -> ClientProperties:
 
 
 def _format(value: str) -> AlertFormat:
-    if value == "avro":
-        return "avro"
-    if value == "json":
-        return "json"
-    raise _fail(f"--format {value!r}: use avro or json")
+    for known in ALERT_FORMATS:
+        if value == known:
+            return known
+    raise _fail(f"--alert-format {value!r}: use {', '.join(ALERT_FORMATS)}")
 
 
 def _client_conf(bootstrap: str, properties: ClientProperties) -> dict[str, Any]:
@@ -176,7 +180,10 @@ def alerts_tail(
             from_beginning=from_beginning,
             timeout=timeout,
         ):
-            print_alert(alert)
+            if fmt == "ocsf":
+                print_finding(alert)
+            else:
+                print_alert(alert)
     except KeyboardInterrupt:
         return
 

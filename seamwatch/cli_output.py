@@ -6,6 +6,7 @@ application that registers them share it without importing each other.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import typer
@@ -44,3 +45,9 @@ def print_alert(alert: dict[str, Any]) -> None:
     for line in lines[1:]:
         console.print(line, markup=False)
     console.print()
+
+
+def print_finding(finding: dict[str, Any]) -> None:
+    """An OCSF finding as one line of JSON, every non-ASCII and control character escaped (a
+    finding's text comes from the logs)."""
+    console.print(json.dumps(finding, ensure_ascii=True), markup=False, highlight=False)

@@ -17,7 +17,8 @@ import orjson
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
 SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "schemas"
-AlertFormat = Literal["avro", "json"]
+AlertFormat = Literal["avro", "json", "ocsf"]
+ALERT_FORMATS: tuple[AlertFormat, ...] = ("avro", "json", "ocsf")
 
 
 class DecodeError(ValueError):
@@ -50,12 +51,17 @@ def encode_alert(alert_json: str, fmt: AlertFormat) -> bytes:
     """An alert (the pipeline's JSON) as the alert topic's record value."""
     if fmt == "json":
         return alert_json.encode()
+    if fmt == "ocsf":
+        from seamwatch.udfs.ocsf import finding_json
+
+        return finding_json(alert_json).encode()
     return avro_encode("alert", orjson.loads(alert_json))
 
 
 def decode_alert(value: bytes, fmt: AlertFormat) -> dict[str, Any]:
-    """An alert topic record value back to the alert dict, times as epoch milliseconds."""
-    if fmt == "json":
+    """An alert topic record value back to the alert dict, times as epoch milliseconds (for
+    ``ocsf``: the Detection Finding as written, not an alert)."""
+    if fmt in ("json", "ocsf"):
         decoded: dict[str, Any] = orjson.loads(value)
         return decoded
     alert = avro_decode("alert", value)

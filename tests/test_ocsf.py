@@ -4,11 +4,20 @@ ships (pydantic-ocsf's models of OCSF 1.7.0), not a copy written here."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from pydantic import BaseModel
+from typer.testing import CliRunner
 
+from seamwatch.cli import app
+from seamwatch.cli_deploy import SubmitOptions, job_arguments
+from seamwatch.jobs.cluster import argument_parser
+from seamwatch.kafka_codec import decode_alert, encode_alert
 from seamwatch.udfs.alerts import RuleMeta, build_alert
 from seamwatch.udfs.identity import Entity, IdentityGraph
 from seamwatch.udfs.ocsf import OCSF_VERSION, detection_finding
@@ -190,3 +199,81 @@ def test_log_text_stays_exact_in_the_finding() -> None:
     finding = detection_finding(alert)
     assert finding["evidences"][0]["data"]["principal"] == "\x1b[2J\u202eALL CLEAR\r\n"
     assert schema_errors(finding) == []
+
+
+def test_the_alert_topic_carries_the_finding_when_the_format_is_ocsf() -> None:
+    alert = _alert()
+    value = encode_alert(orjson.dumps(alert).decode(), "ocsf")
+    finding = decode_alert(value, "ocsf")
+    assert finding["finding_info"]["uid"] == alert["alert_id"]
+    assert finding["metadata"]["product"]["name"] == "Seamwatch"
+    assert schema_errors(finding) == []
+
+
+def test_submit_and_the_cluster_entry_point_take_the_alert_format() -> None:
+    files = SubmitOptions(mode="files", inputs=["okta=/in"], output=Path("/out"))
+    files.alert_format = "ocsf"
+    args = argument_parser().parse_args(job_arguments(files))
+    assert args.alert_format == "ocsf"
+    kafka = SubmitOptions(mode="kafka", bootstrap="localhost:9092", alert_format="ocsf")
+    assert argument_parser().parse_args(job_arguments(kafka)).alert_format == "ocsf"
+    assert (
+        argument_parser()
+        .parse_args(["replay", "--staged", "okta=/s", "--output", "/o"])
+        .alert_format
+        == "json"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--alert-format", "avro"], "the alert file is json or ocsf"),
+        (
+            [
+                "submit",
+                "--dry-run",
+                "--input",
+                "okta=/in",
+                "--output",
+                "/o",
+                "--alert-format",
+                "avro",
+            ],
+            "use json or ocsf",
+        ),
+    ],
+)
+def test_a_format_the_output_cannot_carry_is_refused(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+@pytest.mark.flink
+def test_run_writes_every_alert_as_a_valid_finding(tmp_path: Path) -> None:
+    """``seamwatch run --alert-format ocsf`` on the bundled examples."""
+    output = tmp_path / "findings.jsonl"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "seamwatch.cli",
+            "run",
+            "--quiet",
+            "--alert-format",
+            "ocsf",
+            "--output",
+            str(output),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    findings = [orjson.loads(line) for line in output.read_bytes().splitlines()]
+    assert findings, "the examples hold an attack"
+    for finding in findings:
+        assert schema_errors(finding) == []
+        assert finding["class_uid"] == 2004
+        assert finding["evidences"][0]["actor"]["user"]["uid"] == "dana.whitfield"

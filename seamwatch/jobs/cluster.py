@@ -97,6 +97,7 @@ class FileModeSettings:
     inputs: dict[str, Path]
     output: Path
     monitor_interval_seconds: int = 5
+    alert_format: str = "json"  # or "ocsf": the alert part files hold findings
 
 
 def watched_table_ddl(
@@ -140,6 +141,17 @@ def _row_file_sink(directory: Path, prefix: str) -> Any:
     )
 
 
+def _alert_texts(alerts: Any, alert_format: str) -> Any:
+    """The alert stream as the alert files hold it: the alert JSON, or its OCSF finding."""
+    if alert_format != "ocsf":
+        return alerts
+    from pyflink.common import Types
+
+    from seamwatch.udfs.ocsf import finding_json
+
+    return alerts.map(finding_json, output_type=Types.STRING()).name("alerts as OCSF findings")
+
+
 def build_file_job(
     env: Any, t_env: Any, settings: ClusterSettings, files: FileModeSettings
 ) -> None:
@@ -165,16 +177,21 @@ def build_file_job(
         ).wait()
         tables[source] = SourceTable(table, fields=False, ref="file_path", text="line")
     outputs = build_pipeline(t_env, tables, graph, rules)
-    outputs.alerts.sink_to(_row_file_sink(files.output / "alerts", "alerts")).uid(
-        "sink-alerts-files"
-    ).name("alerts -> files")
+    _alert_texts(outputs.alerts, files.alert_format).sink_to(
+        _row_file_sink(files.output / "alerts", "alerts")
+    ).uid("sink-alerts-files").name("alerts -> files")
     outputs.dead_letters.sink_to(_row_file_sink(files.output / "dead-letters", "dead-letters")).uid(
         "sink-dead-letters-files"
     ).name("dead letters -> files")
 
 
 def build_replay_job(
-    env: Any, t_env: Any, settings: ClusterSettings, staged: dict[str, Path], output: Path
+    env: Any,
+    t_env: Any,
+    settings: ClusterSettings,
+    staged: dict[str, Path],
+    output: Path,
+    alert_format: str = "json",
 ) -> None:
     """Attach staged files (read once, by their fields) and file sinks to the pipeline."""
     from seamwatch.jobs.local import load_inputs
@@ -188,9 +205,9 @@ def build_replay_job(
     items = [StagedSource(source, path, records=0, files=1) for source, path in staged.items()]
     tables = attach_staged(t_env, items, settings.watermark_seconds)
     outputs = build_pipeline(t_env, tables, graph, rules)
-    outputs.alerts.sink_to(_row_file_sink(output / "alerts", "alerts")).uid(
-        "sink-alerts-files"
-    ).name("alerts -> files")
+    _alert_texts(outputs.alerts, alert_format).sink_to(
+        _row_file_sink(output / "alerts", "alerts")
+    ).uid("sink-alerts-files").name("alerts -> files")
     outputs.dead_letters.sink_to(_row_file_sink(output / "dead-letters", "dead-letters")).uid(
         "sink-dead-letters-files"
     ).name("dead letters -> files")
@@ -245,6 +262,7 @@ def argument_parser() -> argparse.ArgumentParser:
     )
     files.add_argument("--output", type=Path, required=True, help="directory for part files")
     files.add_argument("--monitor-interval", type=_duration_seconds, default=5)
+    files.add_argument("--alert-format", choices=("json", "ocsf"), default="json")
     replay = modes.add_parser(
         "replay", parents=[common], help="staged files, read once (a bounded job)"
     )
@@ -252,11 +270,12 @@ def argument_parser() -> argparse.ArgumentParser:
         "--staged", type=_pair, action="append", required=True, help="SOURCE=STAGED_DIRECTORY"
     )
     replay.add_argument("--output", type=Path, required=True, help="directory for part files")
+    replay.add_argument("--alert-format", choices=("json", "ocsf"), default="json")
     kafka = modes.add_parser(
         "kafka", parents=[common], help="Kafka topics (seamwatch.jobs.kafka_job)"
     )
     kafka.add_argument("--bootstrap", required=True, help="Kafka bootstrap servers")
-    kafka.add_argument("--alert-format", choices=("avro", "json"), default="avro")
+    kafka.add_argument("--alert-format", choices=("avro", "json", "ocsf"), default="avro")
     kafka.add_argument("--jars-dir", type=Path, default=None, help="directory of the job's jars")
     return parser
 
@@ -302,12 +321,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         build_kafka_job(env, t_env, kafka_settings)
     elif args.mode == "replay":
         staged = {check_source(s): Path(p) for s, p in args.staged}
-        build_replay_job(env, t_env, settings, staged, args.output)
+        build_replay_job(env, t_env, settings, staged, args.output, args.alert_format)
     else:
         files = FileModeSettings(
             inputs={check_source(s): Path(d) for s, d in args.input},
             output=args.output,
             monitor_interval_seconds=args.monitor_interval,
+            alert_format=args.alert_format,
         )
         build_file_job(env, t_env, settings, files)
     # Blocks in attached mode; returns at once under ``flink run --detached``; in application

@@ -59,7 +59,14 @@ def run_files(settings: JobSettings) -> RunResult:
     unique = {a["alert_id"]: a for a in alerts}
     ordered = sorted(unique.values(), key=lambda a: (a["first_event_time"], a["alert_id"]))
     settings.output.parent.mkdir(parents=True, exist_ok=True)
-    _write_jsonl(settings.output, ordered)
+    if settings.alert_format == "ocsf":
+        from seamwatch.udfs.ocsf import finding_json
+
+        settings.output.write_bytes(
+            b"".join(finding_json(orjson.dumps(a).decode()).encode() + b"\n" for a in ordered)
+        )
+    else:
+        _write_jsonl(settings.output, ordered)
     _write_jsonl(settings.dead_letter_path, dead)
     return RunResult(
         alerts=ordered,

@@ -46,6 +46,7 @@ class JobSettings:
     baseline: BaselineConfig = field(
         default_factory=lambda: BaselineConfig(learning_days=DEFAULT_LEARNING_DAYS)
     )
+    alert_format: Literal["json", "ocsf"] = "json"  # of the alert file (docs/alerts.md)
 
     @property
     def dead_letter_path(self) -> Path:

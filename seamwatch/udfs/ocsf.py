@@ -23,7 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
+from importlib import metadata
 from typing import Any
+
+import orjson
 
 from seamwatch.attack_data import AttackData, load_attack_data
 
@@ -246,3 +249,17 @@ def detection_finding(
 def _compact(mapping: Mapping[str, Any]) -> dict[str, Any]:
     """The mapping without its ``None`` values (OCSF omits an attribute it has no value for)."""
     return {key: value for key, value in mapping.items() if value is not None}
+
+
+@cache
+def _seamwatch_version() -> str | None:
+    try:
+        return metadata.version("seamwatch")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def finding_json(alert_json: str) -> str:
+    """The pipeline's alert JSON as its finding's JSON (what the alert outputs write)."""
+    finding = detection_finding(orjson.loads(alert_json), _seamwatch_version())
+    return orjson.dumps(finding).decode()
