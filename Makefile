@@ -43,8 +43,9 @@ bench-cluster: install
 	$(BIN)/python bench/throughput.py --cluster
 
 # Jars through Maven, fetched once and cached: the Flink job's (deploy/jars/pom.xml, the Kafka
-# connector) and the test broker's (tests/broker/pom.xml), in separate directories so that their
-# dependencies never share a classpath.
+# connector), the test broker's (tests/broker/pom.xml) and the test schema registry's
+# (tests/registry/pom.xml), in separate directories so that their dependencies never share a
+# classpath.
 JARS := .jars
 $(JARS)/job/.stamp: deploy/jars/pom.xml
 	@command -v mvn >/dev/null || { echo "Maven (mvn) is required to fetch the Kafka jars"; exit 1; }
@@ -57,7 +58,15 @@ $(JARS)/broker/.stamp: tests/broker/pom.xml
 	mvn -q -f tests/broker/pom.xml dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/$(JARS)/broker
 	touch $@
 
-jars: $(JARS)/job/.stamp $(JARS)/broker/.stamp
+# The test schema registry (tests/registry/pom.xml): Apicurio Registry's released distribution,
+# unpacked as it is (it runs in its own JVM with the jars it ships).
+$(JARS)/registry/.stamp: tests/registry/pom.xml
+	@command -v mvn >/dev/null || { echo "Maven (mvn) is required to fetch the registry"; exit 1; }
+	rm -rf $(JARS)/registry
+	mvn -q -f tests/registry/pom.xml dependency:unpack -DoutputDirectory=$(CURDIR)/$(JARS)/registry
+	touch $@
+
+jars: $(JARS)/job/.stamp $(JARS)/broker/.stamp $(JARS)/registry/.stamp
 
 # Latency from the attack's last event to the readable alert: light background traffic, then
 # 5,000 records/s of it.
