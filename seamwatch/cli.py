@@ -69,11 +69,22 @@ def run(
             "json); avro, json or ocsf on Kafka (default avro).",
         ),
     ] = None,
+    schema_registry: Annotated[
+        str | None,
+        typer.Option(
+            help="With --kafka: schema registry URL; Avro alerts in the Confluent wire format, "
+            "the schema registered under <alert topic>-value (docs/alerts.md; credentials "
+            "from SEAMWATCH_SCHEMA_REGISTRY_USERNAME/_PASSWORD).",
+        ),
+    ] = None,
 ) -> None:
     """Run the correlation job on a local Flink mini-cluster over log files (or Kafka)."""
     if kafka is not None:
-        _run_kafka(kafka, identities, rules, watermark, parallelism, alert_format or "avro")
+        fmt = alert_format or "avro"
+        _run_kafka(kafka, identities, rules, watermark, parallelism, fmt, schema_registry)
         return
+    if schema_registry is not None:
+        raise fail("--schema-registry frames the Avro alerts of a Kafka run: use it with --kafka")
     if alert_format not in (None, "json", "ocsf"):
         raise fail(f"--alert-format {alert_format!r}: the alert file is json or ocsf")
     from seamwatch.jobs.inputs import InputError
@@ -123,6 +134,7 @@ def _run_kafka(
     watermark: list[str] | None,
     parallelism: int,
     alert_format: str,
+    schema_registry: str | None,
 ) -> None:
     from seamwatch.cli_kafka import run_kafka_command
     from seamwatch.jobs.sources import UnknownSourceError, check_source
@@ -138,6 +150,7 @@ def _run_kafka(
             watermark_seconds=settings.watermark_seconds,
             parallelism=parallelism,
             alert_format=alert_format,
+            schema_registry=schema_registry,
         )
     except (ConfigError, UnknownSourceError, ValueError) as exc:
         raise fail(str(exc)) from exc

@@ -69,6 +69,7 @@ class SubmitOptions:
     output: Path | None = None  # files mode
     bootstrap: str | None = None  # kafka mode
     alert_format: str | None = None  # files: json (default) or ocsf; kafka: avro (default)...
+    schema_registry: str | None = None  # kafka mode: Avro alerts framed for this registry
     rules: Path = DEFAULT_RULES_DIR
     identities: Path | None = None
     parallelism: int = 1
@@ -125,6 +126,8 @@ def job_arguments(options: SubmitOptions) -> list[str]:
         if not options.bootstrap:
             raise ValueError("kafka mode needs --bootstrap HOST:PORT")
         args += ["--bootstrap", options.bootstrap]
+        if options.schema_registry:
+            args += ["--schema-registry", options.schema_registry]
     return args
 
 
@@ -199,6 +202,13 @@ def submit(
             "Kafka mode avro (default), json or ocsf."
         ),
     ] = None,
+    schema_registry: Annotated[
+        str | None,
+        typer.Option(
+            help="Kafka mode: schema registry URL; Avro alerts in the Confluent wire format "
+            "(docs/alerts.md; credentials from SEAMWATCH_SCHEMA_REGISTRY_* on the cluster)."
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only print the flink run line.")
     ] = False,
@@ -209,6 +219,10 @@ def submit(
     allowed = ("avro", "json", "ocsf") if kafka else ("json", "ocsf")
     if alert_format is not None and alert_format not in allowed:
         raise typer.BadParameter(f"--alert-format {alert_format!r}: use {' or '.join(allowed)}")
+    if schema_registry is not None and (not kafka or alert_format not in (None, "avro")):
+        raise typer.BadParameter(
+            "--schema-registry frames Avro alerts on Kafka: use it with --kafka and avro alerts"
+        )
     if state_backend not in STATE_BACKENDS:
         raise typer.BadParameter(f"{state_backend!r}: use {' or '.join(STATE_BACKENDS)}")
     try:
@@ -229,6 +243,7 @@ def submit(
             python=python,
             jars=jar or [],
             alert_format=alert_format,
+            schema_registry=schema_registry,
         )
         command = flink_run_command(options)
     except ValueError as exc:

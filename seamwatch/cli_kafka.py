@@ -7,6 +7,7 @@ Client properties never come from arguments (they would land in shell history): 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,8 +21,10 @@ from seamwatch.jobs.kafka_job import (
     KafkaSettings,
     KafkaTopics,
     load_client_properties,
+    register_alert_schema,
 )
 from seamwatch.kafka_codec import ALERT_FORMATS, AlertFormat
+from seamwatch.schema_registry import SchemaRegistryError
 
 _DEFAULTS = KafkaTopics()
 
@@ -40,6 +43,13 @@ CloudTrailTopic = Annotated[str, typer.Option(help="CloudTrail topic.")]
 IdentityTopic = Annotated[str, typer.Option(help="Identity-mapping topic (compacted).")]
 AlertTopic = Annotated[str, typer.Option(help="Alert topic.")]
 DeadLetterTopic = Annotated[str, typer.Option(help="Dead-letter topic.")]
+RegistryOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Schema registry URL: alerts are Avro in the Confluent wire format (docs/alerts.md); "
+        "credentials from SEAMWATCH_SCHEMA_REGISTRY_USERNAME/_PASSWORD.",
+    ),
+]
 FormatOption = Annotated[
     str,
     typer.Option(
@@ -167,25 +177,47 @@ def alerts_tail(
     timeout: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (default: never).")
     ] = None,
+    schema_registry: RegistryOption = None,
 ) -> None:
     """Print each committed alert as a timeline, as ``seamwatch run`` does."""
     from seamwatch.kafka_tools import read_alerts
 
     fmt = _format(alert_format)
+    conf = _client_conf(kafka, _properties(properties))
+    if schema_registry is not None and fmt != "avro":
+        raise _fail(f"--schema-registry reads framed Avro alerts; --alert-format is {fmt!r}")
     try:
-        for alert in read_alerts(
-            _client_conf(kafka, _properties(properties)),
-            alert_topic,
-            fmt,
-            from_beginning=from_beginning,
-            timeout=timeout,
-        ):
+        if schema_registry is not None:
+            alerts = _framed_alerts(conf, alert_topic, schema_registry, from_beginning, timeout)
+        else:
+            alerts = read_alerts(
+                conf, alert_topic, fmt, from_beginning=from_beginning, timeout=timeout
+            )
+        for alert in alerts:
             if fmt == "ocsf":
                 print_finding(alert)
             else:
                 print_alert(alert)
+    except SchemaRegistryError as exc:
+        raise _fail(str(exc)) from exc
     except KeyboardInterrupt:
         return
+
+
+def _framed_alerts(
+    conf: dict[str, Any],
+    topic: str,
+    registry_url: str,
+    from_beginning: bool,
+    timeout: float | None,
+) -> Iterator[dict[str, Any]]:
+    """Alerts in the Confluent wire format, decoded with the writer schemas of the registry."""
+    from seamwatch.kafka_tools import consume
+    from seamwatch.schema_registry import FramedAlertDecoder, RegistryClient
+
+    decode = FramedAlertDecoder(RegistryClient.from_env(registry_url))
+    for message in consume(conf, topic, from_beginning=from_beginning, timeout=timeout):
+        yield decode(message.value())
 
 
 def run_kafka_command(
@@ -198,6 +230,7 @@ def run_kafka_command(
     properties_file: Path | None = None,
     topics: KafkaTopics | None = None,
     alert_format: str = "avro",
+    schema_registry: str | None = None,
 ) -> None:
     """``seamwatch run --kafka BOOTSTRAP``: run the job on Kafka until interrupted."""
     from seamwatch.jobs.kafka_job import run_kafka
@@ -209,22 +242,31 @@ def run_kafka_command(
         rules_dir=rules,
         identities=identities,
         alert_format=_format(alert_format),
+        schema_registry=schema_registry,
         watermark_seconds=watermark_seconds,
         parallelism=parallelism,
     )
     try:
         settings.startup_mode  # noqa: B018  (validated before anything starts)
         settings.job_jars()
-    except KafkaConfigError as exc:
+        # Registered here, before Flink starts, so an unreachable registry fails at once;
+        # the job registers again (same schema, same id) when it is built.
+        schema_id = register_alert_schema(settings)
+    except (KafkaConfigError, SchemaRegistryError) as exc:
         raise _fail(str(exc)) from exc
     t = settings.topics
+    encoding: str = settings.alert_format
+    if schema_id is not None:
+        encoding += f", Confluent wire format, schema id {schema_id} at {schema_registry}"
     console.print(
         f"seamwatch on {bootstrap}: {t.okta} + {t.cloudtrail} (+ {t.identities}) -> "
-        f"{t.alerts} ({settings.alert_format}), dead letters -> {t.dead_letters}; "
+        f"{t.alerts} ({encoding}), dead letters -> {t.dead_letters}; "
         f"client properties {settings.properties.redacted()}",
         markup=False,
     )
     try:
         run_kafka(settings)
+    except SchemaRegistryError as exc:
+        raise _fail(str(exc)) from exc
     except KeyboardInterrupt:
         console.print("stopped")

@@ -64,7 +64,11 @@ def decode_alert(value: bytes, fmt: AlertFormat) -> dict[str, Any]:
     if fmt in ("json", "ocsf"):
         decoded: dict[str, Any] = orjson.loads(value)
         return decoded
-    alert = avro_decode("alert", value)
+    return avro_alert_times(avro_decode("alert", value))
+
+
+def avro_alert_times(alert: dict[str, Any]) -> dict[str, Any]:
+    """A decoded Avro alert with its times as epoch milliseconds, like the pipeline's JSON."""
     for key in ("first_event_time", "last_event_time", "detected_at"):
         alert[key] = _millis(alert[key])
     for event in alert["events"]:

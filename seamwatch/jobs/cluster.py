@@ -276,6 +276,11 @@ def argument_parser() -> argparse.ArgumentParser:
     )
     kafka.add_argument("--bootstrap", required=True, help="Kafka bootstrap servers")
     kafka.add_argument("--alert-format", choices=("avro", "json", "ocsf"), default="avro")
+    kafka.add_argument(
+        "--schema-registry",
+        default=None,
+        help="schema registry URL: Avro alerts in the Confluent wire format (docs/alerts.md)",
+    )
     kafka.add_argument("--jars-dir", type=Path, default=None, help="directory of the job's jars")
     return parser
 
@@ -340,8 +345,10 @@ def _kafka_settings(args: argparse.Namespace, settings: ClusterSettings) -> Any:
 
     Client properties (credentials included) come from the environment as the Kafka job reads
     them (``SEAMWATCH_KAFKA_*``, or a properties file named by ``SEAMWATCH_KAFKA_PROPERTIES``);
-    on Kubernetes a Secret provides them. Checkpointing keys come from :class:`ClusterSettings`,
-    which accepts any durable URI (``s3://``, ``gs://``, ``file://``).
+    on Kubernetes a Secret provides them, and the schema registry's credentials likewise
+    (``SEAMWATCH_SCHEMA_REGISTRY_*``, :mod:`seamwatch.schema_registry`). Checkpointing keys
+    come from :class:`ClusterSettings`, which accepts any durable URI (``s3://``, ``gs://``,
+    ``file://``).
     """
     from seamwatch.jobs.kafka_job import KafkaSettings, load_client_properties
 
@@ -354,6 +361,7 @@ def _kafka_settings(args: argparse.Namespace, settings: ClusterSettings) -> Any:
         rules_dir=settings.rules_dir,
         identities=settings.identities,
         alert_format=args.alert_format,
+        schema_registry=args.schema_registry,
         watermark_seconds=dict(settings.watermark_seconds),
         idle_timeout_seconds={k: float(v) for k, v in settings.idle_timeouts().items()},
         parallelism=settings.parallelism,

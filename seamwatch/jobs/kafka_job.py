@@ -5,7 +5,8 @@ Topology around :func:`seamwatch.jobs.pipeline.build_pipeline`::
     <okta topic>        -> SQL table (raw value, watermark from the payload, idle timeout) -+
     <cloudtrail topic>  -> SQL table (same)                                                 -+-> raw
     <identity topic>    -> read whole by the resolver itself (jobs.identity_topic), Avro
-    alerts       -> Avro (or JSON) -> <alert topic>        exactly once (Kafka transactions)
+    alerts       -> Avro (framed for a schema registry, or not), JSON or OCSF -> <alert topic>
+                                                           exactly once (Kafka transactions)
     dead letters -> JSON + topic/partition/offset -> <dead-letter topic>   exactly once
 
 Client properties (security protocol, SASL, SSL files, consumer group, starting offsets) come
@@ -145,6 +146,8 @@ class KafkaSettings:
     rules_dir: Path = DEFAULT_RULES_DIR
     identities: Path | None = None
     alert_format: AlertFormat = "avro"
+    # Confluent wire format with the schema registered there (seamwatch.schema_registry).
+    schema_registry: str | None = None
     watermark_seconds: dict[str, int] = field(
         default_factory=lambda: dict(DEFAULT_WATERMARK_SECONDS)
     )
@@ -180,7 +183,8 @@ class KafkaSettings:
     def __repr__(self) -> str:  # the dataclass repr would print the properties unmasked
         return (
             f"KafkaSettings(bootstrap={self.bootstrap!r}, topics={self.topics!r}, "
-            f"properties={self.properties!r}, alert_format={self.alert_format!r})"
+            f"properties={self.properties!r}, alert_format={self.alert_format!r}, "
+            f"schema_registry={self.schema_registry!r})"
         )
 
     def job_jars(self) -> list[Path]:
@@ -297,6 +301,7 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
     from seamwatch.jobs.local import load_inputs
     from seamwatch.jobs.pipeline import SourceTable, build_pipeline
 
+    alert_schema_id = register_alert_schema(settings)
     rules, graph = load_inputs(_job_settings_view(settings))
     # The planner resolves the connector factory on the client: put the jars there too.
     t_env.get_config().set("pipeline.jars", settings.flink_configuration()["pipeline.jars"])
@@ -316,11 +321,16 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
 
     fmt = settings.alert_format
     bytes_type = Types.PRIMITIVE_ARRAY(Types.BYTE())
-    alert_values = (
-        outputs.alerts.map(lambda text: _encode_alert(text, fmt), output_type=bytes_type)
-        .uid("encode-alerts")
-        .name(f"encode alerts ({fmt})")
-    )
+    if alert_schema_id is None:
+        encoded = outputs.alerts.map(lambda text: _encode_alert(text, fmt), output_type=bytes_type)
+        encoding: str = fmt
+    else:
+        schema_id = alert_schema_id  # an int in the closure: no registry call per record
+        encoded = outputs.alerts.map(
+            lambda text: _encode_framed_alert(text, schema_id), output_type=bytes_type
+        )
+        encoding = f"avro, schema id {schema_id}"
+    alert_values = encoded.uid("encode-alerts").name(f"encode alerts ({encoding})")
     alert_values.sink_to(_kafka_sink(settings, settings.topics.alerts, "alerts")).uid(
         "alerts-sink"
     ).name(f"alerts -> {settings.topics.alerts}")
@@ -338,6 +348,28 @@ def _encode_alert(text: str, fmt: AlertFormat) -> bytes:
     from seamwatch.kafka_codec import encode_alert
 
     return encode_alert(text, fmt)
+
+
+def _encode_framed_alert(text: str, schema_id: int) -> bytes:
+    from seamwatch.schema_registry import encode_framed_alert
+
+    return encode_framed_alert(text, schema_id)
+
+
+def register_alert_schema(settings: KafkaSettings) -> int | None:
+    """With a schema registry: register the alert schema (on the client, once) and return its
+    id; None without one. Raises ``SchemaRegistryError`` if the registry is unreachable or
+    refuses the schema, :class:`KafkaConfigError` for a registry with a non-Avro format."""
+    if settings.schema_registry is None:
+        return None
+    if settings.alert_format != "avro":
+        raise KafkaConfigError(
+            f"--schema-registry frames Avro alerts; --alert-format is {settings.alert_format!r}"
+        )
+    from seamwatch.schema_registry import RegistryClient
+    from seamwatch.schema_registry import register_alert_schema as register
+
+    return register(RegistryClient.from_env(settings.schema_registry), settings.topics.alerts)
 
 
 def _dead_letter_value(text: str) -> bytes:
