@@ -36,7 +36,9 @@ def registry_jar(directory: Path = REGISTRY_DIR) -> Path:
     """The registry's runner jar; unpacks the distribution with Maven if it is not there yet."""
     jars = sorted(directory.glob("apicurio-registry-app-*-runner.jar"))
     if not jars:
-        directory.mkdir(parents=True, exist_ok=True)
+        # A partial directory would keep Maven's marker and be skipped: start it afresh.
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
         subprocess.run(
             [
                 "mvn",
