@@ -14,7 +14,7 @@ from pathlib import Path
 
 from seamwatch.jobs.inputs import expand_paths, iter_raw_records, replay_order
 from seamwatch.udfs.identity import IdentityGraph, resolve
-from seamwatch.udfs.links import Link, apply_link, link_key, teaches, waits_for_link
+from seamwatch.udfs.links import Link, apply_link, teaches, waits_for_link
 from seamwatch.udfs.normalize import normalize_text
 from seamwatch.udfs.records import Event, Rejected
 
@@ -67,7 +67,7 @@ def resolve_in_time_order(events: Iterable[Event], graph: IdentityGraph) -> Iter
     links: dict[str, Link] = {}
     for event in sorted(events, key=lambda e: e.event_time):
         resolve(event, graph)
-        key = link_key(event)
+        key = event.access_key_id
         if key and waits_for_link(event):
             link = links.get(key)
             if link is not None and link.valid_at(key, event.event_time):

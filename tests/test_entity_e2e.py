@@ -11,9 +11,7 @@
 - An IP pivot (Okta failures of three users from one IP, then the AWS root signs in from it)
   names the Okta users and the root account as the alert's entities.
 - An Okta user whose login is no address, renamed between failed sign-ins and a success, stays
-  one entity (keyed by its Okta id); a person in the graph stays that person across a rename,
-  whether the graph names the Okta id (``maria``) or only the old login (``sam``: the Okta id
-  learned from the old login's events).
+  one entity (keyed by its Okta id); a person in the graph stays that person across a rename.
 """
 
 from __future__ import annotations
@@ -311,11 +309,6 @@ IDENTITIES = {
             "identifiers": [{"kind": "aws_principal_id", "value": LEE_ID}],
         },
         {
-            "id": "sam",
-            "type": "human",
-            "identifiers": [{"kind": "email", "value": "sam.old@example.com"}],
-        },
-        {
             "id": "maria",
             "type": "human",
             "identifiers": [
@@ -363,10 +356,6 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
         # A person of the graph, renamed: the graph knows the Okta id.
         *_okta_guessing(
             "maria", "00u1maria", "maria.silva@example.com", "maria.costa@example.com", "192.0.2.21"
-        ),
-        # The graph knows Sam by his old login only; he signs in under the new one.
-        *_okta_guessing(
-            "sam", "00u1sam", "sam.old@example.com", "sam.new@example.com", "192.0.2.22"
         ),
     ]
     rules = tmp / "rules"
@@ -451,21 +440,13 @@ def test_an_ip_pivot_names_the_okta_users_and_the_root_account(run: RunResult) -
 
 def test_an_okta_user_is_its_okta_id_across_a_login_rename(run: RunResult) -> None:
     alerts = {a["entity"]["id"]: a for a in _alerts(run, "test-okta-guessing")}
-    assert sorted(alerts) == ["maria", "sam", "unresolved:okta_user_id:00u1jdoe"]
+    assert sorted(alerts) == ["maria", "unresolved:okta_user_id:00u1jdoe"]
     jdoe = alerts["unresolved:okta_user_id:00u1jdoe"]
     assert _ids(jdoe) == ["jdoe-f0", "jdoe-f2", "jdoe-ok"]
     assert [e["principal"] for e in jdoe["events"]] == ["jdoe", "jdoe", "john.doe2"]
     maria = alerts["maria"]
     assert _ids(maria) == ["maria-f0", "maria-f2", "maria-ok"]
     assert {e["resolved_via"] for e in maria["events"]} == {"okta_user_id:00u1maria"}
-    # Known by his old login only: the new login resolves through the Okta id it taught.
-    sam = alerts["sam"]
-    assert _ids(sam) == ["sam-f0", "sam-f2", "sam-ok"]
-    assert [(e["resolved_by"], e["resolved_via"]) for e in sam["events"]] == [
-        ("static", "okta_login:sam.old@example.com"),
-        ("static", "okta_login:sam.old@example.com"),
-        ("learned", "okta_user_id:00u1sam"),
-    ]
 
 
 def test_nothing_else_alerts(run: RunResult) -> None:
@@ -476,7 +457,6 @@ def test_nothing_else_alerts(run: RunResult) -> None:
             ("test-idc-credentials-then-key", "kim"),
             (PIVOT_RULE, "email:ana@example.com"),
             ("test-okta-guessing", "maria"),
-            ("test-okta-guessing", "sam"),
             ("test-okta-guessing", "unresolved:okta_user_id:00u1jdoe"),
         ]
     )

@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 
-from seamwatch.coverage_report import resolve_in_time_order
 from seamwatch.udfs.cloudtrail import normalize_cloudtrail
 from seamwatch.udfs.identity import Entity, IdentityGraph, entity_from_mapping, resolve
-from seamwatch.udfs.links import teaches, waits_for_link
+from seamwatch.udfs.links import teaches
 from seamwatch.udfs.okta import normalize_okta
 from seamwatch.udfs.records import Event, Identifier
 
@@ -238,47 +237,3 @@ def test_a_person_in_the_graph_stays_that_person_across_a_login_rename() -> None
     # A late event of her old login is still hers (the Okta id decides), the hire's is the hire's.
     assert resolve(_okta("00u1maria", "maria.silva@example.com"), graph).entity_id == "maria"
     assert resolve(_okta("00u2hire", "maria.silva@example.com"), graph).entity_id == "maria.silva"
-
-
-def test_an_okta_id_the_graph_met_through_a_login_keeps_the_person_after_a_rename() -> None:
-    """The graph names Sam by his old login only (an HR export): his events under the new
-    login resolve to him through the Okta id his old-login events taught."""
-    graph = IdentityGraph.from_entities(
-        [Entity("sam", "human", "Sam", (Identifier("email", "sam.old@example.com"),))]
-    )
-    old = _okta("00u1sam", "sam.old@example.com")
-    new = _okta("00u1sam", "sam.new@example.com")
-    new.event_time = old.event_time + 3_600_000
-    stranger = _okta("00u1eve", "eve@example.com")
-    events = {e.event_id: e for e in resolve_in_time_order([old, new, stranger], graph)}
-    assert (events[old.event_id].entity_id, events[old.event_id].resolved_by) == ("sam", "static")
-    renamed = events[new.event_id]
-    assert (renamed.entity_id, renamed.resolved_by) == ("sam", "learned")
-    assert renamed.resolved_via == "okta_user_id:00u1sam"
-    assert renamed.confidence == 0.95
-    # Nobody the graph does not know teaches anything: Eve stays on her address.
-    assert teaches(resolve(_okta("00u1eve", "eve@example.com"), graph), graph) is None
-    assert events[stranger.event_id].entity_id == "email:eve@example.com"
-
-
-def test_the_graph_decides_before_a_learned_okta_link() -> None:
-    """When the mapping topic gives the new login to the same person, the graph resolves it
-    verbatim; the Okta id link only fills what the graph does not say."""
-    graph = IdentityGraph.from_entities(
-        [Entity("sam", "human", None, (Identifier("email", "sam.old@example.com"),))]
-    )
-    graph.upsert(
-        entity_from_mapping(
-            {
-                "id": "sam",
-                "type": "human",
-                "identifiers": [
-                    {"kind": "email", "value": "sam.old@example.com"},
-                    {"kind": "okta_login", "value": "sam.new@example.com"},
-                ],
-            }
-        )
-    )
-    (event,) = resolve_in_time_order([_okta("00u1sam", "sam.new@example.com")], graph)
-    assert (event.entity_id, event.resolved_by, event.confidence) == ("sam", "static", 1.0)
-    assert not waits_for_link(event)

@@ -58,7 +58,7 @@ def test_saml_federation_teaches_its_key_a_minute_before_the_call(tmp_path: Any)
     link, event = (_row(r) for r in out.rows)
     assert (link["kind"], event["kind"]) == ("L", "E")
     assert event["entity_id"] == "dana" and event["issued_access_key"] == "ASIAEXAMPLE1"
-    assert link["access_key_id"] == link["link_key"] == "ASIAEXAMPLE1"
+    assert link["access_key_id"] == "ASIAEXAMPLE1"
     assert link["event_time"] == event["event_time"] - LINK_SKEW_MS
     taught = Link.decode(link["detail"])
     assert (taught.entity_id, taught.taught_by, taught.issued_at) == (
@@ -118,43 +118,3 @@ def test_absence_candidates_select_the_absent_steps_events_sql_does_not_decide()
             assert f"'step' VALUE '{rule.absent_step.name}'" in sql
         else:
             assert f"'{rule.id}' AS rule_id" not in sql
-
-
-def _okta_row(graph: IdentityGraph, actor_id: str, login: str) -> list[dict[str, Any]]:
-    values = _values(
-        "okta",
-        eventType="user.session.start",
-        published="2026-03-04T10:28:47.000Z",
-        uuid=f"{actor_id}-{login}",
-        **{"actor.id": actor_id, "actor.type": "User", "actor.alternateId": login},
-    )
-    out = prepare("okta", "okta.json:1", None, values, graph, _wants_all, CONFIG)
-    return [_row(r) for r in out.rows]
-
-
-def test_okta_rows_carry_the_okta_id_as_link_key_only_where_a_link_can_help(
-    tmp_path: Any,
-) -> None:
-    identities = tmp_path / "identities.yaml"
-    identities.write_text(
-        "entities:\n  - id: sam\n    type: human\n"
-        "    identifiers:\n      - {kind: email, value: sam.old@example.com}\n"
-        "  - id: ola\n    type: human\n"
-        "    identifiers:\n      - {kind: okta_user_id, value: 00u1ola}\n"
-    )
-    graph = load_identity_file(identities)
-    # Resolved through the login: teaches that the Okta id is Sam; the event needs no link.
-    link, event = _okta_row(graph, "00u1sam", "sam.old@example.com")
-    assert (link["kind"], link["link_key"], link["access_key_id"]) == (
-        "L",
-        "okta_user_id:00u1sam",
-        None,
-    )
-    assert Link.decode(link["detail"]).entity_id == "sam"
-    assert (event["entity_id"], event["link_key"]) == ("sam", None)
-    # A login the graph does not know: the event looks for the Okta id's link.
-    (renamed,) = _okta_row(graph, "00u1sam", "sam.new@example.com")
-    assert renamed["link_key"] == "okta_user_id:00u1sam"
-    # Resolved verbatim by the Okta id: nothing to teach or to look up.
-    (ola,) = _okta_row(graph, "00u1ola", "ola@example.com")
-    assert (ola["entity_id"], ola["link_key"]) == ("ola", None)

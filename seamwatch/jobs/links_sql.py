@@ -1,12 +1,9 @@
 """Learned access-key links in Flink SQL: one event-time ``OVER`` window per role-chaining hop.
 
 The rows of the hot path (:mod:`seamwatch.udfs.hotrow`) carry, besides the events (``E``), the
-links credential-issuing calls teach (``L``: the issued key in ``link_key``, the encoded
-:class:`~seamwatch.udfs.links.Link` in ``detail``), and the links Okta events the graph
-resolved through a login teach (``okta_user_id:<id>`` in ``link_key``). A hop partitions every
-row by its ``link_key`` (an event's is the access key that signed it, or the Okta user id of an
-Okta event the graph did not resolve verbatim) and orders it by event time, so the latest link
-taught for a key before an event that
+links credential-issuing calls teach (``L``: the issued key in ``access_key_id``, the encoded
+:class:`~seamwatch.udfs.links.Link` in ``detail``). A hop partitions every row by its access
+key and orders it by event time, so the latest link taught for a key before an event that
 uses it is ``LAST_VALUE`` of the links in that partition: an issuing record that arrives after
 the records using its key, within the watermark bound, still comes first in event time. The
 link row is timed a minute before its call, the clock skew :meth:`Link.valid_at` tolerates.
@@ -25,7 +22,6 @@ from seamwatch.udfs.hotrow import EVENT_ROW, LINK_ROW, OUTPUT_FIELDS
 from seamwatch.udfs.links import (
     LINK_DISCOUNT,
     LONG_TERM_LINK_SECONDS,
-    OKTA_USER_KEY,
     TEMPORARY_ISSUERS,
     TEMPORARY_LINK_SECONDS,
 )
@@ -42,11 +38,11 @@ def _part(index: int) -> str:
 def _takes_link() -> str:
     issued_at = f"CAST({_part(5)} AS BIGINT)"
     lifetime = (
-        f"CASE WHEN link_key LIKE 'ASIA%' THEN {TEMPORARY_LINK_SECONDS * 1000} "
+        f"CASE WHEN access_key_id LIKE 'ASIA%' THEN {TEMPORARY_LINK_SECONDS * 1000} "
         f"ELSE {LONG_TERM_LINK_SECONDS * 1000} END"
     )
     return (
-        f"kind = '{EVENT_ROW}' AND known_link IS NOT NULL AND link_key IS NOT NULL"
+        f"kind = '{EVENT_ROW}' AND known_link IS NOT NULL AND access_key_id IS NOT NULL"
         " AND resolved_by <> 'learned'"
         " AND NOT (resolved_by = 'static' AND confidence >= 1.0)"
         f" AND event_time - {issued_at} BETWEEN -60000 AND {lifetime}"
@@ -61,10 +57,7 @@ def _resolved_columns() -> list[str]:
         "entity_type": _part(1),
         "entity_name": f"NULLIF({_part(2)}, '')",
         "resolved_by": "'learned'",
-        "resolved_via": (
-            f"CASE WHEN link_key LIKE '{OKTA_USER_KEY}%' THEN link_key "
-            "ELSE CONCAT('aws_access_key:', link_key) END"
-        ),
+        "resolved_via": "CONCAT('aws_access_key:', access_key_id)",
         "confidence": f"CAST({_part(3)} AS DOUBLE)",
     }
     out = []
@@ -83,12 +76,7 @@ def _teach_columns() -> list[str]:
         f"CAST(ROUND(confidence * {LINK_DISCOUNT}, 4) AS STRING), event_id, "
         "CAST(event_time AS STRING))"
     )
-    replaced = {
-        "kind": f"'{LINK_ROW}'",
-        "access_key_id": "issued_access_key",
-        "link_key": "issued_access_key",
-        "detail": packed,
-    }
+    replaced = {"kind": f"'{LINK_ROW}'", "access_key_id": "issued_access_key", "detail": packed}
     return [*(f"{replaced.get(name, name)} AS {name}" for name in _COLUMNS), "rowtime"]
 
 
@@ -98,16 +86,16 @@ def link_hop_sql(source_view: str, hop: int) -> list[tuple[str, str]]:
 
     Only rows that can take a link go through the window: links, and events signed by a key
     that no earlier hop resolved. The others (Okta events, AWS calls without a key) pass around
-    it, so the window's state holds one entry per key, never one per event.
+    it, so the window's state holds one entry per access key, never one per event.
     """
     windowed = f"link_hop_{hop}_window"
     output = f"link_hop_{hop}"
     columns = ", ".join(_COLUMNS)
     window = (
-        "OVER (PARTITION BY link_key ORDER BY rowtime "
+        "OVER (PARTITION BY access_key_id ORDER BY rowtime "
         "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
     )
-    waiting = "link_key IS NOT NULL AND resolved_by <> 'learned'"
+    waiting = "access_key_id IS NOT NULL AND resolved_by <> 'learned'"
     return [
         (
             windowed,

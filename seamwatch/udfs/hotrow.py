@@ -7,11 +7,10 @@ adds geography, and returns the rows the SQL side continues with, each a tuple i
 
 - ``E``: a resolved event, with the values the baseline compares (``v_ip``, ``v_country``,
   ``v_asn``, ``v_device``, ``v_role``, see :func:`seamwatch.udfs.behaviour.event_values`);
-- ``L``: a link taught by a credential-issuing call or by an Okta event the graph resolved
-  through a login (the key in ``link_key``, the encoded :class:`~seamwatch.udfs.links.Link`
-  in ``detail``), timed ``LINK_SKEW_MS`` before the call so that SQL, which orders by event
-  time, sees it before uses of the key that the issuing service's clock placed up to that
-  much earlier;
+- ``L``: a link taught by a credential-issuing call (the issued key in ``access_key_id``, the
+  encoded :class:`~seamwatch.udfs.links.Link` in ``detail``), timed ``LINK_SKEW_MS`` before
+  the call so that SQL, which orders by event time, sees it before uses of the key that the
+  issuing service's clock placed up to that much earlier;
 - ``D``: a dead letter (its JSON in ``detail``, event time 0).
 
 Counting is the caller's: :class:`Prepared` says what happened to the row.
@@ -28,7 +27,7 @@ import orjson
 from seamwatch.udfs.behaviour import FLAG_FIELDS, BaselineConfig, event_values
 from seamwatch.udfs.geo import enrich_in_place
 from seamwatch.udfs.identity import IdentityGraph, resolve
-from seamwatch.udfs.links import OKTA_USER_KEY, link_key, teaches, waits_for_link
+from seamwatch.udfs.links import teaches
 from seamwatch.udfs.records import EVENT_FIELDS, Event, Rejected
 from seamwatch.udfs.sqlfields import normalize_fields
 
@@ -41,7 +40,6 @@ OUTPUT_FIELDS: tuple[tuple[str, str], ...] = (
     ("kind", "STRING"),
     *ROW_EVENT_FIELDS,
     *((name, "STRING") for name in VALUE_FIELDS),
-    ("link_key", "STRING"),  # what the link windows partition by (see link_key_of)
     ("detail", "STRING"),
 )
 LINK_SKEW_MS = 60_000  # a link holds from this long before its issuing call (Link.valid_at)
@@ -81,11 +79,9 @@ def dead_letter_json(rejected: Rejected) -> str:
     ).decode()
 
 
-def _row(
-    kind: str, detail: str, event_time: int, key: str | None = None, **fields: Any
-) -> tuple[Any, ...]:
+def _row(kind: str, detail: str, event_time: int, **fields: Any) -> tuple[Any, ...]:
     """A row that is no event: the named event fields set, the others and the values NULL."""
-    row: list[Any] = [kind, *_EMPTY, *_NO_VALUES, key, detail]
+    row: list[Any] = [kind, *_EMPTY, *_NO_VALUES, detail]
     row[_EVENT_TIME] = event_time
     for name, value in fields.items():
         row[1 + _INDEX[name]] = value
@@ -108,40 +104,28 @@ def mapping_dead_row(dead_letter: str) -> tuple[Any, ...]:
     return _row(DEAD_ROW, dead_letter, 0)
 
 
-def link_key_of(event: Event) -> str | None:
-    """The ``link_key`` column of an event: the access key that signed it; an Okta user's
-    ``okta_user_id:<id>`` only when the event could take a link (no verbatim resolution), so
-    Okta events the graph resolves never enter the link windows."""
-    if event.access_key_id:
-        return event.access_key_id
-    return link_key(event) if waits_for_link(event) else None
-
-
 def event_row(event: Event, config: BaselineConfig) -> tuple[Any, ...]:
     values = event_values(event, config)
     return (
         EVENT_ROW,
         *(getattr(event, name) for name in _NAMES),
         *(values.get(kind) for kind in _KINDS),  # type: ignore[call-overload]
-        link_key_of(event),
         None,
     )
 
 
 def link_row(key: str, encoded: str, issued_at: int, taught_by: str) -> tuple[Any, ...]:
     """The link ``encoded`` teaches for ``key``, timed LINK_SKEW_MS before its issuing call."""
-    okta = key.startswith(OKTA_USER_KEY)
     return _row(
         LINK_ROW,
         encoded,
         issued_at - LINK_SKEW_MS,
-        key,
         event_id=taught_by,
-        source="okta" if okta else "cloudtrail",
+        source="cloudtrail",
         action="__link__",
         outcome="success",
         raw_ref="",
-        access_key_id=None if okta else key,
+        access_key_id=key,
     )
 
 

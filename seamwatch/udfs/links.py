@@ -10,11 +10,6 @@ A CloudTrail call that issues credentials teaches a link from the issued key to 
 - ``CreateAccessKey``: the new long-term key (``AKIA...``) belongs to the IAM user it was
   created *for*, not to whoever created it.
 
-An Okta event that the identity graph resolves through the user's login (the graph does not
-list the Okta id) teaches, the same way, that the Okta user id belongs to that entity: the
-user's later events under a login the graph does not know (a renamed login) resolve to the
-same person. Its key is ``okta_user_id:<id>`` (:func:`link_key`).
-
 This module is the plain logic: what a call teaches, whether an event should take a link, and
 how a link resolves it. The job's Python step emits what :func:`teaches` returns as a link
 row, and Flink SQL applies links as :func:`waits_for_link` and :func:`apply_link` say
@@ -91,57 +86,18 @@ class Link:
         return -60_000 <= age <= link_lifetime_seconds(key) * 1000
 
 
-# The link key of an Okta user: this prefix and its actor.id (never an AWS access key's shape).
-OKTA_USER_KEY = "okta_user_id:"
-
-
 def is_temporary_key(key: str) -> bool:
     return key.startswith("ASIA")
 
 
-def _okta_user_key(event: Event) -> str | None:
-    if event.source != "okta":
-        return None
-    for ident in event.identifiers:
-        if ident.kind == "okta_user_id":
-            return OKTA_USER_KEY + ident.value
-    return None
-
-
-def link_key(event: Event) -> str | None:
-    """The key a learned link for the event is filed under: the access key that signed a
-    CloudTrail call, the ``okta_user_id:<id>`` of an Okta user's event, else None."""
-    return event.access_key_id or _okta_user_key(event)
-
-
-def _teaches_okta_user(event: Event) -> tuple[str, Link] | None:
-    """The Okta user id belongs to the entity the graph found through the user's login."""
-    if event.resolved_by != "static" or (event.resolved_via or "").startswith(OKTA_USER_KEY):
-        return None
-    key = _okta_user_key(event)
-    if key is None or not event.entity_id:
-        return None
-    return key, Link(
-        event.entity_id,
-        event.entity_type,
-        event.entity_name,
-        round(event.confidence * LINK_DISCOUNT, 4),
-        event.event_id,
-        event.event_time,
-    )
-
-
 def teaches(event: Event, graph: IdentityGraph) -> tuple[str, Link] | None:
-    """The link a successful credential-issuing call teaches, if its owner is known (and the
-    one an Okta event resolved through a login teaches, see the module docstring).
+    """The link a successful credential-issuing call teaches, if its owner is known.
 
     For ``AssumeRole*`` and friends the owner is the event's own (already resolved) entity; a
     caller that is itself unresolved teaches nothing (a link hop may resolve it later and
     teach then). For ``CreateAccessKey`` the owner is the target IAM user, resolved against the
     identity graph.
     """
-    if event.source == "okta":
-        return _teaches_okta_user(event)
     key = event.issued_access_key
     if not key or event.outcome != "success":
         return None
@@ -180,13 +136,12 @@ def teaches(event: Event, graph: IdentityGraph) -> tuple[str, Link] | None:
 
 
 def waits_for_link(event: Event) -> bool:
-    """Whether the event should be resolved through its :func:`link_key`.
+    """Whether the event should be resolved through the key that signed it.
 
     Events that a verbatim identifier in the identity graph already resolved keep that
-    resolution; everything else signed by an access key (or by an Okta user) looks for a
-    learned link.
+    resolution; everything else signed by an access key looks for a learned link.
     """
-    if link_key(event) is None:
+    if not event.access_key_id:
         return False
     return not (event.resolved_by == "static" and event.confidence >= 1.0)
 
@@ -203,9 +158,8 @@ def apply_link(event: Event, link: Link) -> Event:
     event.entity_id = link.entity_id
     event.entity_type = link.entity_type
     event.entity_name = link.entity_name
-    key = link_key(event) or ""
     event.resolved_by = "learned"
-    event.resolved_via = key if key.startswith(OKTA_USER_KEY) else f"aws_access_key:{key}"
+    event.resolved_via = f"aws_access_key:{event.access_key_id}"
     event.confidence = link.confidence
     return event
 
