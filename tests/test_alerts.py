@@ -35,6 +35,7 @@ def _okta_failure(event_id: str, login: str, at: int) -> dict[str, Any]:
         "resolved_by": "normalized",
         "resolved_via": f"okta_login:{login}",
         "confidence": 0.6,
+        "raw_ref": f"okta.jsonl:{event_id}",
     }
 
 
@@ -53,6 +54,7 @@ ROOT_LOGIN = {
     "resolved_by": "unresolved",
     "resolved_via": f"aws_arn:{ROOT}",
     "confidence": 0.0,
+    "raw_ref": "cloudtrail.jsonl:9",
 }
 
 
@@ -163,3 +165,20 @@ def test_alert_identifiers_have_documented_kinds() -> None:
     for alert in (_pivot_alert(),):
         for entity in alert["entities"]:
             assert {i["kind"] for i in entity["identifiers"]} <= documented
+
+
+def test_the_alert_schema_carries_every_entity() -> None:
+    import io
+    import json
+
+    import fastavro
+
+    schema = fastavro.parse_schema(
+        json.loads((DOCS.parents[1] / "schemas" / "alert.avsc").read_text())
+    )
+    alert = _pivot_alert()
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, schema, alert)
+    buffer.seek(0)
+    back: Any = fastavro.schemaless_reader(buffer, schema)
+    assert back["entities"] == alert["entities"]
