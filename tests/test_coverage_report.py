@@ -6,7 +6,9 @@ from pathlib import Path
 
 import orjson
 import yaml
+from typer.testing import CliRunner
 
+from seamwatch.cli import app
 from seamwatch.coverage_report import measure
 from seamwatch.udfs.identity import IdentityGraph, load_identity_file
 from tests.scenarios import Scenario, chained_use_an_hour_later, key_only_attack
@@ -75,3 +77,8 @@ def test_coverage_lists_okta_users_a_login_rename_split(tmp_path: Path) -> None:
     assert coverage.split_okta_users == {
         "00u1maya": ["email:maya.berg@example.com", "email:maya@example.com"]
     }
+    result = CliRunner().invoke(app, ["identities", "coverage", "--input", f"okta={okta}"])
+    assert result.exit_code == 0, result.output
+    assert "Okta users seen as several entities (1;" in result.output
+    assert "00u1maya: email:maya.berg@example.com, email:maya@example.com" in result.output
+    assert "00u1ola" not in result.output
