@@ -317,6 +317,14 @@ def identities_coverage(
         console.print(f"top unresolved identifiers ({len(coverage.unresolved)} distinct):")
         for ident, count in coverage.unresolved.most_common(top):
             console.print(f"  {count:>7,}  {ident}", markup=False)
+    split = coverage.split_okta_users
+    if split:
+        console.print(
+            f"Okta users seen as several entities ({len(split)}; a renamed login: list the "
+            "okta_user_id in the identity file):"
+        )
+        for okta_id, entities in list(split.items())[: top or None]:
+            console.print(f"  {okta_id}: {', '.join(entities)}", markup=False)
 
 
 def _register_submit() -> None:

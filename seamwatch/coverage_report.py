@@ -30,6 +30,8 @@ class Coverage:
     unresolved: Counter[str] = field(default_factory=Counter)
     entity_types: Counter[str] = field(default_factory=Counter)
     dead_letters: int = 0
+    # Okta user id -> the entities its events resolved to (several: a renamed login).
+    okta_entities: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def events(self) -> int:
@@ -44,6 +46,20 @@ class Coverage:
         self.entity_types[event.entity_type] += 1
         if event.resolved_by == "unresolved":
             self.unresolved[event.resolved_via or event.entity_id or "?"] += 1
+        if event.source == "okta" and event.identifiers and event.entity_id:
+            first = event.identifiers[0]
+            if first.kind == "okta_user_id":
+                self.okta_entities.setdefault(first.value, set()).add(event.entity_id)
+
+    @property
+    def split_okta_users(self) -> dict[str, list[str]]:
+        """Okta user ids whose events resolved to several entities (a login renamed while no
+        graph entry names the id), with those entities."""
+        return {
+            okta_id: sorted(found)
+            for okta_id, found in sorted(self.okta_entities.items())
+            if len(found) > 1
+        }
 
 
 def resolve_in_time_order(events: Iterable[Event], graph: IdentityGraph) -> Iterator[Event]:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from seamwatch.udfs.cloudtrail import normalize_cloudtrail
@@ -65,9 +67,36 @@ IDENTITY_CASES = [
     pytest.param(
         {"type": "IAMUser", "userName": "bob", "accountId": ACCOUNT, "accessKeyId": ""},
         f"IAMUser:{ACCOUNT}:bob",
-        ids(("aws_account", ACCOUNT)),
+        # The ARN the user has (a failed ConsoleLogin, CheckMfa): its name is unique in its
+        # account. The principal stays as the record describes it.
+        ids(("aws_arn", f"arn:aws:iam::{ACCOUNT}:user/bob"), ("aws_account", ACCOUNT)),
         None,
         id="IAMUser-without-arn",
+    ),
+    pytest.param(
+        {"type": "Root", "principalId": ACCOUNT, "accountId": ACCOUNT},
+        f"Root:{ACCOUNT}:{ACCOUNT}",
+        ids(
+            ("aws_arn", f"arn:aws:iam::{ACCOUNT}:root"),
+            ("aws_principal_id", ACCOUNT),
+            ("aws_account", ACCOUNT),
+        ),
+        None,
+        id="Root-without-arn",
+    ),
+    pytest.param(
+        {"type": "IAMUser", "userName": "HIDDEN_DUE_TO_SECURITY_REASONS", "accountId": ACCOUNT},
+        f"IAMUser:{ACCOUNT}",
+        ids(("aws_account", ACCOUNT)),
+        None,
+        id="IAMUser-hidden-name",
+    ),
+    pytest.param(
+        {"type": "IAMUser", "userName": "bob", "accountId": "redacted"},
+        "IAMUser:bob",
+        [],
+        None,
+        id="IAMUser-without-account",
     ),
     pytest.param(
         {
@@ -119,6 +148,37 @@ IDENTITY_CASES = [
         f"arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/eu-north-1/"
         "AWSReservedSSO_Admin_0123abcd",
         id="AssumedRole-IdentityCenter",
+    ),
+    pytest.param(
+        {
+            "type": "AssumedRole",
+            "principalId": "AROAEXAMPLE0005:kim.ng@example.com",
+            "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Admin_0123abcd/"
+            "kim.ng@example.com",
+            "accountId": ACCOUNT,
+            "accessKeyId": "ASIAEXAMPLE0005",
+            "onBehalfOf": {
+                "userId": "94482488-3041-7026-18f3-be45837cd0e4",
+                "identityStoreArn": "arn:aws:identitystore::210987654321:identitystore/d-9067",
+            },
+        },
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Admin_0123abcd/kim.ng@example.com",
+        ids(
+            (
+                "aws_arn",
+                f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Admin_0123abcd/"
+                "kim.ng@example.com",
+            ),
+            ("aws_role_session", "AWSReservedSSO_Admin_0123abcd/kim.ng@example.com"),
+            ("email", "kim.ng@example.com"),
+            ("aws_access_key", "ASIAEXAMPLE0005"),
+            # The Identity Center user the session was issued to, as on its own calls.
+            ("aws_principal_id", "94482488-3041-7026-18f3-be45837cd0e4"),
+            ("aws_principal_id", "AROAEXAMPLE0005:kim.ng@example.com"),
+            ("aws_account", ACCOUNT),
+        ),
+        None,
+        id="AssumedRole-IdentityCenter-onBehalfOf",
     ),
     pytest.param(
         {
@@ -230,6 +290,27 @@ IDENTITY_CASES = [
         ids(("aws_principal_id", "94482488-aaaa"), ("aws_account", ACCOUNT)),
         None,
         id="Unknown",
+    ),
+    pytest.param(
+        {
+            "type": "Unknown",
+            "principalId": "example.com//S-1-5-21-1122334455-3652759393-4233131409-1126",
+            "accountId": ACCOUNT,
+            "userName": "Kim.Ng@example.com",
+            "onBehalfOf": {
+                "userId": "94482488-3041-7026-18f3-be45837cd0e4",
+                "identityStoreArn": "arn:aws:identitystore::210987654321:identitystore/d-9067",
+            },
+        },
+        f"Unknown:{ACCOUNT}:Kim.Ng@example.com",
+        ids(
+            ("email", "kim.ng@example.com"),
+            ("aws_principal_id", "94482488-3041-7026-18f3-be45837cd0e4"),
+            ("aws_principal_id", "example.com//S-1-5-21-1122334455-3652759393-4233131409-1126"),
+            ("aws_account", ACCOUNT),
+        ),
+        None,
+        id="Unknown-access-portal",
     ),
     pytest.param(
         {"accountId": ACCOUNT, "invokedBy": "secretsmanager.amazonaws.com"},
@@ -683,3 +764,50 @@ def test_repeated_caller_gives_equal_events_with_own_lists() -> None:
     assert first.identifiers is not second.identifiers
     first.identifiers.append(Identifier("email", "x@example.com"))
     assert normalize_cloudtrail(rec, "r").identifiers == second.identifiers
+
+
+@pytest.mark.parametrize(
+    ("region", "arn"),
+    [
+        ("us-east-1", f"arn:aws:iam::{ACCOUNT}:user/bob"),
+        ("cn-north-1", f"arn:aws-cn:iam::{ACCOUNT}:user/bob"),
+        ("us-gov-west-1", f"arn:aws-us-gov:iam::{ACCOUNT}:user/bob"),
+        ("us-isob-east-1", f"arn:aws-iso-b:iam::{ACCOUNT}:user/bob"),
+        ("us-iso-east-1", f"arn:aws-iso:iam::{ACCOUNT}:user/bob"),
+        (None, f"arn:aws:iam::{ACCOUNT}:user/bob"),
+        ("cniso-east-3r", f"arn:aws:iam::{ACCOUNT}:user/bob"),  # anonymised, not China
+    ],
+)
+def test_implied_user_arn_takes_the_partition_of_the_region(region: str | None, arn: str) -> None:
+    rec = ct_event(
+        {"type": "IAMUser", "userName": "bob", "accountId": ACCOUNT},
+        eventSource="signin.amazonaws.com",
+        eventName="ConsoleLogin",
+        awsRegion=region,
+        responseElements={"ConsoleLogin": "Failure"},
+    )
+    assert normalize_cloudtrail(rec, "r").identifiers[0] == Identifier("aws_arn", arn)
+
+
+def test_console_login_failure_without_arn_has_the_users_arn(corpus_dir: Path) -> None:
+    """A real failed ConsoleLogin of an IAM user (AWS's own example, via Panther's tests)
+    carries userName and accountId but no arn: it gets the ARN the user's successful
+    sign-ins carry."""
+    path = corpus_dir / "cloudtrail" / "panther-analysis_rule-tests.jsonl"
+    records = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+    failures = [
+        r
+        for r in records
+        if r.get("eventName") == "ConsoleLogin"
+        and (r.get("userIdentity") or {}).get("type") == "IAMUser"
+        and "arn" not in r["userIdentity"]
+        and r["userIdentity"].get("accountId")
+    ]
+    assert failures, "the corpus holds a failed ConsoleLogin of an IAM user without arn"
+    for rec in failures:
+        identity = rec["userIdentity"]
+        event = normalize_cloudtrail(rec, "r")
+        assert event.outcome == "failure"
+        assert event.identifiers[0] == Identifier(
+            "aws_arn", f"arn:aws:iam::{identity['accountId']}:user/{identity['userName']}"
+        )

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import orjson
 import yaml
+from typer.testing import CliRunner
 
+from seamwatch.cli import app
 from seamwatch.coverage_report import measure
-from seamwatch.udfs.identity import load_identity_file
+from seamwatch.udfs.identity import IdentityGraph, load_identity_file
 from tests.scenarios import Scenario, chained_use_an_hour_later, key_only_attack
 
 
@@ -45,3 +47,38 @@ def test_coverage_counts_each_method_and_lists_strangers(tmp_path: Path) -> None
     )
     assert coverage.dead_letters == 1
     assert coverage.by_source["okta"]["static"] == 2
+
+
+def _okta_login(uuid: str, actor_id: str, login: str) -> bytes:
+    return orjson.dumps(
+        {
+            "uuid": uuid,
+            "published": "2026-03-10T09:00:00.000Z",
+            "eventType": "user.session.start",
+            "actor": {"id": actor_id, "type": "User", "alternateId": login},
+            "outcome": {"result": "SUCCESS"},
+        }
+    )
+
+
+def test_coverage_lists_okta_users_a_login_rename_split(tmp_path: Path) -> None:
+    okta = tmp_path / "okta.jsonl"
+    okta.write_bytes(
+        b"\n".join(
+            [
+                _okta_login("1", "00u1maya", "maya@example.com"),
+                _okta_login("2", "00u1maya", "maya.berg@example.com"),
+                _okta_login("3", "00u1ola", "ola@example.com"),
+                _okta_login("4", "00u1ola", "ola@example.com"),
+            ]
+        )
+    )
+    coverage = measure({"okta": [str(okta)]}, IdentityGraph())
+    assert coverage.split_okta_users == {
+        "00u1maya": ["email:maya.berg@example.com", "email:maya@example.com"]
+    }
+    result = CliRunner().invoke(app, ["identities", "coverage", "--input", f"okta={okta}"])
+    assert result.exit_code == 0, result.output
+    assert "Okta users seen as several entities (1;" in result.output
+    assert "00u1maya: email:maya.berg@example.com, email:maya@example.com" in result.output
+    assert "00u1ola" not in result.output

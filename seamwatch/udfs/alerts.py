@@ -46,10 +46,27 @@ def alert_id(rule_id: str, group_key: str, event_ids: Sequence[str]) -> str:
     return digest.hexdigest()[:32]
 
 
-def _entity(events: Sequence[Mapping[str, Any]], graph: IdentityGraph) -> dict[str, Any]:
-    """The entity of the sequence: graph entry if known, plus every identifier seen for it."""
-    first = events[0]
-    entity_id = str(first.get("entity_id") or "")
+def _principal_identifier(event: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The event's principal as an identifier of a documented kind, if it is one.
+
+    An ARN is an ``aws_arn``; an Okta user's login an ``okta_login``. Other principals are
+    descriptions (``IAMUser:<account>:<name>``), not identifiers.
+    """
+    principal = event.get("principal")
+    if not isinstance(principal, str) or not principal:
+        return None
+    if principal.startswith("arn:"):
+        return "aws_arn", principal
+    if event.get("source") == "okta" and event.get("principal_type") in (None, "User"):
+        return "okta_login", principal.lower()
+    return None
+
+
+def _entity(
+    entity_id: str, events: Sequence[Mapping[str, Any]], graph: IdentityGraph
+) -> dict[str, Any]:
+    """One entity of a sequence, ``events`` being its own events: the graph's entry if known,
+    plus every identifier its events show, and the weakest resolution among them."""
     known = graph.entities.get(entity_id)
     identifiers: list[dict[str, str]] = []
     seen: set[tuple[str, str]] = set()
@@ -63,18 +80,36 @@ def _entity(events: Sequence[Mapping[str, Any]], graph: IdentityGraph) -> dict[s
         for ident in known.identifiers:
             add(ident.kind, ident.value)
     for event in events:
-        if event.get("entity_id") == entity_id:
-            add("principal", event.get("principal"))
-            add("aws_access_key", event.get("access_key_id"))
+        principal = _principal_identifier(event)
+        if principal is not None:
+            add(*principal)
+        via = event.get("resolved_via")
+        if isinstance(via, str) and ":" in via:
+            kind, _, value = via.partition(":")
+            add(kind, value)
+        add("aws_access_key", event.get("access_key_id"))
     weakest = min(events, key=lambda e: float(e.get("confidence") or 0.0))
     return {
         "id": entity_id,
-        "type": known.type if known else str(first.get("entity_type") or "unknown"),
+        "type": known.type if known else str(events[0].get("entity_type") or "unknown"),
         "name": known.name if known else None,
         "identifiers": identifiers,
         "resolved_by": str(weakest.get("resolved_by") or "unresolved"),
         "confidence": float(weakest.get("confidence") or 0.0),
     }
+
+
+def entities(events: Sequence[Mapping[str, Any]], graph: IdentityGraph) -> list[dict[str, Any]]:
+    """Every entity of a sequence's events, in the order they first act.
+
+    A rule grouped by entity has one; a rule grouped by something else (an IP) has one per
+    principal involved, each with its own resolution (a failed Okta user's resolution is not
+    lowered by the unresolved AWS root that signed in afterwards).
+    """
+    by_entity: dict[str, list[Mapping[str, Any]]] = {}
+    for event in events:
+        by_entity.setdefault(str(event.get("entity_id") or ""), []).append(event)
+    return [_entity(entity_id, own, graph) for entity_id, own in by_entity.items()]
 
 
 def build_alert(
@@ -98,7 +133,7 @@ def build_alert(
         "severity": meta.severity,
         "group_by": meta.group_by,
         "group_key": group_key,
-        "entity": _entity(events, graph),
+        **_entity_fields(events, graph),
         "window_seconds": meta.within_seconds,
         "first_event_time": first,
         "last_event_time": last,
@@ -109,6 +144,12 @@ def build_alert(
         "events": [_project(e, _EVENT_KEYS, _FLAGS) for e in events],
         "context": _context(meta, next((c for c in context if c), None), events),
     }
+
+
+def _entity_fields(events: Sequence[Mapping[str, Any]], graph: IdentityGraph) -> dict[str, Any]:
+    """``entity`` (the first event's) and ``entities`` (all of them, see :func:`entities`)."""
+    found = entities(events, graph)
+    return {"entity": found[0], "entities": found}
 
 
 def _context(
@@ -234,18 +275,22 @@ def iso(ms: int) -> str:
 
 
 def timeline(alert: Mapping[str, Any]) -> list[str]:
-    """The alert as short lines an analyst reads: header, entity, then the events in order."""
-    entity = alert["entity"]
-    name = f" ({entity['name']})" if entity.get("name") else ""
+    """The alert as short lines an analyst reads: header, entities, then the events in order."""
     lines = [
         f"[{alert['severity'].upper()}] {alert['title']}",
         f"  rule {alert['rule_id']}  techniques {', '.join(alert['techniques'])}"
         f"  alert {alert['alert_id']}",
-        f"  entity {entity['id']}{name}  type {entity['type']}"
-        f"  resolved {entity['resolved_by']} ({entity['confidence']:.1f})",
-        f"  window {alert['window_seconds']}s: {iso(alert['first_event_time'])} -> "
-        f"{iso(alert['last_event_time'])}",
     ]
+    for entity in alert.get("entities") or [alert["entity"]]:
+        name = f" ({entity['name']})" if entity.get("name") else ""
+        lines.append(
+            f"  entity {entity['id']}{name}  type {entity['type']}"
+            f"  resolved {entity['resolved_by']} ({entity['confidence']:.1f})"
+        )
+    lines.append(
+        f"  window {alert['window_seconds']}s: {iso(alert['first_event_time'])} -> "
+        f"{iso(alert['last_event_time'])}"
+    )
     if alert.get("match_count", 1) > 1:
         lines.append(
             f"  {alert['match_count']} matches, the last at {iso(alert['last_match_time'])}"

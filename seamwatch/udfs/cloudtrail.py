@@ -7,26 +7,31 @@ envelope (``detail-type`` + ``detail``) and the OTRF Logstash shape (``@timestam
 Principal and identifiers per ``userIdentity.type`` (identifiers strongest first, in the
 order of :data:`KIND_ORDER`; placeholders such as ``redacted`` are skipped):
 
-* IAMUser, Root: the ``arn``; access key, principal id, account.
+* IAMUser, Root: the ``arn``; access key, principal id, account. Without an ``arn`` (failed
+  ``ConsoleLogin``, ``CheckMfa``), the ARN that ``userName`` and ``accountId`` imply, in the
+  partition of ``awsRegion`` (:mod:`seamwatch.udfs.arns`; an IAM path cannot be implied).
 * AssumedRole: the ``arn``; ``Role/session`` (session lower-cased); email when the session
   name or ``sessionContext.sourceIdentity`` is one (IAM Identity Center ``AWSReservedSSO_*``
   sessions are named after the SSO user, federated sessions often after an email); access
-  key, principal id, account. ``role_arn`` is the ``sessionIssuer`` ARN.
+  key; the Identity Center user (``onBehalfOf.userId``) as ``aws_principal_id``, then the
+  session's principal id; account. ``role_arn`` is the ``sessionIssuer`` ARN.
 * FederatedUser: the ``arn``; email when the federated user name is one; key, id, account.
 * SAMLUser, WebIdentityUser: ``type:identityProvider:userName``; email (``userName``, or the
   ``subject`` in AssumeRoleWithSAML/WithWebIdentity responses, whose ``assumedRoleUser.arn``
   and ``Role/session`` are added too: that session is the federated user's).
 * IdentityCenterUser: ``type:identityStoreArn:userId``; ``onBehalfOf.userId`` as
-  ``aws_principal_id`` (and as email if it is one); account.
+  ``aws_principal_id`` (and as email if it is one); account. The access portal's older
+  ``Unknown`` records with ``onBehalfOf``: the ``userName`` as email, the user id, the
+  principal id, account.
 * AWSService: ``AWSService:accountId:invokedBy``; ``aws_service`` (invokedBy), account.
 * AWSAccount, Unknown: ``type:accountId:userName|principalId``; principal id, account.
 * no type: ``unknown:accountId:invokedBy`` and ``principal_type`` None; ``aws_service``,
   account. No ``userIdentity`` at all: no principal, no identifiers.
 
 Principals without an ARN get such a synthesised ``type:qualifier:name`` description, missing
-parts left out (never a guessed ARN: IAM paths
-are not in the log). ``invokedBy`` is an identifier (``aws_service``) only when the service is
-the caller (AWSService, no type); on a user's call it only says which service relayed it.
+parts left out (the principal is never an implied ARN: that is an identifier only).
+``invokedBy`` is an identifier (``aws_service``) only when the service is the caller
+(AWSService, no type); on a user's call it only says which service relayed it.
 
 Other fields: ``region`` is ``awsRegion``; ``issued_access_key`` is the key a successful call
 issued (``responseElements.credentials.accessKeyId`` for AssumeRole, AssumeRoleWithSAML,
@@ -38,11 +43,13 @@ key for itself) the calling IAM user's name.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
+from seamwatch.udfs.arns import iam_user_arn, root_arn
 from seamwatch.udfs.errors import NormalizeError
 from seamwatch.udfs.fields import (
     Keys,
@@ -305,6 +312,14 @@ class _Caller:
                 if issuer is not None:
                     self.session_role = clean_text(issuer.get("arn"))
 
+        # The Identity Center user a call is made for: on its own calls (IdentityCenterUser,
+        # the portal's older Unknown), and on the role sessions it gets (AssumedRole).
+        on_behalf_of = _ON_BEHALF_OF.child(identity, "onBehalfOf")
+        store = None
+        if on_behalf_of is not None:
+            self.center_user = clean_text(on_behalf_of.get("userId"))
+            store = clean_text(on_behalf_of.get("identityStoreArn"))
+
         principal = arn
         type_email = None
         if identity_type is None or identity_type == "AWSService":
@@ -320,13 +335,11 @@ class _Caller:
             if federated is not None and federated.startswith("federated-user/"):
                 type_email = _email(federated[len("federated-user/") :])
         elif identity_type == "IdentityCenterUser":
-            on_behalf_of = _ON_BEHALF_OF.child(identity, "onBehalfOf")
-            store = None
-            if on_behalf_of is not None:
-                self.center_user = clean_text(on_behalf_of.get("userId"))
-                store = clean_text(on_behalf_of.get("identityStoreArn"))
             type_email = _email(self.center_user)
             principal = principal or _describe(identity_type, store or account, self.center_user)
+        elif identity_type == "Unknown" and self.center_user is not None:
+            # The access portal's older records: the Identity Center user name beside its id.
+            type_email = _email(user_name)
         if principal is None and identity_type is not None:
             principal = _describe(identity_type, account, user_name or principal_id)
         self.principal = principal
@@ -492,6 +505,25 @@ def _own_user_name(caller: _Caller) -> str | None:
     return resource.rpartition("/")[2] or None
 
 
+# An IAM user name (letters, digits and +=,.@_-, at most 64) and an account id: only such values
+# make an ARN (placeholders such as HIDDEN_DUE_TO_SECURITY_REASONS never reach here).
+_IAM_USER_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+
+def _implied_arn(caller: _Caller, region: str | None) -> str | None:
+    """The ARN an IAM user or root caller without ``arn`` has (see :mod:`.arns`), else None."""
+    account = caller.account
+    if account is None or not _ACCOUNT_ID.fullmatch(account):
+        return None
+    if caller.type == "Root":
+        return root_arn(account, region)
+    name = caller.user_name
+    if caller.type == "IAMUser" and name is not None and _IAM_USER_NAME.fullmatch(name):
+        return iam_user_arn(account, name, region)
+    return None
+
+
 def normalize_cloudtrail(rec: Mapping[str, Any], raw_ref: str) -> Event:
     """Normalize one CloudTrail record (or EventBridge envelope of one).
 
@@ -534,6 +566,12 @@ def normalize_cloudtrail(rec: Mapping[str, Any], raw_ref: str) -> Event:
             outcome = "unknown" if event_name == "ConsoleLogin" else "success"
         identifiers = list(caller.own_identifiers)
 
+    region = clean_text(get("awsRegion"))
+    if caller.arn is None and caller.account is not None:
+        implied = _implied_arn(caller, region)
+        if implied is not None:  # aws_arn is the strongest kind: first
+            identifiers.insert(0, Identifier("aws_arn", implied))
+
     request = _REQUEST.child(view, "requestParameters")
     if event_name.startswith("AssumeRole"):
         role_arn = clean_text(request.get("roleArn")) if request is not None else None
@@ -564,6 +602,6 @@ def normalize_cloudtrail(rec: Mapping[str, Any], raw_ref: str) -> Event:
         role_arn=role_arn,
         target_user=target_user,
         issued_access_key=_issued_access_key(event_name, outcome, response),
-        region=clean_text(get("awsRegion")),
+        region=region,
         error_code=error_code,
     )

@@ -9,8 +9,9 @@ Resolution order:
 
 1. ``static``: an identifier of the event is listed in the graph (confidence 1.0; 0.9 when the
    identifier was derived by a normalizer, e.g. an email taken from a role-session name).
-2. ``normalized``: no graph entry, but the event carries an email-like identifier; the entity is
-   ``email:<address>``, so Okta and CloudTrail still meet on it (confidence 0.6).
+2. ``normalized``: no graph entry, but the event carries an email address (an Okta login that is
+   one, too); the entity is ``email:<address>``, so Okta and CloudTrail still meet on it
+   (confidence 0.6).
 3. ``unresolved``: the strongest identifier keeps its own key ``unresolved:<kind>:<value>``;
    never a shared NULL or "unknown" key, which would pile every stranger onto one partition.
 """
@@ -44,6 +45,11 @@ IdentifierKind = Literal[
     "ad_sam",
     "ad_sid",
 ]
+
+# Kinds the normalizers give non-person actors (Okta PublicClientApp, SystemPrincipal, and the
+# address of a ThreatInsight "IP address" actor): events and alerts carry them, but the graph
+# file does not take them.
+NORMALIZER_KINDS: tuple[str, ...] = ("okta_client", "okta_system", "ip")
 
 # Kinds that name the same namespace: an Okta login is an email address.
 _KIND_ALIASES = {"okta_login": "email", "entra_upn": "email"}
@@ -257,7 +263,10 @@ def resolve(event: Event, graph: IdentityGraph) -> Event:
             event.confidence = 0.9 if ident.kind in _DERIVED_KINDS else 1.0
             return event
     for ident in event.identifiers:
-        if _KIND_ALIASES.get(ident.kind, ident.kind) == "email":
+        # An address, not any login: an Okta login such as "jdoe" names no mailbox that an AWS
+        # session could be named after, and its user stays keyed by its Okta id (a login can
+        # be renamed, the id cannot).
+        if _KIND_ALIASES.get(ident.kind, ident.kind) == "email" and "@" in ident.value:
             event.entity_id = index_key("email", ident.value)
             event.entity_type = "unknown"
             event.resolved_by = "normalized"
@@ -283,6 +292,8 @@ def resolve(event: Event, graph: IdentityGraph) -> Event:
 
 
 __all__ = [
+    "IDENTIFIER_KINDS",
+    "NORMALIZER_KINDS",
     "ConfigError",
     "Entity",
     "IdentityGraph",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from seamwatch.udfs.arns import iam_user_arn
 from seamwatch.udfs.identity import IdentityGraph, resolve
 from seamwatch.udfs.records import EntityType, Event, Identifier
 
@@ -112,7 +113,7 @@ def teaches(event: Event, graph: IdentityGraph) -> tuple[str, Link] | None:
             event.event_time,
         )
     if event.action in LONG_TERM_ISSUERS and event.target_user and event.account_id:
-        arn = f"arn:aws:iam::{event.account_id}:user/{event.target_user}"
+        arn = iam_user_arn(event.account_id, event.target_user, event.region)
         owner = Event(
             event_id=event.event_id,
             source=event.source,

@@ -1,0 +1,239 @@
+"""Which entity a record resolves to, from the raw record (normalizer + resolver, no Flink)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from seamwatch.udfs.cloudtrail import normalize_cloudtrail
+from seamwatch.udfs.identity import Entity, IdentityGraph, entity_from_mapping, resolve
+from seamwatch.udfs.links import teaches
+from seamwatch.udfs.okta import normalize_okta
+from seamwatch.udfs.records import Event, Identifier
+
+ACCOUNT = "111122223333"
+ANAYA = f"arn:aws:iam::{ACCOUNT}:user/anaya"
+IDC_USER = "9067642ac7-1f2e3d4c-5b6a-7980-a1b2-c3d4e5f6a7b8"
+STORE = f"arn:aws:identitystore::{ACCOUNT}:identitystore/d-9067642ac7"
+
+
+def _cloudtrail(name: str, identity: dict[str, Any], **fields: Any) -> Event:
+    rec: dict[str, Any] = {
+        "eventTime": "2026-03-10T09:00:00Z",
+        "eventSource": "signin.amazonaws.com",
+        "eventName": name,
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "192.0.2.10",
+        "userIdentity": identity,
+        "eventID": f"{name}-1",
+        "recipientAccountId": ACCOUNT,
+        **fields,
+    }
+    return normalize_cloudtrail(rec, "r")
+
+
+def _anaya(with_arn: bool) -> dict[str, Any]:
+    identity = {
+        "type": "IAMUser",
+        "principalId": "AIDACKCEVSQ6C2EXAMPLE",
+        "accountId": ACCOUNT,
+        "accessKeyId": "",
+        "userName": "anaya",
+    }
+    return {**identity, "arn": ANAYA} if with_arn else identity
+
+
+def _iam_user_records() -> list[Event]:
+    return [
+        _cloudtrail(
+            "ConsoleLogin",
+            _anaya(False),
+            responseElements={"ConsoleLogin": "Failure"},
+            errorMessage="Failed authentication",
+        ),
+        _cloudtrail(
+            "CheckMfa",
+            _anaya(False),
+            responseElements={"CheckMfa": "Success"},
+            additionalEventData={"MfaType": "Virtual MFA"},
+        ),
+        _cloudtrail("ConsoleLogin", _anaya(True), responseElements={"ConsoleLogin": "Success"}),
+    ]
+
+
+@pytest.mark.parametrize("in_graph", [False, True])
+def test_an_iam_user_without_arn_is_the_user_with_it(in_graph: bool) -> None:
+    graph = IdentityGraph()
+    if in_graph:
+        graph.upsert(Entity("anaya", "human", None, (Identifier("aws_arn", ANAYA),)))
+    events = [resolve(e, graph) for e in _iam_user_records()]
+    expected = "anaya" if in_graph else f"unresolved:aws_arn:{ANAYA}"
+    assert [e.entity_id for e in events] == [expected] * 3
+    assert [e.outcome for e in events] == ["failure", "success", "success"]
+    if in_graph:
+        assert {(e.resolved_by, e.confidence) for e in events} == {("static", 1.0)}
+
+
+def test_a_user_with_a_path_needs_both_arns_in_the_graph() -> None:
+    """The path is in no record without an ARN (documented): the graph joins the two."""
+    with_path = f"arn:aws:iam::{ACCOUNT}:user/engineering/anaya"
+    failure, _, _ = _iam_user_records()
+    success = _cloudtrail("ConsoleLogin", {**_anaya(True), "arn": with_path})
+    alone = IdentityGraph()
+    assert resolve(failure, alone).entity_id != resolve(success, alone).entity_id
+    graph = IdentityGraph.from_entities(
+        [
+            Entity(
+                "anaya",
+                "human",
+                None,
+                (Identifier("aws_arn", with_path), Identifier("aws_arn", ANAYA)),
+            )
+        ]
+    )
+    assert resolve(failure, graph).entity_id == resolve(success, graph).entity_id == "anaya"
+
+
+def test_a_key_created_in_china_belongs_to_the_user_of_that_partition() -> None:
+    account = "222233334444"
+    graph = IdentityGraph.from_entities(
+        [
+            Entity(
+                "svc-cn",
+                "service",
+                None,
+                (Identifier("aws_arn", f"arn:aws-cn:iam::{account}:user/svc-cn"),),
+            )
+        ]
+    )
+    caller = {
+        "type": "IAMUser",
+        "arn": f"arn:aws-cn:iam::{account}:user/admin",
+        "accountId": account,
+        "userName": "admin",
+    }
+    event = _cloudtrail(
+        "CreateAccessKey",
+        caller,
+        eventSource="iam.amazonaws.com",
+        awsRegion="cn-north-1",
+        recipientAccountId=account,
+        requestParameters={"userName": "svc-cn"},
+        responseElements={"accessKey": {"accessKeyId": "AKIAEXAMPLECN000001"}},
+    )
+    taught = teaches(resolve(event, graph), graph)
+    assert taught is not None
+    assert taught[0] == "AKIAEXAMPLECN000001"
+    assert taught[1].entity_id == "svc-cn"
+
+
+def _identity_center_flow() -> tuple[Event, Event]:
+    on_behalf_of = {"userId": IDC_USER, "identityStoreArn": STORE}
+    credentials = _cloudtrail(
+        "GetRoleCredentials",
+        {
+            "type": "IdentityCenterUser",
+            "accountId": ACCOUNT,
+            "onBehalfOf": on_behalf_of,
+            "credentialId": "AAAAAExampleCredential",
+        },
+        eventSource="sso.amazonaws.com",
+        responseElements=None,
+        serviceEventDetails={"role_name": "AdministratorAccess", "account_id": ACCOUNT},
+    )
+    session = _cloudtrail(
+        "GetCallerIdentity",
+        {
+            "type": "AssumedRole",
+            "principalId": "AROAEXAMPLESSO:kim.ng@example.com",
+            "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Admin_7a1b/"
+            "kim.ng@example.com",
+            "accountId": ACCOUNT,
+            "accessKeyId": "ASIAEXAMPLEKIM00001",
+            "onBehalfOf": on_behalf_of,
+        },
+        eventSource="sts.amazonaws.com",
+    )
+    return credentials, session
+
+
+@pytest.mark.parametrize(
+    "identifiers",
+    [
+        [{"kind": "aws_principal_id", "value": IDC_USER}],
+        [
+            {"kind": "aws_principal_id", "value": IDC_USER},
+            {"kind": "email", "value": "kim.ng@example.com"},
+        ],
+    ],
+    ids=["user-id", "user-id-and-email"],
+)
+def test_identity_center_credentials_and_role_session_are_one_person(
+    identifiers: list[dict[str, str]],
+) -> None:
+    graph = IdentityGraph.from_entities(
+        [entity_from_mapping({"id": "kim", "type": "human", "identifiers": identifiers})]
+    )
+    credentials, session = (resolve(e, graph) for e in _identity_center_flow())
+    assert credentials.entity_id == session.entity_id == "kim"
+    assert credentials.resolved_via == f"aws_principal_id:{IDC_USER}"
+
+
+def _okta(actor_id: str, login: str) -> Event:
+    rec = {
+        "uuid": f"{actor_id}-{login}",
+        "published": "2026-03-10T09:00:00.000Z",
+        "eventType": "user.session.start",
+        "actor": {"id": actor_id, "type": "User", "alternateId": login},
+        "outcome": {"result": "SUCCESS"},
+    }
+    return normalize_okta(rec, "r")
+
+
+def test_an_okta_user_whose_login_is_no_address_is_keyed_by_its_okta_id() -> None:
+    graph = IdentityGraph()
+    before, after = (
+        resolve(_okta("00u1jdoe", "jdoe"), graph),
+        resolve(_okta("00u1jdoe", "jd2"), graph),
+    )
+    assert before.entity_id == after.entity_id == "unresolved:okta_user_id:00u1jdoe"
+    # Its login is still one of its identifiers.
+    assert Identifier("okta_login", "jd2") in after.identifiers
+
+
+def test_an_unlisted_okta_user_with_an_address_meets_aws_on_it() -> None:
+    """Without a graph entry, the address is the seam to AWS sessions named after it; a renamed
+    address is then another entity (documented: list the Okta id in the graph)."""
+    okta = resolve(_okta("00u1maya", "Maya@example.com"), IdentityGraph())
+    assert okta.entity_id == "email:maya@example.com"
+
+
+def test_a_person_in_the_graph_stays_that_person_across_a_login_rename() -> None:
+    okta_id = {"kind": "okta_user_id", "value": "00u1maria"}
+    maria: dict[str, Any] = {
+        "id": "maria",
+        "type": "human",
+        "identifiers": [okta_id, {"kind": "okta_login", "value": "maria.silva@example.com"}],
+    }
+    graph = IdentityGraph.from_entities([entity_from_mapping(maria)])
+    old, new = _okta("00u1maria", "maria.silva@example.com"), _okta("00u1maria", "maria.costa@x.io")
+    assert resolve(old, graph).entity_id == resolve(new, graph).entity_id == "maria"
+    # The mapping topic renames her: the old login leaves the entity, a new hire gets it.
+    renamed = {
+        **maria,
+        "identifiers": [okta_id, {"kind": "okta_login", "value": "maria.costa@x.io"}],
+    }
+    graph.upsert(entity_from_mapping(renamed))
+    hire = {
+        "id": "maria.silva",
+        "type": "human",
+        "identifiers": [
+            {"kind": "okta_user_id", "value": "00u2hire"},
+            {"kind": "okta_login", "value": "maria.silva@example.com"},
+        ],
+    }
+    graph.upsert(entity_from_mapping(hire))
+    # A late event of her old login is still hers (the Okta id decides), the hire's is the hire's.
+    assert resolve(_okta("00u1maria", "maria.silva@example.com"), graph).entity_id == "maria"
+    assert resolve(_okta("00u2hire", "maria.silva@example.com"), graph).entity_id == "maria.silva"
