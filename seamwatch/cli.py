@@ -62,11 +62,22 @@ def run(
             "(docs/kafka.md; client properties from $SEAMWATCH_KAFKA_PROPERTIES / env).",
         ),
     ] = None,
+    respond_mode: Annotated[
+        str,
+        typer.Option(
+            "--respond",
+            help="The rules' response actions (docs/response.md): dry-run (default) records "
+            "what they would do; live makes the calls, with credentials from the environment.",
+        ),
+    ] = "dry-run",
 ) -> None:
     """Run the correlation job on a local Flink mini-cluster over log files (or Kafka)."""
+    if kafka is not None and respond_mode != "dry-run":
+        raise fail("--respond on Kafka: the job does not respond itself (docs/response.md)")
     if kafka is not None:
         _run_kafka(kafka, identities, rules, watermark, parallelism)
         return
+    from seamwatch.cli_respond import prepare_response, respond_after_run
     from seamwatch.jobs.inputs import InputError
     from seamwatch.jobs.local import run_files
     from seamwatch.jobs.sources import UnknownSourceError, check_source
@@ -86,6 +97,7 @@ def run(
             check_source(source)
         for source, values in parse_pairs(watermark or [], "--watermark").items():
             settings.watermark_seconds[check_source(source)] = parse_duration(values[-1])
+        response = prepare_response(respond_mode, settings.rules_dir)
         result = run_files(settings)
     except (ConfigError, InputError, UnknownSourceError, ValueError) as exc:
         raise fail(str(exc)) from exc
@@ -104,6 +116,7 @@ def run(
     )
     console.print(f"alerts: {result.output}")
     console.print(f"dead letters: {result.dead_letter_path}")
+    respond_after_run(result, response)  # after the alerts are written: never in their way
 
 
 def _run_kafka(
