@@ -315,3 +315,22 @@ def test_a_credential_in_a_rule_is_refused_at_its_entry(tmp_path: Path) -> None:
     entries = [i for i, line in enumerate(path.read_text().splitlines(), 1) if "- type:" in line]
     assert caught.value.line == entries[-1], caught.value
     assert "'secret': credentials never go in a rule file" in caught.value.reason
+
+
+def test_a_live_run_without_the_webhook_secret_is_refused_before_flink(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from seamwatch.cli import app
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    _rule_with(rules, "  - type: webhook\n    url: https://soar.example/hook\n")
+    output = tmp_path / "out" / "alerts.jsonl"
+    args = ["run", "--rules", str(rules), "--output", str(output)]
+    env = {"SEAMWATCH_WEBHOOK_SECRET_FILE": "", "SEAMWATCH_WEBHOOK_SECRET": ""}
+    result = CliRunner().invoke(app, [*args, "--respond", "live"], env=env)
+    assert result.exit_code == 2
+    assert "SEAMWATCH_WEBHOOK_SECRET_FILE" in result.output
+    assert not output.parent.exists()
+    result = CliRunner().invoke(app, [*args, "--respond", "maybe"], env=env)
+    assert result.exit_code == 2 and "choose dry-run or live" in result.output
