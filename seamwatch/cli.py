@@ -9,6 +9,7 @@ import typer
 
 from seamwatch.cli_coverage import coverage_command
 from seamwatch.cli_output import console, fail, parse_pairs, print_alert
+from seamwatch.cli_respond import respond_command
 from seamwatch.jobs.rulebook import load_rules, parse_duration
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS, DEFAULT_RULES_DIR, JobSettings
 from seamwatch.udfs.behaviour import BaselineConfig
@@ -24,6 +25,7 @@ app.add_typer(rules_app, name="rules")
 identities_app = typer.Typer(help="Check the identity graph and resolution.", no_args_is_help=True)
 app.add_typer(identities_app, name="identities")
 app.command("coverage")(coverage_command)
+app.command("respond")(respond_command)
 
 
 @app.command()
