@@ -259,8 +259,10 @@ def test_credentials_come_from_files_and_a_live_run_without_them_is_refused(
     errors, _ = readiness(actions, ResponseConfig.from_env("live", {}))
     assert len(errors) == 3 and "SEAMWATCH_WEBHOOK_SECRET_FILE" in errors[0]
     assert readiness(actions, ResponseConfig.from_env("dry-run", {})) == ([], [])
+    missing = {"SEAMWATCH_OKTA_TOKEN_FILE": str(tmp_path / "none")}
     with pytest.raises(ValueError, match="cannot read"):
-        ResponseConfig.from_env("live", {"SEAMWATCH_OKTA_TOKEN_FILE": str(tmp_path / "none")})
+        ResponseConfig.from_env("live", missing)
+    assert ResponseConfig.from_env("dry-run", missing).okta_token is None
 
 
 def _rule_with(tmp_path: Path, respond_yaml: str) -> Path:

@@ -70,12 +70,21 @@ class ResponseConfig:
     @classmethod
     def from_env(cls, mode: Mode, environ: Mapping[str, str] | None = None) -> ResponseConfig:
         env = os.environ if environ is None else environ
-        secret = read_secret(WEBHOOK_SECRET, env)
+
+        def secret_of(name: str) -> str | None:
+            try:
+                return read_secret(name, env)
+            except ValueError:
+                if mode == "live":
+                    raise
+                return None  # a dry-run needs no secret: a Secret not mounted yet is fine
+
+        secret = secret_of(WEBHOOK_SECRET)
         return cls(
             mode=mode,
             webhook_secret=secret.encode() if secret else None,
             okta_org_url=env.get(OKTA_ORG_URL) or None,
-            okta_token=read_secret(OKTA_TOKEN, env),
+            okta_token=secret_of(OKTA_TOKEN),
         )
 
 
