@@ -8,6 +8,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from seamwatch.cli import app
@@ -31,12 +32,13 @@ def test_live_run_posts_each_alert_signed_and_a_receiver_down_loses_nothing(
     down = closed_port_url() + "/down"
     output = tmp_path / "out" / "alerts.jsonl"
     with receiver([503, 204]) as soar:
-        rule = (DEFAULT_RULES_DIR / "okta_new_country_saml_access_key.yaml").read_text()
-        rule += (
-            f"respond:\n  - type: webhook\n    url: {soar.url}/soar\n"
-            f"  - type: webhook\n    url: {down}\n    retries: 1\n    timeout: 1\n"
-        )
-        (rules / "rule.yaml").write_text(rule)
+        rule = yaml.safe_load((DEFAULT_RULES_DIR / f"{RULE.replace('-', '_')}.yaml").read_text())
+        rule.pop("tests")  # not run by `seamwatch run`
+        rule["respond"] = [
+            {"type": "webhook", "url": f"{soar.url}/soar"},
+            {"type": "webhook", "url": down, "retries": 1, "timeout": 1},
+        ]
+        (rules / "rule.yaml").write_text(yaml.safe_dump(rule))
         started = time.time()
         result = CliRunner().invoke(
             app,
