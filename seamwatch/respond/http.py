@@ -11,6 +11,7 @@ what happened.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import time
 import urllib.error
 import urllib.request
@@ -105,7 +106,7 @@ def send(
             exc.close()
         except urllib.error.URLError as exc:
             status, reason, retry = None, f"no connection: {exc.reason}", True
-        except (TimeoutError, OSError) as exc:
+        except (TimeoutError, OSError, http.client.HTTPException) as exc:
             status, reason, retry = None, f"no response: {exc or type(exc).__name__}", True
         if not retry or attempts > retries:
             suffix = f" after {attempts} attempts" if attempts > 1 else ""
