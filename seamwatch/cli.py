@@ -9,7 +9,7 @@ import typer
 
 from seamwatch.cli_coverage import coverage_command
 from seamwatch.cli_output import console, fail, parse_pairs, print_alert
-from seamwatch.cli_respond import respond_command
+from seamwatch.cli_respond import prepare_response, respond_after_run, respond_command
 from seamwatch.jobs.rulebook import load_rules, parse_duration
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS, DEFAULT_RULES_DIR, JobSettings
 from seamwatch.udfs.behaviour import BaselineConfig
@@ -79,7 +79,6 @@ def run(
     if kafka is not None:
         _run_kafka(kafka, identities, rules, watermark, parallelism)
         return
-    from seamwatch.cli_respond import prepare_response, respond_after_run
     from seamwatch.jobs.inputs import InputError
     from seamwatch.jobs.local import run_files
     from seamwatch.jobs.sources import UnknownSourceError, check_source
