@@ -336,3 +336,43 @@ def test_a_live_run_without_the_webhook_secret_is_refused_before_flink(tmp_path:
     assert not output.parent.exists()
     result = CliRunner().invoke(app, [*args, "--respond", "maybe"], env=env)
     assert result.exit_code == 2 and "choose dry-run or live" in result.output
+
+
+def test_respond_acts_on_an_alert_file_and_appends_to_the_log(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from seamwatch.cli import app
+
+    secret = tmp_path / "secret"
+    secret.write_bytes(SECRET)
+    alerts = tmp_path / "alerts.jsonl"
+    alerts.write_bytes(b"".join(orjson.dumps(_alert(f"id{i}")) + b"\n" for i in range(2)))
+    log = tmp_path / "responses.jsonl"
+    log.write_text('{"earlier": true}\n')
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    with receiver([204]) as soar:
+        _rule_with(rules, f"  - type: webhook\n    url: {soar.url}/hook\n")
+        result = CliRunner().invoke(
+            app,
+            [
+                "respond",
+                "--alerts",
+                str(alerts),
+                "--rules",
+                str(rules),
+                "--log",
+                str(log),
+                "--respond",
+                "live",
+            ],
+            env={"SEAMWATCH_WEBHOOK_SECRET_FILE": str(secret)},
+        )
+    assert result.exit_code == 0, result.output
+    assert sorted(orjson.loads(r.body)["alert_id"] for r in soar.received) == ["id0", "id1"]
+    lines = [orjson.loads(line) for line in log.read_bytes().splitlines()]
+    assert lines[0] == {"earlier": True}
+    assert [(r["alert_id"], r["status"]) for r in lines[1:]] == [("id0", "done"), ("id1", "done")]
+    assert "responses (live): 2 done" in result.output
+    neither = CliRunner().invoke(app, ["respond", "--rules", str(rules)])
+    assert neither.exit_code == 2 and "--kafka BOOTSTRAP or --alerts FILE" in neither.output
