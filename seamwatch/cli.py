@@ -9,6 +9,7 @@ import typer
 
 from seamwatch.cli_coverage import coverage_command
 from seamwatch.cli_output import console, fail, parse_pairs, print_alert
+from seamwatch.cli_respond import prepare_response, respond_after_run, respond_command
 from seamwatch.jobs.rulebook import load_rules, parse_duration
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS, DEFAULT_RULES_DIR, JobSettings
 from seamwatch.udfs.behaviour import BaselineConfig
@@ -24,6 +25,7 @@ app.add_typer(rules_app, name="rules")
 identities_app = typer.Typer(help="Check the identity graph and resolution.", no_args_is_help=True)
 app.add_typer(identities_app, name="identities")
 app.command("coverage")(coverage_command)
+app.command("respond")(respond_command)
 
 
 @app.command()
@@ -77,8 +79,18 @@ def run(
             "from SEAMWATCH_SCHEMA_REGISTRY_USERNAME/_PASSWORD).",
         ),
     ] = None,
+    respond_mode: Annotated[
+        str,
+        typer.Option(
+            "--respond",
+            help="The rules' response actions (docs/response.md): dry-run (default) records "
+            "what they would do; live makes the calls, with credentials from the environment.",
+        ),
+    ] = "dry-run",
 ) -> None:
     """Run the correlation job on a local Flink mini-cluster over log files (or Kafka)."""
+    if kafka is not None and respond_mode != "dry-run":
+        raise fail("--respond on Kafka: the job does not respond itself (docs/response.md)")
     if kafka is not None:
         fmt = alert_format or "avro"
         _run_kafka(kafka, identities, rules, watermark, parallelism, fmt, schema_registry)
@@ -107,6 +119,7 @@ def run(
             check_source(source)
         for source, values in parse_pairs(watermark or [], "--watermark").items():
             settings.watermark_seconds[check_source(source)] = parse_duration(values[-1])
+        response = prepare_response(respond_mode, settings.rules_dir)
         result = run_files(settings)
     except (ConfigError, InputError, UnknownSourceError, ValueError) as exc:
         raise fail(str(exc)) from exc
@@ -125,6 +138,7 @@ def run(
     )
     console.print(f"alerts: {result.output}")
     console.print(f"dead letters: {result.dead_letter_path}")
+    respond_after_run(result, response)  # after the alerts are written: never in their way
 
 
 def _run_kafka(

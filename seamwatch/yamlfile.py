@@ -38,13 +38,23 @@ class Locator:
     lines: dict[PathKey, int]
 
     def line_of(self, key: Sequence[str | int]) -> int | None:
-        """The line of ``key`` or of its nearest ancestor that has one."""
+        """The line of ``key`` or of its nearest ancestor that has one.
+
+        A part that is not in the document is passed over: pydantic puts a tagged union's tag
+        into the path (``("respond", 0, "webhook", "url")``), which the user never wrote.
+        """
         parts = tuple(key)
-        while parts:
-            if parts in self.lines:
-                return self.lines[parts]
-            parts = parts[:-1]
-        return self.lines.get((), None)
+        candidates = [parts]
+        candidates += [
+            parts[:i] + parts[i + 1 :] for i, p in enumerate(parts) if isinstance(p, str)
+        ]
+        best: PathKey | None = None
+        for candidate in candidates:
+            while candidate and candidate not in self.lines:
+                candidate = candidate[:-1]
+            if candidate in self.lines and (best is None or len(candidate) > len(best)):
+                best = candidate
+        return self.lines[best] if best is not None else None
 
     def error(self, key: Sequence[str | int], reason: str) -> ConfigError:
         return ConfigError(self.path, self.line_of(key), reason)

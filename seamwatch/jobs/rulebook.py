@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from seamwatch.respond.actions import Action
 from seamwatch.udfs.conditions import Scalar
 from seamwatch.udfs.records import EVENT_FIELDS
 from seamwatch.yamlfile import ConfigError, load_yaml, validation_error
@@ -184,6 +185,8 @@ class Rule(BaseModel):
     context: Duration | None = None
     steps: list[Step] = Field(min_length=1)
     tests: list[RuleTest] = Field(default_factory=list)
+    # Response actions for each alert, dry-run unless the deployment says live (docs/response.md).
+    respond: list[Action] = Field(default_factory=list, max_length=10)
 
     @property
     def absent_step(self) -> Step | None:
