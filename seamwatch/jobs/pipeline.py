@@ -19,6 +19,7 @@ tables and the sinks.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,9 +42,11 @@ from seamwatch.udfs.alerts import RuleMeta
 from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.udfs.hotrow import (
     DEAD_ROW,
+    DEVICE_VALUE_COLUMN,
     EVENT_ROW,
     LINK_ROW,
     OUTPUT_FIELDS,
+    VALUE_FIELDS,
     mapping_dead_row,
     prepare,
 )
@@ -176,6 +179,7 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
             self._identities.graph,
             self._relevance.wants,
             self._config,
+            int(time.time() * 1000),
         )
         if out.normalized:
             self._normalized.inc(out.normalized)
@@ -252,7 +256,7 @@ def _baseline_input_sql(view: str) -> str:
             columns.append(name)
         else:
             columns.append(f"CAST(NULL AS {sql_type}) AS {name}")
-    values = ["v_ip", "v_country", "v_asn", "v_device", "v_role"]
+    values = [*VALUE_FIELDS[:3], f"{DEVICE_VALUE_COLUMN} AS v_device", *VALUE_FIELDS[3:]]
     return f"SELECT {', '.join([*columns, 'rowtime', *values])} FROM {view}"
 
 
