@@ -69,7 +69,7 @@ def run(
         return
     from seamwatch.jobs.inputs import InputError
     from seamwatch.jobs.local import run_files
-    from seamwatch.jobs.sources import UnknownSourceError, check_source
+    from seamwatch.jobs.sources import UnknownSourceError, check_source, skipped_summary
 
     if inputs:
         settings = JobSettings(inputs=parse_pairs(inputs, "--input"), identities=identities)
@@ -102,6 +102,9 @@ def run(
         f"{len(result.rules)} rules; [bold]{len(result.alerts)} alerts[/] "
         f"in {result.seconds:.1f}s"
     )
+    skipped = skipped_summary(result.staged)
+    if skipped:
+        console.print(skipped, markup=False)
     console.print(f"alerts: {result.output}")
     console.print(f"dead letters: {result.dead_letter_path}")
 

@@ -14,6 +14,7 @@ import orjson
 
 from seamwatch.udfs.cloudtrail import normalize_cloudtrail
 from seamwatch.udfs.errors import NormalizeError
+from seamwatch.udfs.insights import is_insight, normalize_insight
 from seamwatch.udfs.okta import normalize_okta
 from seamwatch.udfs.records import Event, Rejected
 
@@ -86,6 +87,8 @@ def _normalize_one(
         kind = "null" if record is None else type(record).__name__
         return Rejected(source, f"not a JSON object: {kind}", raw, raw_ref)
     try:
+        if source == "cloudtrail" and is_insight(record):
+            return normalize_insight(record, raw_ref)
         return normalizer(record, raw_ref)
     except NormalizeError as err:
         return Rejected(source, str(err), raw, raw_ref)
