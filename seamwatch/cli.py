@@ -12,6 +12,7 @@ from seamwatch.cli_output import console, fail, parse_pairs, print_alert
 from seamwatch.jobs.rulebook import load_rules, parse_duration
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS, DEFAULT_RULES_DIR, JobSettings
 from seamwatch.udfs.behaviour import BaselineConfig
+from seamwatch.udfs.geo import GeoDatabases
 from seamwatch.yamlfile import ConfigError
 
 app = typer.Typer(
@@ -54,6 +55,22 @@ def run(
         typer.Option(min=0, help="Days of history before the baseline flags anything as new."),
     ] = DEFAULT_LEARNING_DAYS,
     quiet: Annotated[bool, typer.Option(help="Do not print the alert timelines.")] = False,
+    geo_city: Annotated[
+        Path | None,
+        typer.Option(
+            "--geo-city",
+            help="A current MaxMind City database (.mmdb, GeoIP2/GeoLite2 City): country, "
+            "city, coordinates. Default: the bundled offline data.",
+        ),
+    ] = None,
+    geo_asn: Annotated[
+        Path | None,
+        typer.Option(
+            "--geo-asn",
+            help="A current MaxMind ASN database (.mmdb, GeoLite2/GeoIP2 ASN): AS number and "
+            "organisation. Default: the bundled offline data (no AS numbers).",
+        ),
+    ] = None,
     kafka: Annotated[
         str | None,
         typer.Option(
@@ -64,8 +81,11 @@ def run(
     ] = None,
 ) -> None:
     """Run the correlation job on a local Flink mini-cluster over log files (or Kafka)."""
+    geo = GeoDatabases(
+        city=str(geo_city) if geo_city else None, asn=str(geo_asn) if geo_asn else None
+    )
     if kafka is not None:
-        _run_kafka(kafka, identities, rules, watermark, parallelism)
+        _run_kafka(kafka, identities, rules, watermark, parallelism, geo)
         return
     from seamwatch.jobs.inputs import InputError
     from seamwatch.jobs.local import run_files
@@ -81,6 +101,7 @@ def run(
     settings.output = output
     settings.parallelism = parallelism
     settings.baseline = BaselineConfig(learning_days=learning_days)
+    settings.geo = geo
     try:
         for source in settings.inputs:
             check_source(source)
@@ -115,6 +136,7 @@ def _run_kafka(
     rules: Path,
     watermark: list[str] | None,
     parallelism: int,
+    geo: GeoDatabases,
 ) -> None:
     from seamwatch.cli_kafka import run_kafka_command
     from seamwatch.jobs.sources import UnknownSourceError, check_source
@@ -129,6 +151,7 @@ def _run_kafka(
             rules=rules,
             watermark_seconds=settings.watermark_seconds,
             parallelism=parallelism,
+            geo=geo,
         )
     except (ConfigError, UnknownSourceError, ValueError) as exc:
         raise fail(str(exc)) from exc

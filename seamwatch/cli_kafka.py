@@ -22,6 +22,7 @@ from seamwatch.jobs.kafka_job import (
     load_client_properties,
 )
 from seamwatch.kafka_codec import AlertFormat
+from seamwatch.udfs.geo import BUNDLED, GeoDatabases
 
 _DEFAULTS = KafkaTopics()
 
@@ -191,6 +192,7 @@ def run_kafka_command(
     properties_file: Path | None = None,
     topics: KafkaTopics | None = None,
     alert_format: str = "avro",
+    geo: GeoDatabases = BUNDLED,
 ) -> None:
     """``seamwatch run --kafka BOOTSTRAP``: run the job on Kafka until interrupted."""
     from seamwatch.jobs.kafka_job import run_kafka
@@ -204,6 +206,7 @@ def run_kafka_command(
         alert_format=_format(alert_format),
         watermark_seconds=watermark_seconds,
         parallelism=parallelism,
+        geo=geo,
     )
     try:
         settings.startup_mode  # noqa: B018  (validated before anything starts)

@@ -20,6 +20,8 @@ import yaml
 from seamwatch.jobs.local import RunResult, run_files
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR, JobSettings
 from seamwatch.udfs.alerts import iso_ms
+from seamwatch.udfs.geo import BUNDLED, GeoDatabases
+from tests.mmdb import asn_record, city_record, write_mmdb
 from tests.s3_dump import insight, write_s3_dump
 from tests.scenarios import ABROAD, HOME, Scenario, field_attack
 
@@ -40,7 +42,9 @@ def _scenario() -> Scenario:
     return scenario
 
 
-def _run(tmp: Path, scenario: Scenario, okta: Path, cloudtrail: Path) -> RunResult:
+def _run(
+    tmp: Path, scenario: Scenario, okta: Path, cloudtrail: Path, geo: GeoDatabases = BUNDLED
+) -> RunResult:
     identities = tmp / "identities.yaml"
     identities.write_text(yaml.safe_dump(scenario.identities()))
     settings = JobSettings(
@@ -48,6 +52,7 @@ def _run(tmp: Path, scenario: Scenario, okta: Path, cloudtrail: Path) -> RunResu
         rules_dir=DEFAULT_RULES_DIR,
         identities=identities,
         output=tmp / "out" / "alerts.jsonl",
+        geo=geo,
     )
     return run_files(settings)
 
@@ -120,6 +125,26 @@ def s3_dump_run(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) ->
     clash = tmp / "s3-dump" / "AWSLogs" / "111122223333" / "CloudTrail-Insight" / "clash.json"
     clash.write_bytes(orjson.dumps({"Records": [insight("2026-03-04T14:20:00Z", key_id)]}))
     return _run(tmp, scenario, okta, tmp / "s3-dump")
+
+
+@pytest.fixture(scope="module")
+def current_geo_run(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    """The ordered input, located with user-supplied City and ASN databases."""
+    tmp = tmp_path_factory.mktemp("geo")
+    block = ABROAD.ips[0].rsplit(".", 1)[0] + ".0/24"
+    city = write_mmdb(
+        tmp / "City.mmdb",
+        "GeoLite2-City",
+        {block: city_record("Romania", "RO", "Cluj-Napoca", 46.77, 23.6)},
+    )
+    asn = write_mmdb(tmp / "ASN.mmdb", "GeoLite2-ASN", {block: asn_record(9009, "M247 Europe")})
+    okta = tmp / "okta-api-page.json"
+    okta.write_bytes(orjson.dumps(sorted(scenario.okta, key=lambda r: r["published"])))
+    cloudtrail = tmp / "cloudtrail.json"
+    cloudtrail.write_bytes(
+        orjson.dumps({"Records": sorted(scenario.cloudtrail, key=lambda r: r["eventTime"])})
+    )
+    return _run(tmp, scenario, okta, cloudtrail, GeoDatabases(city=str(city), asn=str(asn)))
 
 
 def _split_by_day(
@@ -269,3 +294,16 @@ def test_an_s3_dump_counts_each_record_once_and_skips_what_is_no_event(
     # The Insights records are normalized, the one reusing an event id under an id of its own.
     assert staged.records == len(scenario.cloudtrail) + 2 and staged.distinct_ids == 1
     assert s3_dump_run.dead_letters == []
+
+
+def test_user_supplied_geo_databases_locate_the_aws_side(
+    ordered_run: RunResult, current_geo_run: RunResult
+) -> None:
+    (alert,) = _field_alerts(current_geo_run)
+    login, assume, _ = alert["events"]
+    assert (assume["country"], assume["city"]) == ("Romania", "Cluj-Napoca")
+    assert (assume["asn"], assume["as_org"]) == (9009, "M247 Europe")
+    assert login["geo_source"] == "okta"  # Okta's own geography still wins for Okta events
+    (before,) = _field_alerts(ordered_run)
+    assert alert["alert_id"] == before["alert_id"]
+    assert before["events"][1]["city"] != "Cluj-Napoca"

@@ -43,6 +43,7 @@ from seamwatch.jobs.settings import (
     DEFAULT_WATERMARK_SECONDS,
 )
 from seamwatch.jobs.sources import check_source, payload_time_sql
+from seamwatch.udfs.geo import BUNDLED, GeoDatabases
 
 StateBackend = Literal["hashmap", "rocksdb"]
 STATE_BACKENDS: tuple[StateBackend, ...] = ("hashmap", "rocksdb")
@@ -64,6 +65,7 @@ class ClusterSettings:
     )
     # None: the per-source defaults (settings.DEFAULT_IDLE_TIMEOUT_SECONDS); a number: every source.
     idle_timeout_seconds: int | None = None
+    geo: GeoDatabases = BUNDLED  # --geo-city / --geo-asn: MaxMind databases the workers read
 
     def idle_timeouts(self) -> dict[str, int]:
         """Idle timeout per source."""
@@ -164,7 +166,7 @@ def build_file_job(
             )
         ).wait()
         tables[source] = SourceTable(table, fields=False, ref="file_path", text="line")
-    outputs = build_pipeline(t_env, tables, graph, rules)
+    outputs = build_pipeline(t_env, tables, graph, rules, geo=settings.geo)
     outputs.alerts.sink_to(_row_file_sink(files.output / "alerts", "alerts")).uid(
         "sink-alerts-files"
     ).name("alerts -> files")
@@ -187,7 +189,7 @@ def build_replay_job(
     )
     items = [StagedSource(source, path, records=0, files=1) for source, path in staged.items()]
     tables = attach_staged(t_env, items, settings.watermark_seconds)
-    outputs = build_pipeline(t_env, tables, graph, rules)
+    outputs = build_pipeline(t_env, tables, graph, rules, geo=settings.geo)
     outputs.alerts.sink_to(_row_file_sink(output / "alerts", "alerts")).uid(
         "sink-alerts-files"
     ).name("alerts -> files")
@@ -233,6 +235,16 @@ def argument_parser() -> argparse.ArgumentParser:
         help="SOURCE=DURATION watermark bound, e.g. cloudtrail=20m",
     )
     common.add_argument(
+        "--geo-city",
+        default=None,
+        help="MaxMind City database (.mmdb) on the task managers (default: the bundled one)",
+    )
+    common.add_argument(
+        "--geo-asn",
+        default=None,
+        help="MaxMind ASN database (.mmdb) on the task managers (default: the bundled one)",
+    )
+    common.add_argument(
         "--idle-timeout",
         type=_duration_seconds,
         default=None,
@@ -276,6 +288,7 @@ def settings_from_args(args: argparse.Namespace) -> ClusterSettings:
         checkpoint_dir=args.checkpoint_dir,
         watermark_seconds=watermarks,
         idle_timeout_seconds=args.idle_timeout,
+        geo=GeoDatabases(city=args.geo_city, asn=args.geo_asn),
     )
 
 
@@ -338,6 +351,7 @@ def _kafka_settings(args: argparse.Namespace, settings: ClusterSettings) -> Any:
         idle_timeout_seconds={k: float(v) for k, v in settings.idle_timeouts().items()},
         parallelism=settings.parallelism,
         checkpoint_interval_ms=settings.checkpoint_interval_seconds * 1000,
+        geo=settings.geo,
         **extra,
     )
 
