@@ -227,3 +227,13 @@ def test_seamwatch_run_with_swapped_inputs_exits_at_once_with_one_line(
     assert "given as okta input" in " ".join(lines)
     assert ct.name in result.output.replace("\n", "")
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_without_staging_a_notification_is_dead_lettered_as_no_event_not_normalized() -> None:
+    text = orjson.dumps(s3_notification("k", "2026-03-04T14:00:00Z")).decode()
+    (rejected,) = normalize_text("cloudtrail", text, "topic/0@1")
+    assert not isinstance(rejected, Event)
+    assert rejected.reason == "not an event: s3_event_notification"
+    digest = orjson.dumps(digest_file("2026-03-04T14:00:00Z", "2026-03-04T15:00:00Z")).decode()
+    (rejected,) = normalize_text("cloudtrail", digest, "topic/0@2")
+    assert not isinstance(rejected, Event) and rejected.reason == "not an event: cloudtrail_digest"

@@ -17,6 +17,7 @@ from seamwatch.udfs.errors import NormalizeError
 from seamwatch.udfs.insights import is_insight, normalize_insight
 from seamwatch.udfs.okta import normalize_okta
 from seamwatch.udfs.records import Event, Rejected
+from seamwatch.udfs.shapes import not_event_kind
 
 __all__ = ["NORMALIZERS", "explode", "normalize_text"]
 
@@ -87,8 +88,12 @@ def _normalize_one(
         kind = "null" if record is None else type(record).__name__
         return Rejected(source, f"not a JSON object: {kind}", raw, raw_ref)
     try:
-        if source == "cloudtrail" and is_insight(record):
-            return normalize_insight(record, raw_ref)
+        if source == "cloudtrail":
+            if is_insight(record):
+                return normalize_insight(record, raw_ref)
+            kind = not_event_kind(record)
+            if kind is not None:  # staging skips these; a Kafka topic may still carry them
+                return Rejected(source, f"not an event: {kind}", raw, raw_ref)
         return normalizer(record, raw_ref)
     except NormalizeError as err:
         return Rejected(source, str(err), raw, raw_ref)
