@@ -9,7 +9,8 @@ Two input modes:
 ``files``
     One directory per log source, watched for new JSON-lines files every
     ``--monitor-interval`` (the filesystem connector's ``source.monitor-interval``). Each line
-    is one raw record; its pointer back (``raw_ref``) is the file's path. Files whose names
+    is one raw record; its pointer back (``raw_ref``) is the file's path relative to the watched
+    directory (Flink's filesystem source gives no line number). Files whose names
     start with ``.`` or ``_`` are ignored until renamed, so write a file under such a name and
     rename it when complete. Alerts and dead letters are written as JSON-lines part files under
     ``--output``/``alerts`` and ``--output``/``dead-letters``; a part file becomes visible
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from seamwatch.jobs.compiler import sql_interval
+from seamwatch.jobs.compiler import sql_interval, sql_literal
 from seamwatch.jobs.rulebook import parse_duration
 from seamwatch.jobs.settings import (
     DEFAULT_IDLE_TIMEOUT_SECONDS,
@@ -142,6 +143,15 @@ def _row_file_sink(directory: Path, prefix: str) -> Any:
     )
 
 
+def watched_ref_sql(directory: str) -> str:
+    """SQL for a watched file's ``raw_ref``: its path relative to the watched directory (the
+    input root; Flink's ``file.path`` may carry a scheme such as ``file:``), else the path."""
+    prefix = sql_literal(directory.rstrip("/") + "/")
+    at = f"POSITION({prefix} IN file_path)"
+    length = len(directory.rstrip("/")) + 1
+    return f"CASE WHEN {at} > 0 THEN SUBSTRING(file_path FROM {at} + {length}) ELSE file_path END"
+
+
 def build_file_job(
     env: Any, t_env: Any, settings: ClusterSettings, files: FileModeSettings
 ) -> None:
@@ -165,7 +175,9 @@ def build_file_job(
                 files.monitor_interval_seconds,
             )
         ).wait()
-        tables[source] = SourceTable(table, fields=False, ref="file_path", text="line")
+        tables[source] = SourceTable(
+            table, fields=False, ref=watched_ref_sql(str(directory)), text="line"
+        )
     outputs = build_pipeline(t_env, tables, graph, rules, geo=settings.geo)
     outputs.alerts.sink_to(_row_file_sink(files.output / "alerts", "alerts")).uid(
         "sink-alerts-files"

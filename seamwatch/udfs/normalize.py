@@ -91,9 +91,9 @@ def _normalize_one(
         if source == "cloudtrail":
             if is_insight(record):
                 return normalize_insight(record, raw_ref)
-            kind = not_event_kind(record)
-            if kind is not None:  # staging skips these; a Kafka topic may still carry them
-                return Rejected(source, f"not an event: {kind}", raw, raw_ref)
+            not_event = not_event_kind(record)
+            if not_event is not None:  # staging skips these; a Kafka topic may still carry them
+                return Rejected(source, f"not an event: {not_event}", raw, raw_ref)
         return normalizer(record, raw_ref)
     except NormalizeError as err:
         return Rejected(source, str(err), raw, raw_ref)
