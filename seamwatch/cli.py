@@ -13,6 +13,7 @@ from seamwatch.cli_respond import prepare_response, respond_after_run, respond_c
 from seamwatch.jobs.rulebook import load_rules, parse_duration
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS, DEFAULT_RULES_DIR, JobSettings
 from seamwatch.udfs.behaviour import BaselineConfig
+from seamwatch.udfs.geo import GeoDatabases
 from seamwatch.yamlfile import ConfigError
 
 app = typer.Typer(
@@ -56,6 +57,22 @@ def run(
         typer.Option(min=0, help="Days of history before the baseline flags anything as new."),
     ] = DEFAULT_LEARNING_DAYS,
     quiet: Annotated[bool, typer.Option(help="Do not print the alert timelines.")] = False,
+    geo_city: Annotated[
+        Path | None,
+        typer.Option(
+            "--geo-city",
+            help="A current MaxMind City database (.mmdb, GeoIP2/GeoLite2 City): country, "
+            "city, coordinates. Default: the bundled offline data.",
+        ),
+    ] = None,
+    geo_asn: Annotated[
+        Path | None,
+        typer.Option(
+            "--geo-asn",
+            help="A current MaxMind ASN database (.mmdb, GeoLite2/GeoIP2 ASN): AS number and "
+            "organisation. Default: the bundled offline data (no AS numbers).",
+        ),
+    ] = None,
     kafka: Annotated[
         str | None,
         typer.Option(
@@ -91,9 +108,12 @@ def run(
     """Run the correlation job on a local Flink mini-cluster over log files (or Kafka)."""
     if kafka is not None and respond_mode != "dry-run":
         raise fail("--respond on Kafka: the job does not respond itself (docs/response.md)")
+    geo = GeoDatabases(
+        city=str(geo_city) if geo_city else None, asn=str(geo_asn) if geo_asn else None
+    )
     if kafka is not None:
         fmt = alert_format or "avro"
-        _run_kafka(kafka, identities, rules, watermark, parallelism, fmt, schema_registry)
+        _run_kafka(kafka, identities, rules, watermark, parallelism, fmt, schema_registry, geo)
         return
     if schema_registry is not None:
         raise fail("--schema-registry frames the Avro alerts of a Kafka run: use it with --kafka")
@@ -101,7 +121,7 @@ def run(
         raise fail(f"--alert-format {alert_format!r}: the alert file is json or ocsf")
     from seamwatch.jobs.inputs import InputError
     from seamwatch.jobs.local import run_files
-    from seamwatch.jobs.sources import UnknownSourceError, check_source
+    from seamwatch.jobs.sources import UnknownSourceError, check_source, skipped_summary
 
     if inputs:
         settings = JobSettings(inputs=parse_pairs(inputs, "--input"), identities=identities)
@@ -114,6 +134,7 @@ def run(
     settings.parallelism = parallelism
     settings.baseline = BaselineConfig(learning_days=learning_days)
     settings.alert_format = "ocsf" if alert_format == "ocsf" else "json"
+    settings.geo = geo
     try:
         for source in settings.inputs:
             check_source(source)
@@ -136,6 +157,9 @@ def run(
         f"{len(result.rules)} rules; [bold]{len(result.alerts)} alerts[/] "
         f"in {result.seconds:.1f}s"
     )
+    skipped = skipped_summary(result.staged)
+    if skipped:
+        console.print(skipped, markup=False)
     console.print(f"alerts: {result.output}")
     console.print(f"dead letters: {result.dead_letter_path}")
     respond_after_run(result, response)  # after the alerts are written: never in their way
@@ -149,6 +173,7 @@ def _run_kafka(
     parallelism: int,
     alert_format: str,
     schema_registry: str | None,
+    geo: GeoDatabases,
 ) -> None:
     from seamwatch.cli_kafka import run_kafka_command
     from seamwatch.jobs.sources import UnknownSourceError, check_source
@@ -165,6 +190,7 @@ def _run_kafka(
             parallelism=parallelism,
             alert_format=alert_format,
             schema_registry=schema_registry,
+            geo=geo,
         )
     except (ConfigError, UnknownSourceError, ValueError) as exc:
         raise fail(str(exc)) from exc

@@ -77,6 +77,8 @@ class SubmitOptions:
     state_backend: str = "rocksdb"
     checkpoint_dir: str | None = None
     watermarks: list[str] = field(default_factory=list)  # SOURCE=DURATION
+    geo_city: Path | None = None  # MaxMind City database on the cluster's nodes
+    geo_asn: Path | None = None  # MaxMind ASN database on the cluster's nodes
     from_savepoint: str | None = None
     python: str = sys.executable  # on the cluster's nodes (-pyexec)
     client_python: str = sys.executable  # where flink run runs (-pyclientexec)
@@ -116,6 +118,10 @@ def job_arguments(options: SubmitOptions) -> list[str]:
         args += ["--watermark", value]
     if options.alert_format is not None:
         args += ["--alert-format", options.alert_format]
+    if options.geo_city is not None:
+        args += ["--geo-city", _absolute(options.geo_city)]
+    if options.geo_asn is not None:
+        args += ["--geo-asn", _absolute(options.geo_asn)]
     if options.mode == "files":
         if not options.inputs or options.output is None:
             raise ValueError("files mode needs --input SOURCE=DIRECTORY and --output DIRECTORY")
@@ -186,6 +192,14 @@ def submit(
         list[str] | None,
         typer.Option(help="SOURCE=DURATION watermark bound, e.g. cloudtrail=20m."),
     ] = None,
+    geo_city: Annotated[
+        Path | None,
+        typer.Option("--geo-city", help="MaxMind City database (.mmdb) the cluster's nodes read."),
+    ] = None,
+    geo_asn: Annotated[
+        Path | None,
+        typer.Option("--geo-asn", help="MaxMind ASN database (.mmdb) the cluster's nodes read."),
+    ] = None,
     from_savepoint: Annotated[
         str | None, typer.Option(help="Resume from this savepoint (flink run -s).")
     ] = None,
@@ -239,6 +253,8 @@ def submit(
             state_backend=state_backend,
             checkpoint_dir=checkpoint_dir,
             watermarks=watermark or [],
+            geo_city=geo_city,
+            geo_asn=geo_asn,
             from_savepoint=from_savepoint,
             python=python,
             jars=jar or [],

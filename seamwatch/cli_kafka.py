@@ -25,6 +25,7 @@ from seamwatch.jobs.kafka_job import (
 )
 from seamwatch.kafka_codec import ALERT_FORMATS, AlertFormat
 from seamwatch.schema_registry import SchemaRegistryError
+from seamwatch.udfs.geo import BUNDLED, GeoDatabases
 
 _DEFAULTS = KafkaTopics()
 
@@ -231,6 +232,7 @@ def run_kafka_command(
     topics: KafkaTopics | None = None,
     alert_format: str = "avro",
     schema_registry: str | None = None,
+    geo: GeoDatabases = BUNDLED,
 ) -> None:
     """``seamwatch run --kafka BOOTSTRAP``: run the job on Kafka until interrupted."""
     from seamwatch.jobs.kafka_job import run_kafka
@@ -245,6 +247,7 @@ def run_kafka_command(
         schema_registry=schema_registry,
         watermark_seconds=watermark_seconds,
         parallelism=parallelism,
+        geo=geo,
     )
     try:
         settings.startup_mode  # noqa: B018  (validated before anything starts)

@@ -202,3 +202,23 @@ def test_dockerfile_builds_on_the_pinned_flink_with_the_project() -> None:
     }
     assert image_tags == {f"{pin}-java17"}
     assert f"seamwatch:{pin}-java17" in text
+
+
+def test_prod_reads_current_geography_from_a_mounted_volume() -> None:
+    deployment = _deployment(_render("overlays/prod"))
+    args = _args(deployment)
+    pod = deployment["spec"]["podTemplate"]["spec"]
+    mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["geoip"]["persistentVolumeClaim"]["claimName"] == "seamwatch-geoip"
+    for option in ("--geo-city", "--geo-asn"):
+        (path,) = args[option]
+        assert path.startswith(mounts["geoip"] + "/") and path.endswith(".mmdb")
+    # The rules and identities mounts of the base are still there.
+    assert {"rules", "identities", "geoip"} <= set(mounts)
+    from seamwatch.jobs.cluster import argument_parser, settings_from_args
+
+    job_args = deployment["spec"]["job"]["args"]
+    parsed = argument_parser().parse_args(job_args[job_args.index("-pym") + 2 :])
+    geo = settings_from_args(parsed).geo
+    assert (geo.city, geo.asn) == (args["--geo-city"][0], args["--geo-asn"][0])

@@ -118,3 +118,37 @@ def test_absence_candidates_select_the_absent_steps_events_sql_does_not_decide()
             assert f"'step' VALUE '{rule.absent_step.name}'" in sql
         else:
             assert f"'{rule.id}' AS rule_id" not in sql
+
+
+def test_an_event_row_carries_its_device_and_its_arrival_in_the_job() -> None:
+    values = _values(
+        "cloudtrail",
+        eventName="CreateAccessKey",
+        eventTime="2026-03-04T10:28:47Z",
+        eventID="ev-2",
+        eventSource="iam.amazonaws.com",
+        awsRegion="eu-west-1",
+        recipientAccountId="111122223333",
+        errorCode="AccessDenied",
+        sourceIPAddress="86.105.9.46",
+        userAgent="aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64",
+        **{
+            "userIdentity.type": "IAMUser",
+            "userIdentity.arn": "arn:aws:iam::111122223333:user/dana",
+            "userIdentity.accountId": "111122223333",
+        },
+    )
+    out = prepare(
+        "cloudtrail", "ct.json:2", None, values, IdentityGraph(), _wants_all, CONFIG, 1_234
+    )
+    (event,) = (_row(r) for r in out.rows)
+    # The device the new_device flag compares is the one the alert shows.
+    assert event["device"] == "aws-cli"
+    assert "v_device" not in event
+    assert event["arrived_at"] == 1_234
+    assert (event["account_id"], event["region"], event["service"], event["error_code"]) == (
+        "111122223333",
+        "eu-west-1",
+        "iam.amazonaws.com",
+        "AccessDenied",
+    )

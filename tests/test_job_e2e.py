@@ -19,6 +19,10 @@ import yaml
 
 from seamwatch.jobs.local import RunResult, run_files
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR, JobSettings
+from seamwatch.udfs.alerts import iso_ms
+from seamwatch.udfs.geo import BUNDLED, GeoDatabases
+from tests.mmdb import asn_record, city_record, write_mmdb
+from tests.s3_dump import insight, write_s3_dump
 from tests.scenarios import ABROAD, HOME, Scenario, field_attack
 
 pytestmark = pytest.mark.flink
@@ -38,7 +42,9 @@ def _scenario() -> Scenario:
     return scenario
 
 
-def _run(tmp: Path, scenario: Scenario, okta: Path, cloudtrail: Path) -> RunResult:
+def _run(
+    tmp: Path, scenario: Scenario, okta: Path, cloudtrail: Path, geo: GeoDatabases = BUNDLED
+) -> RunResult:
     identities = tmp / "identities.yaml"
     identities.write_text(yaml.safe_dump(scenario.identities()))
     settings = JobSettings(
@@ -46,6 +52,7 @@ def _run(tmp: Path, scenario: Scenario, okta: Path, cloudtrail: Path) -> RunResu
         rules_dir=DEFAULT_RULES_DIR,
         identities=identities,
         output=tmp / "out" / "alerts.jsonl",
+        geo=geo,
     )
     return run_files(settings)
 
@@ -103,6 +110,41 @@ def shuffled_run(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -
             }
             out.write(orjson.dumps(envelope) + b"\n")
     return _run(tmp, scenario, okta, cloudtrail)
+
+
+@pytest.fixture(scope="module")
+def s3_dump_run(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    """CloudTrail as a bucket copied to disk: each log file delivered twice, digest files, S3
+    notifications, an Insights file whose record reuses the attack key's event id."""
+    tmp = tmp_path_factory.mktemp("s3dump")
+    okta = tmp / "okta-api-page.json"
+    okta.write_bytes(orjson.dumps(sorted(scenario.okta, key=lambda r: r["published"])))
+    records = sorted(scenario.cloudtrail, key=lambda r: r["eventTime"])
+    write_s3_dump(tmp / "s3-dump", records)
+    key_id = scenario.expected["ava.stone"][2]
+    clash = tmp / "s3-dump" / "AWSLogs" / "111122223333" / "CloudTrail-Insight" / "clash.json"
+    clash.write_bytes(orjson.dumps({"Records": [insight("2026-03-04T14:20:00Z", key_id)]}))
+    return _run(tmp, scenario, okta, tmp / "s3-dump")
+
+
+@pytest.fixture(scope="module")
+def current_geo_run(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    """The ordered input, located with user-supplied City and ASN databases."""
+    tmp = tmp_path_factory.mktemp("geo")
+    block = ABROAD.ips[0].rsplit(".", 1)[0] + ".0/24"
+    city = write_mmdb(
+        tmp / "City.mmdb",
+        "GeoLite2-City",
+        {block: city_record("Romania", "RO", "Cluj-Napoca", 46.77, 23.6)},
+    )
+    asn = write_mmdb(tmp / "ASN.mmdb", "GeoLite2-ASN", {block: asn_record(9009, "M247 Europe")})
+    okta = tmp / "okta-api-page.json"
+    okta.write_bytes(orjson.dumps(sorted(scenario.okta, key=lambda r: r["published"])))
+    cloudtrail = tmp / "cloudtrail.json"
+    cloudtrail.write_bytes(
+        orjson.dumps({"Records": sorted(scenario.cloudtrail, key=lambda r: r["eventTime"])})
+    )
+    return _run(tmp, scenario, okta, cloudtrail, GeoDatabases(city=str(city), asn=str(asn)))
 
 
 def _split_by_day(
@@ -202,3 +244,66 @@ def test_malformed_records_are_dead_lettered_with_reason_and_counted(
     assert len(written) == 4
     # Records in = normalized + dead-lettered: the staged count includes the bad lines.
     assert shuffled_run.records_in == len(_scenario().okta) + len(_scenario().cloudtrail) + 4
+
+
+def test_alert_events_say_account_region_service_device_and_iso_times(
+    ordered_run: RunResult,
+) -> None:
+    (alert,) = _field_alerts(ordered_run)
+    login, assume, key = alert["events"]
+    assert (assume["account_id"], assume["service"]) == ("111122223333", "sts.amazonaws.com")
+    assert (key["account_id"], key["service"]) == ("111122223333", "iam.amazonaws.com")
+    assert assume["region"] and key["error_code"] is None
+    assert login["as_org"] and login["asn"]  # Okta's own AS of the sign-in address
+    # Every event shows the device its new_device flag compared (never null when flagged).
+    assert all(e["device"] for e in alert["events"])
+    for event in alert["events"]:
+        assert event["event_time_iso"] == iso_ms(event["event_time"])
+    assert alert["first_event_time_iso"].startswith("2026-03-04T")
+
+
+def test_refs_are_relative_to_the_input_root(ordered_run: RunResult) -> None:
+    (alert,) = _field_alerts(ordered_run)
+    refs = [e["raw_ref"] for e in alert["events"]]
+    assert refs[0].startswith("okta-api-page.json:1#")
+    assert refs[1].startswith("111122223333_CloudTrail_us-east-1_20260304T1400Z_a1.json.gz:1#")
+    assert not any(str(ordered_run.output.parents[1]) in ref for ref in refs)
+
+
+def test_time_to_detect_on_a_replay_is_the_jobs_latency(ordered_run: RunResult) -> None:
+    (alert,) = _field_alerts(ordered_run)
+    # The events are from March 2026; the alert measures from their arrival in the job.
+    assert 0 <= alert["time_to_detect_ms"] < ordered_run.seconds * 1000 + 60_000
+
+
+def test_an_s3_dump_counts_each_record_once_and_skips_what_is_no_event(
+    ordered_run: RunResult, s3_dump_run: RunResult, scenario: Scenario
+) -> None:
+    assert sorted(a["alert_id"] for a in s3_dump_run.alerts) == sorted(
+        a["alert_id"] for a in ordered_run.alerts
+    )
+    (alert,) = _field_alerts(s3_dump_run)
+    assert tuple(e["event_id"] for e in alert["events"]) == scenario.expected["ava.stone"]
+    (staged,) = [s for s in s3_dump_run.staged if s.source == "cloudtrail"]
+    assert staged.duplicates == len(scenario.cloudtrail)
+    assert staged.not_events == {
+        "cloudtrail_digest": 2,
+        "s3_event_notification": 2,
+        "s3_test_event": 1,
+    }
+    # The Insights records are normalized, the one reusing an event id under an id of its own.
+    assert staged.records == len(scenario.cloudtrail) + 2 and staged.distinct_ids == 1
+    assert s3_dump_run.dead_letters == []
+
+
+def test_user_supplied_geo_databases_locate_the_aws_side(
+    ordered_run: RunResult, current_geo_run: RunResult
+) -> None:
+    (alert,) = _field_alerts(current_geo_run)
+    login, assume, _ = alert["events"]
+    assert (assume["country"], assume["city"]) == ("Romania", "Cluj-Napoca")
+    assert (assume["asn"], assume["as_org"]) == (9009, "M247 Europe")
+    assert login["geo_source"] == "okta"  # Okta's own geography still wins for Okta events
+    (before,) = _field_alerts(ordered_run)
+    assert alert["alert_id"] == before["alert_id"]
+    assert before["events"][1]["city"] != "Cluj-Napoca"

@@ -9,7 +9,8 @@ Two input modes:
 ``files``
     One directory per log source, watched for new JSON-lines files every
     ``--monitor-interval`` (the filesystem connector's ``source.monitor-interval``). Each line
-    is one raw record; its pointer back (``raw_ref``) is the file's path. Files whose names
+    is one raw record; its pointer back (``raw_ref``) is the file's path relative to the watched
+    directory (Flink's filesystem source gives no line number). Files whose names
     start with ``.`` or ``_`` are ignored until renamed, so write a file under such a name and
     rename it when complete. Alerts and dead letters are written as JSON-lines part files under
     ``--output``/``alerts`` and ``--output``/``dead-letters``; a part file becomes visible
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from seamwatch.jobs.compiler import sql_interval
+from seamwatch.jobs.compiler import sql_interval, sql_literal
 from seamwatch.jobs.rulebook import parse_duration
 from seamwatch.jobs.settings import (
     DEFAULT_IDLE_TIMEOUT_SECONDS,
@@ -43,6 +44,7 @@ from seamwatch.jobs.settings import (
     DEFAULT_WATERMARK_SECONDS,
 )
 from seamwatch.jobs.sources import check_source, payload_time_sql
+from seamwatch.udfs.geo import BUNDLED, GeoDatabases
 
 StateBackend = Literal["hashmap", "rocksdb"]
 STATE_BACKENDS: tuple[StateBackend, ...] = ("hashmap", "rocksdb")
@@ -64,6 +66,7 @@ class ClusterSettings:
     )
     # None: the per-source defaults (settings.DEFAULT_IDLE_TIMEOUT_SECONDS); a number: every source.
     idle_timeout_seconds: int | None = None
+    geo: GeoDatabases = BUNDLED  # --geo-city / --geo-asn: MaxMind databases the workers read
 
     def idle_timeouts(self) -> dict[str, int]:
         """Idle timeout per source."""
@@ -152,6 +155,15 @@ def _alert_texts(alerts: Any, alert_format: str) -> Any:
     return alerts.map(finding_json, output_type=Types.STRING()).name("alerts as OCSF findings")
 
 
+def watched_ref_sql(directory: str) -> str:
+    """SQL for a watched file's ``raw_ref``: its path relative to the watched directory (the
+    input root; Flink's ``file.path`` may carry a scheme such as ``file:``), else the path."""
+    prefix = sql_literal(directory.rstrip("/") + "/")
+    at = f"POSITION({prefix} IN file_path)"
+    length = len(directory.rstrip("/")) + 1
+    return f"CASE WHEN {at} > 0 THEN SUBSTRING(file_path FROM {at} + {length}) ELSE file_path END"
+
+
 def build_file_job(
     env: Any, t_env: Any, settings: ClusterSettings, files: FileModeSettings
 ) -> None:
@@ -175,8 +187,10 @@ def build_file_job(
                 files.monitor_interval_seconds,
             )
         ).wait()
-        tables[source] = SourceTable(table, fields=False, ref="file_path", text="line")
-    outputs = build_pipeline(t_env, tables, graph, rules)
+        tables[source] = SourceTable(
+            table, fields=False, ref=watched_ref_sql(str(directory)), text="line"
+        )
+    outputs = build_pipeline(t_env, tables, graph, rules, geo=settings.geo)
     _alert_texts(outputs.alerts, files.alert_format).sink_to(
         _row_file_sink(files.output / "alerts", "alerts")
     ).uid("sink-alerts-files").name("alerts -> files")
@@ -204,7 +218,7 @@ def build_replay_job(
     )
     items = [StagedSource(source, path, records=0, files=1) for source, path in staged.items()]
     tables = attach_staged(t_env, items, settings.watermark_seconds)
-    outputs = build_pipeline(t_env, tables, graph, rules)
+    outputs = build_pipeline(t_env, tables, graph, rules, geo=settings.geo)
     _alert_texts(outputs.alerts, alert_format).sink_to(
         _row_file_sink(output / "alerts", "alerts")
     ).uid("sink-alerts-files").name("alerts -> files")
@@ -248,6 +262,16 @@ def argument_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         help="SOURCE=DURATION watermark bound, e.g. cloudtrail=20m",
+    )
+    common.add_argument(
+        "--geo-city",
+        default=None,
+        help="MaxMind City database (.mmdb) on the task managers (default: the bundled one)",
+    )
+    common.add_argument(
+        "--geo-asn",
+        default=None,
+        help="MaxMind ASN database (.mmdb) on the task managers (default: the bundled one)",
     )
     common.add_argument(
         "--idle-timeout",
@@ -300,6 +324,7 @@ def settings_from_args(args: argparse.Namespace) -> ClusterSettings:
         checkpoint_dir=args.checkpoint_dir,
         watermark_seconds=watermarks,
         idle_timeout_seconds=args.idle_timeout,
+        geo=GeoDatabases(city=args.geo_city, asn=args.geo_asn),
     )
 
 
@@ -366,6 +391,7 @@ def _kafka_settings(args: argparse.Namespace, settings: ClusterSettings) -> Any:
         idle_timeout_seconds={k: float(v) for k, v in settings.idle_timeouts().items()},
         parallelism=settings.parallelism,
         checkpoint_interval_ms=settings.checkpoint_interval_seconds * 1000,
+        geo=settings.geo,
         **extra,
     )
 

@@ -69,6 +69,11 @@ ALERT_EVENT_FIELDS = (
     "device",
     "geo_source",
     "raw_ref",
+    "account_id",
+    "region",
+    "service",
+    "error_code",
+    "arrived_at",
 )
 
 

@@ -32,6 +32,7 @@ from seamwatch.jobs.settings import (
 )
 from seamwatch.kafka_client import librdkafka_config
 from seamwatch.kafka_codec import AlertFormat
+from seamwatch.udfs.geo import BUNDLED, GeoDatabases, check_databases
 
 JOB_JARS_DIR = REPO_ROOT / ".jars" / "job"
 # Relative to the working directory, like the file runs' seamwatch-out/alerts.jsonl.
@@ -163,6 +164,7 @@ class KafkaSettings:
     # Below the broker's transaction.max.timeout.ms (15 minutes by default).
     transaction_timeout_ms: int = 600_000
     jars_dir: Path = JOB_JARS_DIR
+    geo: GeoDatabases = BUNDLED  # --geo-city / --geo-asn (seamwatch.udfs.geo)
 
     @property
     def group_id(self) -> str:
@@ -317,7 +319,10 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
         conf=librdkafka_config(settings.bootstrap, settings.client_properties()),
         topic=settings.topics.identities,
     )
-    outputs = build_pipeline(t_env, tables, graph, rules, identity_topic=identity_topic)
+    check_databases(settings.geo)
+    outputs = build_pipeline(
+        t_env, tables, graph, rules, identity_topic=identity_topic, geo=settings.geo
+    )
 
     fmt = settings.alert_format
     bytes_type = Types.PRIMITIVE_ARRAY(Types.BYTE())

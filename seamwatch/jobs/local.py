@@ -18,6 +18,7 @@ import orjson
 from seamwatch.jobs.rulebook import Rule, load_rules
 from seamwatch.jobs.settings import JobSettings
 from seamwatch.jobs.sources import StagedSource, stage_inputs
+from seamwatch.udfs.geo import check_databases
 from seamwatch.udfs.identity import IdentityGraph, load_identity_file
 
 
@@ -51,6 +52,7 @@ def run_files(settings: JobSettings) -> RunResult:
     import time
 
     rules, graph = load_inputs(settings)
+    check_databases(settings.geo)
     with tempfile.TemporaryDirectory(prefix="seamwatch-stage-") as tmp:
         staged = stage_inputs(settings.inputs, Path(tmp), parts=settings.parallelism)
         started = time.monotonic()
@@ -93,7 +95,7 @@ def _execute(
     from seamwatch.jobs.pipeline import attach_staged, build_pipeline
 
     tables = attach_staged(t_env, staged, settings.watermark_seconds)
-    outputs = build_pipeline(t_env, tables, graph, rules, settings.baseline)
+    outputs = build_pipeline(t_env, tables, graph, rules, settings.baseline, geo=settings.geo)
     # One collect for both outputs: dead letters are tagged with a leading "D", alerts are bare
     # JSON objects. (A second Python map behind the alert assembly would be fused into it by
     # PyFlink's operator chaining and clash with its uid.)

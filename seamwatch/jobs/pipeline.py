@@ -19,6 +19,7 @@ tables and the sinks.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,11 +40,14 @@ from seamwatch.jobs.sources import RAW_KEY, REF_KEY, StagedSource, field_column,
 from seamwatch.udfs.absence import AbsenceSpec
 from seamwatch.udfs.alerts import RuleMeta
 from seamwatch.udfs.behaviour import BaselineConfig
+from seamwatch.udfs.geo import GeoDatabases, configure
 from seamwatch.udfs.hotrow import (
     DEAD_ROW,
+    DEVICE_VALUE_COLUMN,
     EVENT_ROW,
     LINK_ROW,
     OUTPUT_FIELDS,
+    VALUE_FIELDS,
     mapping_dead_row,
     prepare,
 )
@@ -142,13 +146,16 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
         relevance: Relevance,
         config: BaselineConfig,
         topic: IdentityTopic | None = None,
+        geo: GeoDatabases | None = None,
     ) -> None:
         self._identities = LiveIdentityGraph(graph, topic)
         self._relevance = relevance
         self._config = config
+        self._geo = geo
         self._bad_mappings: list[BadMapping] = []
 
     def open(self, function_context: FunctionContext) -> None:
+        configure(self._geo)
         metrics = function_context.get_metric_group()
         self._normalized = metrics.counter("seamwatch_events_normalized")
         self._rejected = metrics.counter("seamwatch_records_dead_lettered")
@@ -176,6 +183,7 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
             self._identities.graph,
             self._relevance.wants,
             self._config,
+            int(time.time() * 1000),
         )
         if out.normalized:
             self._normalized.inc(out.normalized)
@@ -252,7 +260,7 @@ def _baseline_input_sql(view: str) -> str:
             columns.append(name)
         else:
             columns.append(f"CAST(NULL AS {sql_type}) AS {name}")
-    values = ["v_ip", "v_country", "v_asn", "v_device", "v_role"]
+    values = [*VALUE_FIELDS[:3], f"{DEVICE_VALUE_COLUMN} AS v_device", *VALUE_FIELDS[3:]]
     return f"SELECT {', '.join([*columns, 'rowtime', *values])} FROM {view}"
 
 
@@ -273,6 +281,7 @@ def create_event_views(
     baseline: BaselineConfig,
     link_hops: int = 2,
     identity_topic: IdentityTopic | None = None,
+    geo: GeoDatabases | None = None,
 ) -> EventViews:
     """Register the Python step and the views from the source ``tables`` (source name ->
     table name, see :func:`seamwatch.jobs.sources.staged_table_ddl`) to the events view."""
@@ -285,7 +294,7 @@ def create_event_views(
     t_env.create_temporary_function(
         "seamwatch_normalize",
         udtf(
-            NormalizeResolve(graph, relevance, baseline, identity_topic),
+            NormalizeResolve(graph, relevance, baseline, identity_topic, geo),
             result_types=[_DATA_TYPES[t]() for _, t in OUTPUT_FIELDS],
         ),
     )
@@ -314,10 +323,16 @@ def build_pipeline(
     baseline: BaselineConfig | None = None,
     link_hops: int = 2,
     identity_topic: IdentityTopic | None = None,
+    geo: GeoDatabases | None = None,
 ) -> PipelineOutputs:
-    """Wire the whole job over the source ``tables``: alerts and dead letters out."""
+    """Wire the whole job over the source ``tables``: alerts and dead letters out.
+
+    ``geo``: user-supplied MaxMind databases (:mod:`seamwatch.udfs.geo`), else the bundled ones.
+    """
     baseline = baseline or BaselineConfig(learning_days=DEFAULT_LEARNING_DAYS)
-    views = create_event_views(t_env, tables, graph, rules, baseline, link_hops, identity_topic)
+    views = create_event_views(
+        t_env, tables, graph, rules, baseline, link_hops, identity_topic, geo
+    )
     dead_letters = t_env.to_data_stream(
         t_env.sql_query(f"SELECT detail FROM {views.normalized} WHERE kind = '{DEAD_ROW}'")
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from seamwatch.udfs.behaviour import BaselineConfig
+from seamwatch.udfs.geo import BUNDLED, GeoDatabases
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES_DIR = REPO_ROOT / "examples"
@@ -47,6 +48,7 @@ class JobSettings:
         default_factory=lambda: BaselineConfig(learning_days=DEFAULT_LEARNING_DAYS)
     )
     alert_format: Literal["json", "ocsf"] = "json"  # of the alert file (docs/alerts.md)
+    geo: GeoDatabases = BUNDLED  # --geo-city / --geo-asn (MaxMind databases); bundled default
 
     @property
     def dead_letter_path(self) -> Path:

@@ -21,13 +21,18 @@ advances the watermark.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 
 from seamwatch.jobs.compiler import sql_interval, sql_literal
+from seamwatch.jobs.input_check import check_source_files, labelled_files, relative_ref
 from seamwatch.jobs.inputs import NOT_JSON, expand_paths, iter_records, replay_order
+from seamwatch.jobs.record_ids import RecordIds, distinct_id
+from seamwatch.udfs.shapes import not_event_kind
 from seamwatch.udfs.sqlfields import SOURCE_FIELDS, FieldPath, sql_readable
 
 # The column each source's watermark is computed from.
@@ -44,8 +49,12 @@ class UnknownSourceError(ValueError):
 class StagedSource:
     source: str
     path: Path
-    records: int
+    records: int  # records staged (what the job reads)
     files: int
+    duplicates: int = 0  # records skipped: the same source, id and content as one staged
+    distinct_ids: int = 0  # records staged under an id made distinct by their content
+    # Non-events skipped (digest files, S3 notifications), by kind.
+    not_events: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def check_source(source: str) -> str:
@@ -80,6 +89,43 @@ def staged_line(ref: str, text: str, parsed: object, source: str) -> bytes:
     return orjson.dumps({REF_KEY: ref, RAW_KEY: text}) + b"\n"
 
 
+# The key holding a record's own id, per source (the vendor's spelling).
+SOURCE_ID_KEYS: dict[str, str] = {"okta": "uuid", "cloudtrail": "eventID"}
+
+
+@dataclass
+class _Tally:
+    records: int = 0
+    duplicates: int = 0
+    distinct_ids: int = 0
+    not_events: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+def _staged_records(
+    source: str, paths: list[Path], labels: dict[Path, str], ids: RecordIds, tally: _Tally
+) -> Iterator[tuple[str, str, object]]:
+    """The records of ``paths`` to stage, refs relative to their input root; non-events and
+    repeats of a staged record are counted in ``tally`` and left out
+    (:mod:`seamwatch.jobs.record_ids`)."""
+    id_key = SOURCE_ID_KEYS[source]
+    for path in paths:
+        for ref, text, parsed in iter_records(source, [path]):
+            kind = not_event_kind(parsed)
+            if kind is not None:
+                tally.not_events[kind] = tally.not_events.get(kind, 0) + 1
+                continue
+            event_id = parsed.get(id_key) if type(parsed) is dict else None
+            verdict, digest = ids.check(source, event_id if type(event_id) is str else None, text)
+            if verdict == "duplicate":
+                tally.duplicates += 1
+                continue
+            if verdict == "distinct":
+                tally.distinct_ids += 1
+                parsed = {**parsed, id_key: distinct_id(str(event_id), digest)}  # type: ignore[dict-item]
+                text = orjson.dumps(parsed).decode()
+            yield relative_ref(ref, path, labels[path]), text, parsed
+
+
 def stage_inputs(
     inputs: dict[str, list[str]], staging_dir: Path, parts: int = 1
 ) -> list[StagedSource]:
@@ -90,26 +136,60 @@ def stage_inputs(
     reader then reads one file, and the readers advance through event time together (a reader
     that read the files one after the other would find the second one behind the watermark
     the first one set).
+
+    Before anything is written, every file is checked for belonging to its source
+    (:func:`seamwatch.jobs.input_check.check_source_files`, raises ``WrongSourceError``).
+    Refs name files relative to their spec's input root
+    (:func:`seamwatch.jobs.input_check.input_root`).
     """
     if parts < 1:
         raise ValueError("parts must be at least 1")
-    staged = []
+    planned: list[tuple[str, list[Path], dict[Path, str]]] = []
     for source, specs in inputs.items():
         check_source(source)
-        paths = replay_order(p for spec in specs for p in expand_paths(spec))
+        labels = labelled_files((spec, expand_paths(spec)) for spec in specs)
+        paths = replay_order(labels)
+        check_source_files(source, paths)
+        planned.append((source, paths, labels))
+    ids = RecordIds()
+    staged = []
+    for source, paths, labels in planned:
         target = staging_dir / f"{source}.staged"
         target.mkdir(parents=True, exist_ok=True)
         outs = [(target / f"part-{i}.jsonl").open("wb") for i in range(parts)]
-        count = 0
+        tally = _Tally()
         try:
-            for ref, text, parsed in iter_records(source, paths):
-                outs[count % parts].write(staged_line(ref, text, parsed, source))
-                count += 1
+            for ref, text, parsed in _staged_records(source, paths, labels, ids, tally):
+                outs[tally.records % parts].write(staged_line(ref, text, parsed, source))
+                tally.records += 1
         finally:
             for out in outs:
                 out.close()
-        staged.append(StagedSource(source, target, count, len(paths)))
+        staged.append(
+            StagedSource(
+                source,
+                target,
+                tally.records,
+                len(paths),
+                tally.duplicates,
+                tally.distinct_ids,
+                tally.not_events,
+            )
+        )
     return staged
+
+
+def skipped_summary(staged: list[StagedSource]) -> str:
+    """What staging left out or kept apart, for the run summary ("" when nothing)."""
+    parts = []
+    for item in staged:
+        if item.duplicates:
+            parts.append(f"{item.duplicates} duplicate {item.source} records skipped")
+        for kind, n in sorted(item.not_events.items()):
+            parts.append(f"{n} {kind.replace('_', ' ')}(s) skipped")
+        if item.distinct_ids:
+            parts.append(f"{item.distinct_ids} {item.source} records sharing an id kept apart")
+    return "; ".join(parts)
 
 
 def _column_type(fields: tuple[FieldPath, ...], depth: int = 0) -> list[str]:

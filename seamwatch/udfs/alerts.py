@@ -136,11 +136,15 @@ def build_alert(
         **_entity_fields(events, graph),
         "window_seconds": meta.within_seconds,
         "first_event_time": first,
+        "first_event_time_iso": iso_ms(first),
         "last_event_time": last,
+        "last_event_time_iso": iso_ms(last),
         "detected_at": detected_at_ms,
-        "time_to_detect_ms": detected_at_ms - last,
+        "detected_at_iso": iso_ms(detected_at_ms),
+        "time_to_detect_ms": time_to_detect(detected_at_ms, events),
         "match_count": 1,
         "last_match_time": last,
+        "last_match_time_iso": iso_ms(last),
         "events": [_project(e, _EVENT_KEYS, _FLAGS) for e in events],
         "context": _context(meta, next((c for c in context if c), None), events),
     }
@@ -202,7 +206,9 @@ def fold_into_open_alert(
         updated = dict(open_alert)
         updated["match_count"] = open_alert["match_count"] + 1
         updated["last_match_time"] = max(open_alert["last_match_time"], alert["last_event_time"])
+        updated["last_match_time_iso"] = iso_ms(updated["last_match_time"])
         updated["detected_at"] = alert["detected_at"]
+        updated["detected_at_iso"] = alert.get("detected_at_iso", iso_ms(alert["detected_at"]))
         return updated, updated
     return alert, alert
 
@@ -238,6 +244,11 @@ _EVENT_KEYS = (
     "device",
     "geo_source",
     "raw_ref",
+    "asn",
+    "account_id",
+    "region",
+    "service",
+    "error_code",
 )
 _FLAGS = ("new_country", "new_ip", "new_asn", "new_device", "new_role", "impossible_travel")
 # The fields of each authentication in an alert's context (the SQL aggregates these).
@@ -263,10 +274,32 @@ _CONTEXT_FLAGS = tuple(flag for flag in _FLAGS if flag in CONTEXT_EVENT_KEYS)
 def _project(raw: Mapping[str, Any], keys: Sequence[str], flags: Sequence[str]) -> dict[str, Any]:
     """``keys`` of an event the SQL built, with its time an integer and its flags booleans."""
     out = {key: raw.get(key) for key in keys}
-    out["event_time"] = int(raw["event_time"])
+    event_time = int(raw["event_time"])
+    out["event_time"] = event_time
+    out["event_time_iso"] = iso_ms(event_time)
     for flag in flags:
         out[flag] = bool(raw.get(flag))
     return out
+
+
+def iso_ms(ms: int) -> str:
+    """Epoch milliseconds as ISO-8601 UTC with milliseconds (``2026-03-04T09:12:03.250Z``):
+    the form alerts carry beside each epoch time."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def time_to_detect(detected_at_ms: int, events: Sequence[Mapping[str, Any]]) -> int:
+    """Milliseconds from the arrival in the job of the match's last-arriving event to the
+    detection: the job's own latency, meaningful on a replay of old logs too.
+
+    An event without an arrival time (built outside the job) counts from its event time, as
+    a live stream would.
+    """
+    arrivals = [
+        int(e["arrived_at"]) if e.get("arrived_at") is not None else int(e["event_time"])
+        for e in events
+    ]
+    return detected_at_ms - max(arrivals)
 
 
 def iso(ms: int) -> str:

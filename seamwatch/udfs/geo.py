@@ -20,6 +20,15 @@ Addresses that are not public (:func:`classify_address`: RFC 1918, loopback, lin
 unique-local, documentation, multicast, reserved) and non-IP ``sourceIPAddress`` values
 (``AWS Internal``, ``*.amazonaws.com``) are marked in ``ip_kind`` and never located.
 
+Users keep geography current by supplying their own MaxMind-format databases
+(:class:`GeoDatabases`: ``--geo-city``, a GeoIP2/GeoLite2 *City* database, and ``--geo-asn``, a
+GeoLite2/GeoIP2 *ASN* database), read with the maintained ``maxminddb`` reader. A supplied City
+database gives country, city and coordinates on its own (no agreement check against the
+bundled data); a supplied ASN database gives the AS number and organisation. Whatever is not
+supplied comes from the bundled databases above. :func:`configure` selects them for the
+process (the job's Python step calls it when it opens); :func:`check_databases` opens them on
+the client first, so a wrong path or file stops the run before the job starts.
+
 The databases are opened once per process (a lazy, thread-safe singleton) and lookups are
 cached in a bounded LRU, since one person's events come from a handful of addresses.
 """
@@ -125,20 +134,102 @@ def classify_address(value: str | None) -> AddressKind:
     return "private" if any(address in net for net in _NOT_PUBLIC_V6) else "public"
 
 
+@dataclass(frozen=True, slots=True)
+class GeoDatabases:
+    """User-supplied MaxMind-format databases (paths); ``None``: the bundled data."""
+
+    city: str | None = None
+    asn: str | None = None
+
+
+BUNDLED = GeoDatabases()
+
+
+class GeoDatabaseError(ValueError):
+    """A supplied database cannot be read, or is not of the kind it was given as."""
+
+
+# Database types that answer what each option needs (GeoIP2/GeoLite2 City, Enterprise; ASN, ISP).
+_ACCEPTED = {"City": ("City", "Enterprise"), "ASN": ("ASN", "ISP")}
+
+
+def _open_mmdb(path: str, kind: str) -> Any:
+    import maxminddb
+
+    try:
+        reader = maxminddb.open_database(path, maxminddb.MODE_AUTO)
+    except (OSError, ValueError, maxminddb.InvalidDatabaseError) as err:
+        raise GeoDatabaseError(
+            f"--geo-{kind.lower()} {path}: not a readable MaxMind database ({err})"
+        ) from err
+    kind_found = str(reader.metadata().database_type)
+    if not any(word in kind_found for word in _ACCEPTED[kind]):
+        reader.close()
+        raise GeoDatabaseError(
+            f"--geo-{kind.lower()} {path}: a {kind_found} database, not a {kind} database"
+        )
+    return reader
+
+
+def check_databases(paths: GeoDatabases) -> None:
+    """Open each supplied database once (raises :class:`GeoDatabaseError` naming the file)."""
+    for path, kind in ((paths.city, "City"), (paths.asn, "ASN")):
+        if path is not None:
+            _open_mmdb(path, kind).close()
+
+
 class _Databases:
-    """The two open databases; built once per process by :func:`_databases`."""
+    """The open databases; built once per process by :func:`_databases`."""
 
-    def __init__(self) -> None:
-        import geoip2fast  # type: ignore[import-untyped]
-        import maxminddb
-        from _maxminddb_geolite2 import geolite2_database  # type: ignore[import-untyped]
-        from geoip2fast import GeoIP2Fast
+    def __init__(self, paths: GeoDatabases = BUNDLED) -> None:
+        self.own_city = _open_mmdb(paths.city, "City") if paths.city else None
+        self.own_asn = _open_mmdb(paths.asn, "ASN") if paths.asn else None
+        self._city: Any = None
+        self._fresh: Any = None
 
-        self.city = maxminddb.open_database(geolite2_database(), maxminddb.MODE_AUTO)
-        data_dir = Path(geoip2fast.__file__).parent
-        self.asn = GeoIP2Fast(geoip2fast_data_file=str(data_dir / "geoip2fast-asn-ipv6.dat.gz"))
+    @property
+    def city(self) -> Any:
+        """The bundled GeoLite2-City of 2018 (opened when first needed)."""
+        if self._city is None:
+            import maxminddb
+            from _maxminddb_geolite2 import geolite2_database  # type: ignore[import-untyped]
+
+            self._city = maxminddb.open_database(geolite2_database(), maxminddb.MODE_AUTO)
+        return self._city
+
+    @property
+    def asn(self) -> Any:
+        """The bundled geoip2fast country + AS name data (opened when first needed)."""
+        if self._fresh is None:
+            import geoip2fast  # type: ignore[import-untyped]
+            from geoip2fast import GeoIP2Fast
+
+            data_dir = Path(geoip2fast.__file__).parent
+            data = str(data_dir / "geoip2fast-asn-ipv6.dat.gz")
+            self._fresh = GeoIP2Fast(geoip2fast_data_file=data)
+        return self._fresh
 
     def lookup(self, ip: str) -> GeoInfo:
+        if self.own_city is not None:
+            info = _city_info(self.own_city.get(ip))
+            if self.own_asn is not None:
+                return _with_asn(info, self.own_asn.get(ip))
+            fresh_org = str(self.asn.lookup(ip).to_dict().get("asn_name") or "") or None
+            return GeoInfo(
+                info.country,
+                info.city,
+                info.latitude,
+                info.longitude,
+                None,
+                fresh_org,
+                info.accuracy_km,
+            )
+        info = self._bundled(ip)
+        if self.own_asn is not None:
+            return _with_asn(info, self.own_asn.get(ip))
+        return info
+
+    def _bundled(self, ip: str) -> GeoInfo:
         record = self.city.get(ip)
         city_doc = record if isinstance(record, dict) else {}
         fresh: dict[str, Any] = self.asn.lookup(ip).to_dict()
@@ -159,6 +250,36 @@ class _Databases:
         return GeoInfo(country, city, latitude, longitude, None, as_org, accuracy)
 
 
+def _city_info(record: object) -> GeoInfo:
+    """A City database record (current: taken as it is) as :class:`GeoInfo`."""
+    doc = record if isinstance(record, dict) else {}
+    latitude = longitude = accuracy = None
+    location = doc.get("location")
+    if isinstance(location, dict):
+        latitude = _float(location.get("latitude"))
+        longitude = _float(location.get("longitude"))
+        radius = location.get("accuracy_radius")
+        accuracy = int(radius) if isinstance(radius, int) else None
+    country = _name(doc.get("country")) or _name(doc.get("registered_country"))
+    return GeoInfo(country, _name(doc.get("city")), latitude, longitude, None, None, accuracy)
+
+
+def _with_asn(info: GeoInfo, record: object) -> GeoInfo:
+    """``info`` with the AS number and organisation of an ASN database record."""
+    doc = record if isinstance(record, dict) else {}
+    number = doc.get("autonomous_system_number")
+    org = doc.get("autonomous_system_organization")
+    return GeoInfo(
+        info.country,
+        info.city,
+        info.latitude,
+        info.longitude,
+        number if isinstance(number, int) else None,
+        org if isinstance(org, str) and org else None,
+        info.accuracy_km,
+    )
+
+
 def _name(node: object) -> str | None:
     if isinstance(node, dict):
         names = node.get("names")
@@ -174,6 +295,18 @@ def _float(value: object) -> float | None:
 
 _lock = threading.Lock()
 _instance: _Databases | None = None
+_selected: GeoDatabases = BUNDLED
+
+
+def configure(paths: GeoDatabases | None) -> None:
+    """Use ``paths`` (``None``: the bundled data) for this process's lookups from now on."""
+    global _instance, _selected
+    chosen = paths or BUNDLED
+    with _lock:
+        if chosen == _selected:
+            return
+        _selected, _instance = chosen, None
+    _geolocate_text.cache_clear()
 
 
 def _databases() -> _Databases:
@@ -181,7 +314,7 @@ def _databases() -> _Databases:
     if _instance is None:
         with _lock:
             if _instance is None:
-                _instance = _Databases()
+                _instance = _Databases(_selected)
     return _instance
 
 
@@ -258,6 +391,7 @@ def enrich_in_place(event: Event, max_accuracy_km: int = DEFAULT_MAX_ACCURACY_KM
                 changes.update(latitude=info.latitude, longitude=info.longitude)
         if event.as_org is None and event.asn is None and info.as_org is not None:
             changes["as_org"] = info.as_org
+            changes["asn"] = info.asn
     elif has_own:
         changes["geo_source"] = event.geo_source or "okta"
     for name, value in changes.items():

@@ -6,7 +6,9 @@ adds geography, and returns the rows the SQL side continues with, each a tuple i
 :data:`OUTPUT_FIELDS` order:
 
 - ``E``: a resolved event, with the values the baseline compares (``v_ip``, ``v_country``,
-  ``v_asn``, ``v_device``, ``v_role``, see :func:`seamwatch.udfs.behaviour.event_values`);
+  ``v_asn``, ``v_role``, see :func:`seamwatch.udfs.behaviour.event_values`; the device value
+  is the event's own ``device`` column, filled here from the user agent when the record names
+  no device, so the alert shows the device the ``new_device`` flag compared);
 - ``L``: a link taught by a credential-issuing call (the issued key in ``access_key_id``, the
   encoded :class:`~seamwatch.udfs.links.Link` in ``detail``), timed ``LINK_SKEW_MS`` before
   the call so that SQL, which orders by event time, sees it before uses of the key that the
@@ -35,7 +37,9 @@ from seamwatch.udfs.sqlfields import normalize_fields
 ROW_EVENT_FIELDS: tuple[tuple[str, str], ...] = tuple(
     (name, sql_type) for name, sql_type in EVENT_FIELDS if name not in FLAG_FIELDS
 )
-VALUE_FIELDS: tuple[str, ...] = ("v_ip", "v_country", "v_asn", "v_device", "v_role")
+VALUE_FIELDS: tuple[str, ...] = ("v_ip", "v_country", "v_asn", "v_role")
+# The baseline's device value is the event's ``device`` column (the SQL reads it as v_device).
+DEVICE_VALUE_COLUMN = "device"
 OUTPUT_FIELDS: tuple[tuple[str, str], ...] = (
     ("kind", "STRING"),
     *ROW_EVENT_FIELDS,
@@ -54,7 +58,7 @@ _INDEX = {name: i for i, name in enumerate(_NAMES)}
 _EVENT_TIME = 1 + _INDEX["event_time"]
 _EMPTY = (None,) * len(_NAMES)
 _NO_VALUES = (None,) * len(VALUE_FIELDS)
-_KINDS = ("ip", "country", "asn", "device", "role")
+_KINDS = ("ip", "country", "asn", "role")
 
 
 @dataclass
@@ -106,6 +110,7 @@ def mapping_dead_row(dead_letter: str) -> tuple[Any, ...]:
 
 def event_row(event: Event, config: BaselineConfig) -> tuple[Any, ...]:
     values = event_values(event, config)
+    event.device = values.get("device")
     return (
         EVENT_ROW,
         *(getattr(event, name) for name in _NAMES),
@@ -137,8 +142,13 @@ def prepare(
     graph: IdentityGraph,
     wants: Callable[[Event], bool],
     config: BaselineConfig,
+    arrived_at: int | None = None,
 ) -> Prepared:
-    """Normalize, resolve and enrich one source row (see the module docstring)."""
+    """Normalize, resolve and enrich one source row (see the module docstring).
+
+    ``arrived_at``: the wall-clock time the caller read the row (epoch milliseconds), kept on
+    each event for the alert's ``time_to_detect_ms``.
+    """
     out = Prepared()
     for item in normalize_fields(source, raw_ref, raw, values):
         if isinstance(item, Rejected):
@@ -146,6 +156,7 @@ def prepare(
             out.rows.append(dead_row(item))
             continue
         out.normalized += 1
+        item.arrived_at = arrived_at
         event = resolve(item, graph)
         if event.resolved_by == "unresolved":
             out.unresolved += 1

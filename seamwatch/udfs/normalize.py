@@ -14,8 +14,10 @@ import orjson
 
 from seamwatch.udfs.cloudtrail import normalize_cloudtrail
 from seamwatch.udfs.errors import NormalizeError
+from seamwatch.udfs.insights import is_insight, normalize_insight
 from seamwatch.udfs.okta import normalize_okta
 from seamwatch.udfs.records import Event, Rejected
+from seamwatch.udfs.shapes import not_event_kind
 
 __all__ = ["NORMALIZERS", "explode", "normalize_text"]
 
@@ -86,6 +88,12 @@ def _normalize_one(
         kind = "null" if record is None else type(record).__name__
         return Rejected(source, f"not a JSON object: {kind}", raw, raw_ref)
     try:
+        if source == "cloudtrail":
+            if is_insight(record):
+                return normalize_insight(record, raw_ref)
+            not_event = not_event_kind(record)
+            if not_event is not None:  # staging skips these; a Kafka topic may still carry them
+                return Rejected(source, f"not an event: {not_event}", raw, raw_ref)
         return normalizer(record, raw_ref)
     except NormalizeError as err:
         return Rejected(source, str(err), raw, raw_ref)

@@ -71,6 +71,10 @@ class Event:
     # GetFederationToken: responseElements.credentials; CreateAccessKey: accessKey)
     region: str | None = None  # CloudTrail awsRegion
     error_code: str | None = None
+    # Wall-clock epoch milliseconds at which the job's Python step first read the record (its
+    # arrival in the job): alerts measure time_to_detect_ms from it, so a replay of old logs
+    # still gives a meaningful detection latency. None outside the job.
+    arrived_at: int | None = None
     # Filled by the resolver and the baseline, in that order.
     entity_id: str | None = None
     entity_type: EntityType = "unknown"
@@ -162,6 +166,7 @@ EVENT_FIELDS: tuple[tuple[str, str], ...] = (
     ("issued_access_key", "STRING"),
     ("region", "STRING"),
     ("error_code", "STRING"),
+    ("arrived_at", "BIGINT"),
     ("entity_id", "STRING"),
     ("entity_type", "STRING"),
     ("entity_name", "STRING"),

@@ -1,0 +1,131 @@
+"""What each event of an alert says: AWS context, device, AS, ISO times, detection latency."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import fastavro
+
+from seamwatch.jobs.compiler import ALERT_EVENT_FIELDS
+from seamwatch.udfs.alerts import RuleMeta, build_alert, fold_into_open_alert, iso_ms
+from seamwatch.udfs.identity import IdentityGraph
+
+SCHEMA = fastavro.parse_schema(
+    json.loads((Path(__file__).resolve().parents[1] / "schemas" / "alert.avsc").read_text())
+)
+META = RuleMeta("r", "t", "d", ("T1098.001",), "high", 900, "entity_id", suppress_seconds=3600)
+# 2026-03-04T14:09:00.250Z: months before the job runs (a replay).
+OLD = 1_772_633_340_250
+
+
+def _event(event_id: str, at: int, arrived_at: int | None, **extra: Any) -> dict[str, Any]:
+    return {
+        "step": "s",
+        "event_id": event_id,
+        "source": "cloudtrail",
+        "event_time": at,
+        "action": "CreateAccessKey",
+        "outcome": "failure",
+        "entity_id": "dana",
+        "raw_ref": "2026/03/04/ct.json.gz:1#3",
+        "arrived_at": arrived_at,
+        **extra,
+    }
+
+
+def test_each_event_carries_account_region_service_error_asn_and_device() -> None:
+    event = _event(
+        "e1",
+        OLD,
+        None,
+        account_id="111122223333",
+        region="eu-west-1",
+        service="iam.amazonaws.com",
+        error_code="AccessDenied",
+        asn=9009,
+        as_org="M247 Europe SRL",
+        device="aws-cli",
+        new_device=True,
+    )
+    alert = build_alert(META, "dana", json.dumps([event]), IdentityGraph(), OLD + 5_000)
+    (shown,) = alert["events"]
+    assert (shown["account_id"], shown["region"], shown["service"]) == (
+        "111122223333",
+        "eu-west-1",
+        "iam.amazonaws.com",
+    )
+    assert (shown["error_code"], shown["asn"], shown["as_org"]) == (
+        "AccessDenied",
+        9009,
+        "M247 Europe SRL",
+    )
+    assert shown["device"] == "aws-cli" and shown["new_device"] is True
+    assert "arrived_at" not in shown  # the latency's input, not the analyst's
+
+
+def test_every_epoch_time_has_its_iso_8601_beside_it() -> None:
+    alert = build_alert(
+        META, "dana", json.dumps([_event("e1", OLD, None)]), IdentityGraph(), OLD + 61_000
+    )
+    assert alert["events"][0]["event_time_iso"] == "2026-03-04T14:09:00.250Z"
+    assert (
+        alert["first_event_time_iso"] == alert["last_event_time_iso"] == "2026-03-04T14:09:00.250Z"
+    )
+    assert alert["detected_at_iso"] == "2026-03-04T14:10:01.250Z"
+    assert alert["last_match_time_iso"] == "2026-03-04T14:09:00.250Z"
+    later = build_alert(
+        META,
+        "dana",
+        json.dumps([_event("e2", OLD + 600_000, None)]),
+        IdentityGraph(),
+        OLD + 700_000,
+    )
+    _, folded = fold_into_open_alert(alert, later, META.suppress_seconds)
+    assert folded["match_count"] == 2
+    assert folded["last_match_time_iso"] == iso_ms(OLD + 600_000)
+    assert folded["detected_at_iso"] == iso_ms(OLD + 700_000)
+
+
+def test_time_to_detect_on_a_replay_counts_from_the_last_arrival_in_the_job() -> None:
+    now = OLD + 270 * 86_400_000  # the replay runs 270 days after the events
+    events = [
+        _event("e1", OLD, now - 4_000),
+        _event("e2", OLD + 540_000, now - 1_500),  # arrived last: the match completes with it
+    ]
+    alert = build_alert(META, "dana", json.dumps(events), IdentityGraph(), now)
+    assert alert["time_to_detect_ms"] == 1_500
+    # Without arrival times (events built outside the job) it falls back to event time.
+    bare = [_event("e1", OLD, None)]
+    assert (
+        build_alert(META, "dana", json.dumps(bare), IdentityGraph(), OLD + 9)["time_to_detect_ms"]
+        == 9
+    )
+
+
+def test_the_sql_builds_every_field_the_alert_shows_and_the_schema_holds_them() -> None:
+    shown = [
+        "account_id",
+        "region",
+        "service",
+        "error_code",
+        "asn",
+        "as_org",
+        "device",
+        "raw_ref",
+        "arrived_at",
+    ]
+    assert set(shown) <= set(ALERT_EVENT_FIELDS)
+    event = _event(
+        "e1", OLD, OLD + 10, account_id="1", region="r", service="s", error_code="x", asn=1
+    )
+    alert = build_alert(META, "dana", json.dumps([event]), IdentityGraph(), OLD + 20)
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, SCHEMA, alert)
+    buffer.seek(0)
+    back: Any = fastavro.schemaless_reader(buffer, SCHEMA)
+    assert back["events"][0]["event_time_iso"] == iso_ms(OLD)
+    assert (back["events"][0]["region"], back["events"][0]["asn"]) == ("r", 1)
+    assert back["time_to_detect_ms"] == 10

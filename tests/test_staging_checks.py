@@ -1,0 +1,239 @@
+"""Which records count, and where they came from: staging's checks without Flink.
+
+Duplicates counted once, records sharing an id kept apart, non-events skipped and counted by
+kind, refs relative to the input root, and files given as the wrong source refused before the
+job starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from seamwatch.jobs.input_check import WrongSourceError, input_root, looks_like
+from seamwatch.jobs.inputs import InputError
+from seamwatch.jobs.record_ids import RecordIds
+from seamwatch.jobs.sources import skipped_summary, stage_inputs
+from seamwatch.udfs.normalize import normalize_text
+from seamwatch.udfs.records import Event
+from seamwatch.udfs.shapes import not_event_kind, record_source
+from tests.s3_dump import S3_TEST_EVENT, digest_file, insight, s3_notification, write_s3_dump
+
+
+def _ct(
+    event_id: str, name: str = "ListBuckets", at: str = "2026-03-04T14:01:00Z"
+) -> dict[str, Any]:
+    return {
+        "eventVersion": "1.08",
+        "eventTime": at,
+        "eventSource": "s3.amazonaws.com",
+        "eventName": name,
+        "eventID": event_id,
+        "sourceIPAddress": "203.0.113.7",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/dana"},
+    }
+
+
+def _staged(staged_dir: Path) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for f in sorted(staged_dir.glob("*.jsonl")) for line in f.open("rb")]
+
+
+# --- shapes --------------------------------------------------------------------------------
+
+
+def test_digest_files_s3_notifications_and_the_s3_test_event_are_recognized() -> None:
+    assert not_event_kind(digest_file("2026-03-04T14:00:00Z", "2026-03-04T15:00:00Z")) == (
+        "cloudtrail_digest"
+    )
+    (member,) = s3_notification("k", "2026-03-04T14:00:00Z")["Records"]
+    assert not_event_kind(member) == "s3_event_notification"
+    assert not_event_kind(s3_notification("k", "2026-03-04T14:00:00Z")) == "s3_event_notification"
+    assert not_event_kind(S3_TEST_EVENT) == "s3_test_event"
+    # A CloudTrail record of an S3 call is an event, whatever it is about.
+    assert not_event_kind(_ct("e1", "PutBucketNotificationConfiguration")) is None
+    assert not_event_kind(insight("2026-03-04T14:30:00Z", "i1")) is None
+
+
+def test_record_source_tells_okta_from_cloudtrail_in_every_shape() -> None:
+    okta = {"uuid": "u1", "published": "2026-03-04T14:00:00Z", "eventType": "user.session.start"}
+    assert record_source(okta) == "okta"
+    assert record_source({"data": {"events": [okta]}}) == "okta"
+    assert record_source([okta]) == "okta"
+    assert record_source(_ct("e1")) == "cloudtrail"
+    assert record_source({"Records": [_ct("e1")]}) == "cloudtrail"
+    assert record_source({"detail-type": "AWS API Call via CloudTrail", "detail": _ct("e1")}) == (
+        "cloudtrail"
+    )
+    assert record_source({k.lower(): v for k, v in _ct("e1").items()}) == "cloudtrail"
+    assert record_source(insight("2026-03-04T14:30:00Z", "i1")) == "cloudtrail"
+    assert record_source({"hello": "world"}) is None
+
+
+def test_insights_records_are_events_of_their_own_kind() -> None:
+    text = orjson.dumps(insight("2026-03-04T14:30:00Z", "ins-1")).decode()
+    (event,) = normalize_text("cloudtrail", text, "i.json:1")
+    assert isinstance(event, Event)
+    assert (event.action, event.service, event.account_id, event.region) == (
+        "AwsCloudTrailInsight",
+        "iam.amazonaws.com",
+        "111122223333",
+        "us-east-1",
+    )
+    assert event.principal is None and event.event_id == "ins-1"
+
+
+# --- duplicates and shared ids -------------------------------------------------------------
+
+
+def test_the_same_record_counts_once_and_a_shared_id_with_other_content_stays_apart() -> None:
+    ids = RecordIds()
+    a, b = orjson.dumps(_ct("1")).decode(), orjson.dumps(_ct("1", "GetObject")).decode()
+    assert ids.check("cloudtrail", "1", a)[0] == "new"
+    assert ids.check("cloudtrail", "1", a)[0] == "duplicate"
+    assert ids.check("cloudtrail", "1", b)[0] == "distinct"
+    assert ids.check("cloudtrail", "1", b)[0] == "duplicate"  # a repeat of the second one
+    assert ids.check("okta", "1", a)[0] == "new"  # another source's id space
+    assert ids.check("cloudtrail", None, "not json")[0] == "new"
+    assert ids.check("cloudtrail", None, "not json")[0] == "duplicate"
+
+
+def test_the_memory_of_ids_is_bounded() -> None:
+    ids = RecordIds(capacity=2)
+    for i in range(3):
+        ids.check("cloudtrail", f"e{i}", f"text {i}")
+    assert ids.check("cloudtrail", "e0", "text 0")[0] == "new"  # forgotten: counted again
+    assert ids.check("cloudtrail", "e2", "text 2")[0] == "duplicate"
+
+
+def test_staging_keeps_records_sharing_a_placeholder_id_apart(tmp_path: Path) -> None:
+    records = [_ct("1", "ConsoleLogin"), _ct("1", "StopLogging"), _ct("1", "ConsoleLogin")]
+    path = tmp_path / "ct.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    (staged,) = stage_inputs({"cloudtrail": [str(path)]}, tmp_path / "out")
+    ids = [r["eventID"] for r in _staged(staged.path)]
+    assert (staged.records, staged.duplicates, staged.distinct_ids) == (2, 1, 1)
+    assert ids[0] == "1" and ids[1].startswith("1~") and len(ids[1]) == 14
+    assert skipped_summary([staged]) == (
+        "1 duplicate cloudtrail records skipped; 1 cloudtrail records sharing an id kept apart"
+    )
+
+
+def test_placeholder_ids_of_real_test_data_stay_distinct(corpus_dir: Path, tmp_path: Path) -> None:
+    path = corpus_dir / "cloudtrail" / "panther-analysis_rule-tests.jsonl"
+    lines = path.read_bytes().splitlines()
+    shared = sum(1 for line in lines if orjson.loads(line).get("eventID") == "1")
+    assert shared > 1
+    (staged,) = stage_inputs({"cloudtrail": [str(path)]}, tmp_path / "out")
+    rows = _staged(staged.path)
+    # The corpus was deduplicated by its curators: every record stays, each id once.
+    assert staged.records == len(lines) and staged.duplicates == 0
+    placeholder = [r for r in rows if str(r.get("eventID", "")).split("~")[0] == "1"]
+    assert len(placeholder) == shared
+    assert len({r["eventID"] for r in placeholder}) == shared
+
+
+# --- non-events in an S3 dump, and refs ----------------------------------------------------
+
+
+def test_an_s3_dump_stages_events_once_and_counts_what_is_no_event(tmp_path: Path) -> None:
+    records = [_ct(f"e{i}", at=f"2026-03-04T14:0{i}:00Z") for i in range(3)]
+    held = write_s3_dump(tmp_path / "s3-dump", records)
+    (staged,) = stage_inputs({"cloudtrail": [str(tmp_path / "s3-dump" / "**")]}, tmp_path / "out")
+    assert staged.records == len(records) + held["insights"]
+    assert staged.duplicates == held["duplicates"]
+    assert staged.not_events == {
+        kind: held[kind] for kind in ("cloudtrail_digest", "s3_event_notification", "s3_test_event")
+    }
+    refs = sorted(r["_ref"] for r in _staged(staged.path))
+    # Relative to the input root (the glob's directory), never the machine's absolute path.
+    assert (
+        "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/04/"
+        "111122223333_CloudTrail_us-east-1_20260304T1400Z_a1.json.gz:1#0"
+    ) in refs
+    assert not any(str(tmp_path) in ref for ref in refs)
+
+
+@pytest.mark.parametrize(
+    ("spec", "root"),
+    [
+        ("s3-dump", "s3-dump"),
+        ("s3-dump/**/*.json.gz", "s3-dump"),
+        ("logs/okta/api.json", "logs/okta"),
+        ("*.jsonl", "."),
+    ],
+)
+def test_the_input_root_of_each_kind_of_spec(tmp_path: Path, spec: str, root: str) -> None:
+    (tmp_path / "s3-dump").mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        assert input_root(spec) == Path(root)
+
+
+# --- swapped or wrong inputs ---------------------------------------------------------------
+
+
+def test_an_okta_file_given_as_cloudtrail_stops_the_run_naming_the_file(
+    corpus_dir: Path, tmp_path: Path
+) -> None:
+    okta = corpus_dir / "okta" / "panther-analysis_scenario_okta-add-administrator.jsonl"
+    ct = corpus_dir / "cloudtrail" / "awsdocs_iam-user-guide_examples.jsonl"
+    with pytest.raises(WrongSourceError) as caught:
+        stage_inputs({"okta": [str(ct)], "cloudtrail": [str(okta)]}, tmp_path / "out")
+    message = str(caught.value)
+    assert isinstance(caught.value, InputError) and "\n" not in message
+    assert str(ct) in message and "CloudTrail records" in message
+    assert not (tmp_path / "out").exists()  # refused before anything was staged
+
+
+def test_a_file_of_neither_source_is_refused_and_a_mixed_file_is_not(
+    corpus_dir: Path, tmp_path: Path
+) -> None:
+    entra = corpus_dir / "entra" / "panther-analysis_rule-tests_signin.jsonl"
+    assert looks_like("okta", entra) is not None
+    assert "neither" in str(looks_like("okta", entra))
+    mixed = tmp_path / "mixed.jsonl"
+    lines = entra.read_bytes().splitlines()[:3]
+    okta = corpus_dir / "okta" / "panther-analysis_rule-tests.jsonl"
+    lines.append(okta.read_bytes().splitlines()[0])
+    mixed.write_bytes(b"\n".join(lines) + b"\n")
+    assert looks_like("okta", mixed) is None  # some of its records are Okta's: dead letters
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text("not json\nat all\n")
+    assert looks_like("okta", junk) is None  # no JSON at all: damaged, not another source
+
+
+def test_seamwatch_run_with_swapped_inputs_exits_at_once_with_one_line(
+    corpus_dir: Path, tmp_path: Path
+) -> None:
+    import time
+
+    from typer.testing import CliRunner
+
+    from seamwatch.cli import app
+
+    okta = corpus_dir / "okta" / "panther-analysis_scenario_okta-add-administrator.jsonl"
+    ct = corpus_dir / "cloudtrail" / "awsdocs_iam-user-guide_examples.jsonl"
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        app,
+        ["run", "-i", f"okta={ct}", "-i", f"cloudtrail={okta}", "-o", str(tmp_path / "o.jsonl")],
+    )
+    assert result.exit_code != 0
+    assert time.monotonic() - started < 20  # no Flink job was started
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert "given as okta input" in " ".join(lines)
+    assert ct.name in result.output.replace("\n", "")
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_without_staging_a_notification_is_dead_lettered_as_no_event_not_normalized() -> None:
+    text = orjson.dumps(s3_notification("k", "2026-03-04T14:00:00Z")).decode()
+    (rejected,) = normalize_text("cloudtrail", text, "topic/0@1")
+    assert not isinstance(rejected, Event)
+    assert rejected.reason == "not an event: s3_event_notification"
+    digest = orjson.dumps(digest_file("2026-03-04T14:00:00Z", "2026-03-04T15:00:00Z")).decode()
+    (rejected,) = normalize_text("cloudtrail", digest, "topic/0@2")
+    assert not isinstance(rejected, Event) and rejected.reason == "not an event: cloudtrail_digest"
