@@ -50,6 +50,10 @@ EVIDENCE_DATA_KEYS = (
     "outcome",
     "principal",
     "principal_type",
+    "account_id",
+    "region",
+    "service",
+    "error_code",
     "access_key_id",
     "role_arn",
     "target_user",
@@ -238,6 +242,7 @@ def detection_finding(
                         "window_seconds": alert.get("window_seconds"),
                         "time_to_detect_ms": alert.get("time_to_detect_ms"),
                         "entity": dict(entity) or None,
+                        "entities": alert.get("entities") or None,
                         "context": alert.get("context"),
                     }
                 )
