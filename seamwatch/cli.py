@@ -11,7 +11,9 @@ from seamwatch.cli_coverage import coverage_command
 from seamwatch.cli_output import console, fail, parse_pairs, print_alert
 from seamwatch.jobs.rulebook import load_rules, parse_duration
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS, DEFAULT_RULES_DIR, JobSettings
+from seamwatch.jobs.timeguard import FutureBounds
 from seamwatch.udfs.behaviour import BaselineConfig
+from seamwatch.udfs.terminal import terminal_safe
 from seamwatch.yamlfile import ConfigError
 
 app = typer.Typer(
@@ -48,6 +50,20 @@ def run(
         list[str] | None,
         typer.Option(help="SOURCE=DURATION watermark bound, e.g. cloudtrail=20m."),
     ] = None,
+    max_ahead_of_clock: Annotated[
+        str,
+        typer.Option(
+            help="An event time further ahead of this machine's clock is dead-lettered: it never "
+            "moves a watermark.",
+        ),
+    ] = "5m",
+    max_ahead_of_next: Annotated[
+        str,
+        typer.Option(
+            help="Files: an event time further ahead of the next records of its source "
+            "(their median) is dead-lettered.",
+        ),
+    ] = "1h",
     parallelism: Annotated[int, typer.Option(min=1, help="Flink parallelism.")] = 1,
     learning_days: Annotated[
         float,
@@ -64,8 +80,15 @@ def run(
     ] = None,
 ) -> None:
     """Run the correlation job on a local Flink mini-cluster over log files (or Kafka)."""
+    try:
+        bounds = FutureBounds(
+            clock_seconds=parse_duration(max_ahead_of_clock),
+            next_seconds=parse_duration(max_ahead_of_next),
+        )
+    except ValueError as exc:
+        raise fail(f"--max-ahead-of-*: {exc}") from exc
     if kafka is not None:
-        _run_kafka(kafka, identities, rules, watermark, parallelism)
+        _run_kafka(kafka, identities, rules, watermark, parallelism, bounds)
         return
     from seamwatch.jobs.inputs import InputError
     from seamwatch.jobs.local import run_files
@@ -80,6 +103,7 @@ def run(
     settings.rules_dir = rules
     settings.output = output
     settings.parallelism = parallelism
+    settings.future_bounds = bounds
     settings.baseline = BaselineConfig(learning_days=learning_days)
     try:
         for source in settings.inputs:
@@ -94,13 +118,15 @@ def run(
         for alert in result.alerts:
             print_alert(alert)
     staged = ", ".join(
-        f"{s.source} {s.records} records from {s.files} files" for s in result.staged
+        f"{s.source} {s.records_read} records from {s.files} files" for s in result.staged
     )
     dead = len(result.dead_letters)
+    empty = f" ({result.empty_containers} empty containers)" if result.empty_containers else ""
     console.print(
-        f"read {staged}; {result.records_in - dead} normalized, {dead} dead-lettered; "
+        f"read {staged}{empty}; {result.records_in - dead} normalized, {dead} dead-lettered; "
         f"{len(result.rules)} rules; [bold]{len(result.alerts)} alerts[/] "
-        f"in {result.seconds:.1f}s"
+        f"in {result.seconds:.1f}s",
+        markup=True,
     )
     console.print(f"alerts: {result.output}")
     console.print(f"dead letters: {result.dead_letter_path}")
@@ -112,6 +138,7 @@ def _run_kafka(
     rules: Path,
     watermark: list[str] | None,
     parallelism: int,
+    bounds: FutureBounds,
 ) -> None:
     from seamwatch.cli_kafka import run_kafka_command
     from seamwatch.jobs.sources import UnknownSourceError, check_source
@@ -126,6 +153,7 @@ def _run_kafka(
             rules=rules,
             watermark_seconds=settings.watermark_seconds,
             parallelism=parallelism,
+            future_bounds=bounds,
         )
     except (ConfigError, UnknownSourceError, ValueError) as exc:
         raise fail(str(exc)) from exc
@@ -185,7 +213,7 @@ def rules_test(
     if report.dead_letters:
         console.print(f"{len(report.dead_letters)} test records were dead-lettered:")
         for dead in report.dead_letters[:10]:
-            console.print(f"    {dead['raw_ref']}: {dead['reason']}", markup=False)
+            console.print(terminal_safe(f"    {dead['raw_ref']}: {dead['reason']}"), markup=False)
     failed = sum(1 for c in report.cases if not c.passed)
     console.print(f"{len(report.cases) - failed} passed, {failed} failed")
     if failed or report.dead_letters:
@@ -281,7 +309,7 @@ def identities_coverage(
     if top and coverage.unresolved:
         console.print(f"top unresolved identifiers ({len(coverage.unresolved)} distinct):")
         for ident, count in coverage.unresolved.most_common(top):
-            console.print(f"  {count:>7,}  {ident}", markup=False)
+            console.print(f"  {count:>7,}  {terminal_safe(ident)}", markup=False)
 
 
 def _register_submit() -> None:

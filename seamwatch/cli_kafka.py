@@ -21,6 +21,7 @@ from seamwatch.jobs.kafka_job import (
     KafkaTopics,
     load_client_properties,
 )
+from seamwatch.jobs.timeguard import FutureBounds
 from seamwatch.kafka_codec import AlertFormat
 
 _DEFAULTS = KafkaTopics()
@@ -67,9 +68,16 @@ def _format(value: str) -> AlertFormat:
 
 
 def _client_conf(bootstrap: str, properties: ClientProperties) -> dict[str, Any]:
+    """The client configuration, once a broker has answered: one clear line otherwise."""
     from seamwatch.kafka_client import librdkafka_config
+    from seamwatch.kafka_tools import BrokerUnreachable, check_broker
 
-    return librdkafka_config(bootstrap, properties)
+    conf = librdkafka_config(bootstrap, properties)
+    try:
+        check_broker(conf)
+    except BrokerUnreachable as exc:
+        raise _fail(str(exc)) from exc
+    return conf
 
 
 def register(app: typer.Typer) -> None:
@@ -97,10 +105,9 @@ def topics_create(
     topics = KafkaTopics(
         okta_topic, cloudtrail_topic, identity_topic, alert_topic, dead_letter_topic
     )
+    conf = _client_conf(kafka, _properties(properties))
     try:
-        result = create_topics(
-            _client_conf(kafka, _properties(properties)), topics, partitions, replication
-        )
+        result = create_topics(conf, topics, partitions, replication)
     except Exception as exc:  # KafkaException carries the broker's reason
         raise _fail(f"creating topics on {kafka}: {exc}") from exc
     for name, status in result.items():
@@ -137,10 +144,11 @@ def replay(
         planned = plan_replay(load_files(pairs), shift_to_now, datetime.now(UTC))
     except (InputError, UnknownSourceError, ValueError) as exc:
         raise _fail(str(exc)) from exc
+    conf = _client_conf(kafka, _properties(properties))
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("replaying", total=len(planned))
         count = produce(
-            _client_conf(kafka, _properties(properties)),
+            conf,
             topics,
             planned,
             rate=rate,
@@ -168,9 +176,10 @@ def alerts_tail(
     from seamwatch.kafka_tools import read_alerts
 
     fmt = _format(alert_format)
+    conf = _client_conf(kafka, _properties(properties))
     try:
         for alert in read_alerts(
-            _client_conf(kafka, _properties(properties)),
+            conf,
             alert_topic,
             fmt,
             from_beginning=from_beginning,
@@ -191,6 +200,7 @@ def run_kafka_command(
     properties_file: Path | None = None,
     topics: KafkaTopics | None = None,
     alert_format: str = "avro",
+    future_bounds: FutureBounds | None = None,
 ) -> None:
     """``seamwatch run --kafka BOOTSTRAP``: run the job on Kafka until interrupted."""
     from seamwatch.jobs.kafka_job import run_kafka
@@ -204,12 +214,14 @@ def run_kafka_command(
         alert_format=_format(alert_format),
         watermark_seconds=watermark_seconds,
         parallelism=parallelism,
+        future_bounds=future_bounds or FutureBounds(),
     )
     try:
         settings.startup_mode  # noqa: B018  (validated before anything starts)
         settings.job_jars()
     except KafkaConfigError as exc:
         raise _fail(str(exc)) from exc
+    _client_conf(bootstrap, settings.properties)  # a broker answers, or one clear line
     t = settings.topics
     console.print(
         f"seamwatch on {bootstrap}: {t.okta} + {t.cloudtrail} (+ {t.identities}) -> "

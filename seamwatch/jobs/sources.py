@@ -21,13 +21,25 @@ advances the watermark.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from seamwatch.jobs.compiler import sql_interval, sql_literal
+from seamwatch.jobs.damage import InputNotice, has_invalid_utf8
 from seamwatch.jobs.inputs import NOT_JSON, expand_paths, iter_records, replay_order
+from seamwatch.jobs.timeguard import (
+    DEFAULT_CLOCK_SECONDS,
+    FutureBounds,
+    FutureGuard,
+    bounded_time_sql,
+    watermark_time,
+)
+from seamwatch.udfs.deadletter import RAW_LIMIT_BYTES, dead_letter
 from seamwatch.udfs.sqlfields import SOURCE_FIELDS, FieldPath, sql_readable
 
 # The column each source's watermark is computed from.
@@ -42,10 +54,25 @@ class UnknownSourceError(ValueError):
 
 @dataclass(frozen=True)
 class StagedSource:
+    """One source's staged directory and what staging found.
+
+    ``records`` counts the records staged for the job; ``rejected`` holds the dead letters
+    staging decided itself (damaged files, records too far ahead in time, oversize or non-UTF-8
+    text that is not JSON), which are records read too; ``empty_containers`` counts
+    containers (``[]``, ``{"Records": []}``) that held no record.
+    """
+
     source: str
     path: Path
     records: int
     files: int
+    rejected: tuple[dict[str, Any], ...] = ()
+    empty_containers: int = 0
+
+    @property
+    def records_read(self) -> int:
+        """Records read from the files: staged for the job plus dead-lettered by staging."""
+        return self.records + len(self.rejected)
 
 
 def check_source(source: str) -> str:
@@ -81,7 +108,11 @@ def staged_line(ref: str, text: str, parsed: object, source: str) -> bytes:
 
 
 def stage_inputs(
-    inputs: dict[str, list[str]], staging_dir: Path, parts: int = 1
+    inputs: dict[str, list[str]],
+    staging_dir: Path,
+    parts: int = 1,
+    bounds: FutureBounds | None = None,
+    now_ms: int | None = None,
 ) -> list[StagedSource]:
     """Write one staged directory per source; returns what was staged, per source.
 
@@ -90,26 +121,94 @@ def stage_inputs(
     reader then reads one file, and the readers advance through event time together (a reader
     that read the files one after the other would find the second one behind the watermark
     the first one set).
+
+    Records whose time is too far ahead (``bounds``, against the clock ``now_ms``, default
+    now, and against the records after them: :class:`~seamwatch.jobs.timeguard.FutureGuard`)
+    are dead-lettered here, before their time can reach a watermark, as are damaged files and
+    text that cannot be staged (:func:`staging_dead_letter`).
     """
     if parts < 1:
         raise ValueError("parts must be at least 1")
+    now = int(time.time() * 1000) if now_ms is None else now_ms
     staged = []
     for source, specs in inputs.items():
         check_source(source)
         paths = replay_order(p for spec in specs for p in expand_paths(spec))
         target = staging_dir / f"{source}.staged"
         target.mkdir(parents=True, exist_ok=True)
-        outs = [(target / f"part-{i}.jsonl").open("wb") for i in range(parts)]
-        count = 0
-        try:
-            for ref, text, parsed in iter_records(source, paths):
-                outs[count % parts].write(staged_line(ref, text, parsed, source))
-                count += 1
-        finally:
-            for out in outs:
-                out.close()
-        staged.append(StagedSource(source, target, count, len(paths)))
+        staged.append(_stage_source(source, paths, target, parts, FutureGuard(now, bounds)))
     return staged
+
+
+Record = tuple[str, str, object]  # (raw_ref, text, parsed), as iter_records yields them
+
+
+class _Writer:
+    """Deals the records to the part files, or to the dead letters with their reason."""
+
+    def __init__(self, source: str, target: Path, parts: int) -> None:
+        self.source = source
+        self.outs = [(target / f"part-{i}.jsonl").open("wb") for i in range(parts)]
+        self.count = 0
+        self.rejected: list[dict[str, Any]] = []
+
+    def write(self, decided: Iterable[tuple[Record, str | None]]) -> None:
+        for (ref, text, parsed), reason in decided:
+            if reason is not None:
+                self.rejected.append(dead_letter(self.source, reason, ref, text))
+                continue
+            self.outs[self.count % len(self.outs)].write(
+                staged_line(ref, text, parsed, self.source)
+            )
+            self.count += 1
+
+    def close(self) -> None:
+        for out in self.outs:
+            out.close()
+
+
+def _stage_source(
+    source: str, paths: list[Path], target: Path, parts: int, guard: FutureGuard[Record]
+) -> StagedSource:
+    writer = _Writer(source, target, parts)
+    empty = 0
+    time_key = SOURCE_TIME_FIELDS[source]
+    try:
+        for ref, text, parsed in iter_records(source, paths):
+            if isinstance(parsed, InputNotice):
+                if parsed.kind == "empty":
+                    empty += 1
+                else:
+                    writer.rejected.append(dead_letter(source, parsed.reason, ref, ""))
+                continue
+            dead = staging_dead_letter(source, ref, text, parsed)
+            if dead is not None:
+                writer.rejected.append(dead)
+                continue
+            moves = parsed is not NOT_JSON and sql_readable(source, parsed)
+            when = watermark_time(parsed[time_key]) if moves else None  # type: ignore[index]
+            writer.write(guard.push((ref, text, parsed), when))
+        writer.write(guard.finish())
+    finally:
+        writer.close()
+    return StagedSource(source, target, writer.count, len(paths), tuple(writer.rejected), empty)
+
+
+def staging_dead_letter(source: str, ref: str, text: str, parsed: object) -> dict[str, Any] | None:
+    """The dead letter for a record staging cannot hand to the job as text, or None.
+
+    Text that is not JSON goes to the job (which dead-letters it with the parser's reason)
+    unless it holds bytes that are not UTF-8 (the job's JSON lines could not carry them; the
+    dead letter keeps them, base64) or is over the dead-letter size bound (no record of that
+    size needs to cross into the job to be refused).
+    """
+    if parsed is not NOT_JSON:
+        return None
+    if has_invalid_utf8(text):
+        return dead_letter(source, "invalid JSON: the record is not UTF-8", ref, text)
+    if len(text) > RAW_LIMIT_BYTES // 4 and len(text.encode("utf-8")) > RAW_LIMIT_BYTES:
+        return dead_letter(source, "invalid JSON (oversize record)", ref, text)
+    return None
 
 
 def _column_type(fields: tuple[FieldPath, ...], depth: int = 0) -> list[str]:
@@ -187,14 +286,22 @@ def field_columns(source: str) -> list[str]:
     ]
 
 
-def staged_table_ddl(table: str, staged: StagedSource, watermark_seconds: int) -> str:
-    """A filesystem table over one staged directory, with the source's event-time watermark."""
+def staged_table_ddl(
+    table: str,
+    staged: StagedSource,
+    watermark_seconds: int,
+    clock_seconds: int | None = DEFAULT_CLOCK_SECONDS,
+) -> str:
+    """A filesystem table over one staged directory, with the source's event-time watermark.
+
+    A time more than ``clock_seconds`` ahead of the clock reads as the epoch (it never moves
+    the watermark; :func:`~seamwatch.jobs.timeguard.bounded_time_sql`)."""
     path = str(staged.path).replace("'", "''")
     columns = ",\n  ".join(source_columns(staged.source) + field_columns(staged.source))
     return (
         f"CREATE TEMPORARY TABLE {table} (\n"
         f"  {columns},\n"
-        f"  ts AS {event_time_sql(staged.source)},\n"
+        f"  ts AS {bounded_time_sql(event_time_sql(staged.source), clock_seconds)},\n"
         f"  WATERMARK FOR ts AS ts - {sql_interval(watermark_seconds)}\n"
         ") WITH (\n"
         "  'connector' = 'filesystem',\n"
