@@ -8,6 +8,7 @@ translate the few that librdkafka spells differently
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,39 @@ from seamwatch.kafka_codec import AlertFormat, decode_alert
 
 # Topic-level limit for the log and dead-letter topics: a dead letter carries the raw record.
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# How long the tools wait for a broker to answer before they give up.
+BROKER_TIMEOUT_SECONDS = 10.0
+
+# librdkafka logs every failed connection attempt to stderr; the tools say it once themselves.
+_QUIET = logging.getLogger("seamwatch.kafka_tools.librdkafka")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
+
+
+class BrokerUnreachable(RuntimeError):
+    """No Kafka broker answered (wrong address, broker down, or credentials refused)."""
+
+
+def quiet(conf: Mapping[str, Any]) -> dict[str, Any]:
+    """``conf`` with librdkafka's own log lines kept off the terminal."""
+    return {**conf, "logger": _QUIET}
+
+
+def check_broker(conf: Mapping[str, Any], timeout: float = BROKER_TIMEOUT_SECONDS) -> None:
+    """Raise :class:`BrokerUnreachable` unless a broker answers a metadata request in time."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient(quiet(conf))
+    try:
+        admin.list_topics(timeout=timeout)
+    except KafkaException as exc:
+        error = exc.args[0] if exc.args else exc
+        reason = error.str() if hasattr(error, "str") else str(error)
+        raise BrokerUnreachable(
+            f"no Kafka broker answered at {conf.get('bootstrap.servers')} within "
+            f"{timeout:g}s ({reason})"
+        ) from exc
 
 
 def topic_specs(topics: KafkaTopics) -> dict[str, dict[str, str]]:
@@ -44,7 +78,7 @@ def create_topics(
     from confluent_kafka.admin import AdminClient
     from confluent_kafka.cimpl import NewTopic
 
-    admin = AdminClient(dict(conf))
+    admin = AdminClient(quiet(conf))
     specs = topic_specs(topics)
     futures = admin.create_topics(
         [NewTopic(name, partitions, replication, config=cfg) for name, cfg in specs.items()]
@@ -152,7 +186,7 @@ def produce(
     """Produce records to their source's topic, at most ``rate`` per second; returns the count."""
     from confluent_kafka import Producer
 
-    producer = Producer({**conf, "message.max.bytes": MAX_MESSAGE_BYTES, "linger.ms": 5})
+    producer = Producer({**quiet(conf), "message.max.bytes": MAX_MESSAGE_BYTES, "linger.ms": 5})
     started = time.monotonic()
     count = 0
     for record in records:
@@ -201,7 +235,7 @@ def consume(
 
     consumer = Consumer(
         {
-            **conf,
+            **quiet(conf),
             "group.id": f"seamwatch-tail-{uuid.uuid4().hex[:8]}",
             "auto.offset.reset": "earliest" if from_beginning else "latest",
             "enable.auto.commit": False,

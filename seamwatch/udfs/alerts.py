@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from seamwatch.udfs.identity import IdentityGraph
+from seamwatch.udfs.terminal import terminal_safe
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +235,15 @@ def iso(ms: int) -> str:
 
 
 def timeline(alert: Mapping[str, Any]) -> list[str]:
-    """The alert as short lines an analyst reads: header, entity, then the events in order."""
+    """The alert as short lines an analyst reads: header, entity, then the events in order.
+
+    Every line is safe to print (:func:`~seamwatch.udfs.terminal.terminal_safe`): a value from
+    the logs cannot move the cursor, turn text around or start a line of its own.
+    """
+    return [terminal_safe(line) for line in _timeline_lines(alert)]
+
+
+def _timeline_lines(alert: Mapping[str, Any]) -> list[str]:
     entity = alert["entity"]
     name = f" ({entity['name']})" if entity.get("name") else ""
     lines = [
