@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from seamwatch.cli_output import console, fail, parse_pairs, print_alert
+from seamwatch.cli_output import console, err_console, fail, parse_pairs, print_alert
 from seamwatch.jobs.kafka_job import (
     ClientProperties,
     KafkaConfigError,
@@ -23,6 +23,7 @@ from seamwatch.jobs.kafka_job import (
 )
 from seamwatch.jobs.timeguard import FutureBounds
 from seamwatch.kafka_codec import AlertFormat
+from seamwatch.udfs.terminal import terminal_safe
 
 _DEFAULTS = KafkaTopics()
 
@@ -141,9 +142,12 @@ def replay(
         pairs = parse_pairs(inputs, "--input")
         for source in pairs:
             check_source(source)
-        planned = plan_replay(load_files(pairs), shift_to_now, datetime.now(UTC))
+        damaged: list[tuple[str, str]] = []
+        planned = plan_replay(load_files(pairs, damaged), shift_to_now, datetime.now(UTC))
     except (InputError, UnknownSourceError, ValueError) as exc:
         raise _fail(str(exc)) from exc
+    for path, reason in damaged:  # its readable records are replayed
+        err_console.print(f"warning: {terminal_safe(path)}: {terminal_safe(reason)}", markup=False)
     conf = _client_conf(kafka, _properties(properties))
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("replaying", total=len(planned))

@@ -119,18 +119,31 @@ def _event_time(source: str, doc: Any) -> datetime | None:
     return datetime.fromtimestamp(millis / 1000, tz=UTC) if millis is not None else None
 
 
-def read_source_records(source: str, specs: Sequence[str]) -> list[ReplayRecord]:
-    """The records of one source from files, in file order (the order the job sees)."""
-    from seamwatch.jobs.inputs import expand_paths, iter_raw_records, replay_order
+def read_source_records(
+    source: str, specs: Sequence[str], damaged: list[tuple[str, str]] | None = None
+) -> list[ReplayRecord]:
+    """The records of one source from files, in file order (the order the job sees).
+
+    A damaged file gives its readable records; ``(path, reason)`` of each damaged file is
+    appended to ``damaged``.
+    """
+    from seamwatch.jobs.damage import InputNotice
+    from seamwatch.jobs.inputs import expand_paths, iter_records, replay_order
 
     paths = replay_order(p for spec in specs for p in expand_paths(spec))
     records = []
-    for _ref, text in iter_raw_records(source, paths):
+    for ref, text, parsed in iter_records(source, paths):
+        if isinstance(parsed, InputNotice):
+            if parsed.kind == "damaged" and damaged is not None:
+                damaged.append((ref, parsed.reason))
+            continue
         try:
             doc = orjson.loads(text)
         except orjson.JSONDecodeError:
             doc = None
-        records.append(ReplayRecord(source, text.encode(), _event_time(source, doc)))
+        # Bytes that were not UTF-8 go out as they came in (surrogateescape, jobs.damage).
+        value = text.encode("utf-8", "surrogateescape")
+        records.append(ReplayRecord(source, value, _event_time(source, doc)))
     return records
 
 
@@ -273,8 +286,10 @@ def dead_letter(message: Any) -> dict[str, Any]:
     return decoded
 
 
-def load_files(inputs: Mapping[str, Sequence[str]]) -> dict[str, list[ReplayRecord]]:
-    return {source: read_source_records(source, specs) for source, specs in inputs.items()}
+def load_files(
+    inputs: Mapping[str, Sequence[str]], damaged: list[tuple[str, str]] | None = None
+) -> dict[str, list[ReplayRecord]]:
+    return {source: read_source_records(source, specs, damaged) for source, specs in inputs.items()}
 
 
 def describe(path: Path) -> str:

@@ -170,3 +170,20 @@ def test_dead_letter_keeps_small_valid_text_as_it_is() -> None:
     # Worst-case JSON escaping of a bounded prefix stays under Flink's 2 MB collect limit.
     controls = dead_letter("okta", "why", "f:1", "\x01" * (4 * RAW_LIMIT_BYTES))
     assert len(orjson.dumps(controls)) < 2 * 1024 * 1024
+
+
+def test_replay_reads_a_damaged_file_and_keeps_bytes_exact(tmp_path: Path) -> None:
+    """``seamwatch replay`` produces the readable records, bytes as they were, and names the
+    damaged file."""
+    from seamwatch.kafka_tools import read_source_records
+
+    whole = gzip.compress(_lines(3000), mtime=0)
+    cut = tmp_path / "a-cut.jsonl.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    latin = b'{"eventName": "Get\xffCallerIdentity"'
+    (tmp_path / "b-latin.jsonl").write_bytes(latin + b"\n")
+    damaged: list[tuple[str, str]] = []
+    records = read_source_records("cloudtrail", [str(tmp_path)], damaged)
+    assert [path for path, _ in damaged] == [str(cut)]
+    assert records[0].value == orjson.dumps(_ct(0)) and len(records) > 100
+    assert records[-1].value == latin

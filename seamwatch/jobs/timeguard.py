@@ -48,7 +48,6 @@ LOOKAHEAD = 16
 # Records without a time held back at most, beyond the timed ones, before a decision is forced.
 _MAX_PENDING = 64 * LOOKAHEAD
 _EPOCH = datetime(1970, 1, 1)
-_MS = timedelta(milliseconds=1)
 
 DEFAULT_CLOCK_SECONDS = 300
 DEFAULT_NEXT_SECONDS = 3600
@@ -68,20 +67,28 @@ class FutureBounds:
 
 
 def _prefix_time(text: str) -> int | None:
-    """The time as the watermark's SQL reads it: 19 characters, ``T`` as a space, naive UTC."""
+    """The time as the watermark's SQL reads it: the first 19 characters, naive = UTC."""
     try:
-        parsed = datetime.strptime(text[:19].replace("T", " "), "%Y-%m-%d %H:%M:%S")
+        parsed = datetime.fromisoformat(text[:19])
     except ValueError:
         return None
-    return (parsed - _EPOCH) // _MS
+    if parsed.tzinfo is not None:
+        parsed = parsed.replace(tzinfo=None) - (parsed.utcoffset() or timedelta(0))
+    since = parsed - _EPOCH
+    return since.days * 86_400_000 + since.seconds * 1000 + since.microseconds // 1000
 
 
 def watermark_time(value: object) -> int | None:
     """Epoch ms a record's time field ``value`` can push a watermark to (None: unreadable)."""
     if not isinstance(value, str):
         return None
-    times = [t for t in (_prefix_time(value), parse_time(value)) if t is not None]
-    return max(times) if times else None
+    full = parse_time(value)
+    if full is not None and value.endswith("Z"):
+        return full  # the usual case: the 19-character reading is this time, to the second
+    prefix = _prefix_time(value)
+    if prefix is None or full is None:
+        return full if prefix is None else prefix
+    return max(prefix, full)
 
 
 def iso_ms(ms: int) -> str:
