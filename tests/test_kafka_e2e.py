@@ -281,12 +281,14 @@ def test_a_future_dated_record_cannot_blind_the_job(live_job: Running) -> None:
             **kwargs,
         )
 
-    evil = {**call(at - timedelta(hours=3)), "eventTime": "9999-12-31T23:59:59Z"}
+    # Between the last test's traffic and this attack's first sign-in (a day before it).
+    before = at - timedelta(days=1, hours=6)
+    evil = {**call(before), "eventTime": "9999-12-31T23:59:59Z"}
     evil["eventID"] = "evil-9999"
-    hidden = call(at - timedelta(hours=3))
+    hidden = call(before)
     # The payload's watermark column takes the first "eventTime" in the text.
     hidden_text = (
-        b'{"requestParameters": {"eventTime": "9999-12-31T23:59:59Z"}, '
+        b'{"requestParameters":{"eventTime":"9999-12-31T23:59:59Z"},'
         + orjson.dumps({k: v for k, v in hidden.items() if k != "requestParameters"})[1:]
     )
     topic = live_job.settings.topics.cloudtrail
@@ -298,6 +300,9 @@ def test_a_future_dated_record_cannot_blind_the_job(live_job: Running) -> None:
             ReplayRecord("cloudtrail", hidden_text, None),
         ],
     )
+    # A quiet minute of Okta (its idle timeout) leaves the CloudTrail watermark alone in charge:
+    # had the 9999 record moved it, every event after this would be late.
+    time.sleep(live_job.settings.idle_timeout_seconds["okta"] + 5)
     okta, cloudtrail, ids = _attack("nora.night", at, seed=14)
     _send(live_job, okta, cloudtrail)
     alert = _wait_alert(live_job, lambda a: _event_ids(a) == ids)

@@ -12,7 +12,9 @@ into records and names each record's origin:
 A file whose first record is not valid JSON on its own line is read as one JSON document
 (pretty-printed S3 file or array); when that fails too, it is read line by line. Lines that are
 not valid JSON are yielded verbatim so that the job dead-letters them with their ref; blank
-lines are skipped. ``.gz`` files are decompressed on the fly.
+lines are skipped. ``.gz`` files are decompressed on the fly. A damaged file (truncated or
+corrupt ``.gz``, unreadable) yields what can be read and then a notice naming the damage; an
+empty container yields a notice too (:class:`~seamwatch.jobs.damage.InputNotice`).
 """
 
 from __future__ import annotations
