@@ -121,7 +121,8 @@ def run(
         f"{s.source} {s.records_read} records from {s.files} files" for s in result.staged
     )
     dead = len(result.dead_letters)
-    empty = f" ({result.empty_containers} empty containers)" if result.empty_containers else ""
+    n_empty = result.empty_containers
+    empty = f" ({n_empty} empty container{'s' if n_empty > 1 else ''})" if n_empty else ""
     console.print(
         f"read {staged}{empty}; {result.records_in - dead} normalized, {dead} dead-lettered; "
         f"{len(result.rules)} rules; [bold]{len(result.alerts)} alerts[/] "
