@@ -12,8 +12,10 @@ from seamwatch.cli_output import console, fail, parse_pairs, print_alert
 from seamwatch.cli_respond import prepare_response, respond_after_run, respond_command
 from seamwatch.jobs.rulebook import load_rules, parse_duration
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS, DEFAULT_RULES_DIR, JobSettings
+from seamwatch.jobs.timeguard import FutureBounds
 from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.udfs.geo import GeoDatabases
+from seamwatch.udfs.terminal import terminal_safe
 from seamwatch.yamlfile import ConfigError
 
 app = typer.Typer(
@@ -51,6 +53,20 @@ def run(
         list[str] | None,
         typer.Option(help="SOURCE=DURATION watermark bound, e.g. cloudtrail=20m."),
     ] = None,
+    max_ahead_of_clock: Annotated[
+        str,
+        typer.Option(
+            help="An event time further ahead of this machine's clock is dead-lettered: it never "
+            "moves a watermark.",
+        ),
+    ] = "5m",
+    max_ahead_of_next: Annotated[
+        str,
+        typer.Option(
+            help="Files: an event time further ahead of the next records of its source "
+            "(their median) is dead-lettered.",
+        ),
+    ] = "1h",
     parallelism: Annotated[int, typer.Option(min=1, help="Flink parallelism.")] = 1,
     learning_days: Annotated[
         float,
@@ -111,9 +127,18 @@ def run(
     geo = GeoDatabases(
         city=str(geo_city) if geo_city else None, asn=str(geo_asn) if geo_asn else None
     )
+    try:
+        bounds = FutureBounds(
+            clock_seconds=parse_duration(max_ahead_of_clock),
+            next_seconds=parse_duration(max_ahead_of_next),
+        )
+    except ValueError as exc:
+        raise fail(f"--max-ahead-of-*: {exc}") from exc
     if kafka is not None:
         fmt = alert_format or "avro"
-        _run_kafka(kafka, identities, rules, watermark, parallelism, fmt, schema_registry, geo)
+        _run_kafka(
+            kafka, identities, rules, watermark, parallelism, fmt, schema_registry, geo, bounds
+        )
         return
     if schema_registry is not None:
         raise fail("--schema-registry frames the Avro alerts of a Kafka run: use it with --kafka")
@@ -132,6 +157,7 @@ def run(
     settings.rules_dir = rules
     settings.output = output
     settings.parallelism = parallelism
+    settings.future_bounds = bounds
     settings.baseline = BaselineConfig(learning_days=learning_days)
     settings.alert_format = "ocsf" if alert_format == "ocsf" else "json"
     settings.geo = geo
@@ -149,13 +175,16 @@ def run(
         for alert in result.alerts:
             print_alert(alert)
     staged = ", ".join(
-        f"{s.source} {s.records} records from {s.files} files" for s in result.staged
+        f"{s.source} {s.records_read} records from {s.files} files" for s in result.staged
     )
     dead = len(result.dead_letters)
+    n_empty = result.empty_containers
+    empty = f" ({n_empty} empty container{'s' if n_empty > 1 else ''})" if n_empty else ""
     console.print(
-        f"read {staged}; {result.records_in - dead} normalized, {dead} dead-lettered; "
+        f"read {staged}{empty}; {result.records_in - dead} normalized, {dead} dead-lettered; "
         f"{len(result.rules)} rules; [bold]{len(result.alerts)} alerts[/] "
-        f"in {result.seconds:.1f}s"
+        f"in {result.seconds:.1f}s",
+        markup=True,
     )
     skipped = skipped_summary(result.staged)
     if skipped:
@@ -174,6 +203,7 @@ def _run_kafka(
     alert_format: str,
     schema_registry: str | None,
     geo: GeoDatabases,
+    bounds: FutureBounds,
 ) -> None:
     from seamwatch.cli_kafka import run_kafka_command
     from seamwatch.jobs.sources import UnknownSourceError, check_source
@@ -191,6 +221,7 @@ def _run_kafka(
             alert_format=alert_format,
             schema_registry=schema_registry,
             geo=geo,
+            future_bounds=bounds,
         )
     except (ConfigError, UnknownSourceError, ValueError) as exc:
         raise fail(str(exc)) from exc
@@ -250,7 +281,7 @@ def rules_test(
     if report.dead_letters:
         console.print(f"{len(report.dead_letters)} test records were dead-lettered:")
         for dead in report.dead_letters[:10]:
-            console.print(f"    {dead['raw_ref']}: {dead['reason']}", markup=False)
+            console.print(terminal_safe(f"    {dead['raw_ref']}: {dead['reason']}"), markup=False)
     failed = sum(1 for c in report.cases if not c.passed)
     console.print(f"{len(report.cases) - failed} passed, {failed} failed")
     if failed or report.dead_letters:
@@ -356,7 +387,7 @@ def identities_coverage(
     if top and coverage.unresolved:
         console.print(f"top unresolved identifiers ({len(coverage.unresolved)} distinct):")
         for ident, count in coverage.unresolved.most_common(top):
-            console.print(f"  {count:>7,}  {ident}", markup=False)
+            console.print(f"  {count:>7,}  {terminal_safe(ident)}", markup=False)
     split = coverage.split_okta_users
     if split:
         console.print(
@@ -364,7 +395,7 @@ def identities_coverage(
             "okta_user_id in the identity file):"
         )
         for okta_id, entities in list(split.items())[: top or None]:
-            console.print(f"  {okta_id}: {', '.join(entities)}", markup=False)
+            console.print(terminal_safe(f"  {okta_id}: {', '.join(entities)}"), markup=False)
 
 
 def _register_submit() -> None:

@@ -14,7 +14,14 @@ from typing import Annotated, Any
 
 import typer
 
-from seamwatch.cli_output import console, fail, parse_pairs, print_alert, print_finding
+from seamwatch.cli_output import (
+    console,
+    err_console,
+    fail,
+    parse_pairs,
+    print_alert,
+    print_finding,
+)
 from seamwatch.jobs.kafka_job import (
     ClientProperties,
     KafkaConfigError,
@@ -23,9 +30,11 @@ from seamwatch.jobs.kafka_job import (
     load_client_properties,
     register_alert_schema,
 )
+from seamwatch.jobs.timeguard import FutureBounds
 from seamwatch.kafka_codec import ALERT_FORMATS, AlertFormat
 from seamwatch.schema_registry import SchemaRegistryError
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases
+from seamwatch.udfs.terminal import terminal_safe
 
 _DEFAULTS = KafkaTopics()
 
@@ -82,9 +91,16 @@ def _format(value: str) -> AlertFormat:
 
 
 def _client_conf(bootstrap: str, properties: ClientProperties) -> dict[str, Any]:
+    """The client configuration, once a broker has answered: one clear line otherwise."""
     from seamwatch.kafka_client import librdkafka_config
+    from seamwatch.kafka_tools import BrokerUnreachable, check_broker
 
-    return librdkafka_config(bootstrap, properties)
+    conf = librdkafka_config(bootstrap, properties)
+    try:
+        check_broker(conf)
+    except BrokerUnreachable as exc:
+        raise _fail(str(exc)) from exc
+    return conf
 
 
 def register(app: typer.Typer) -> None:
@@ -112,10 +128,9 @@ def topics_create(
     topics = KafkaTopics(
         okta_topic, cloudtrail_topic, identity_topic, alert_topic, dead_letter_topic
     )
+    conf = _client_conf(kafka, _properties(properties))
     try:
-        result = create_topics(
-            _client_conf(kafka, _properties(properties)), topics, partitions, replication
-        )
+        result = create_topics(conf, topics, partitions, replication)
     except Exception as exc:  # KafkaException carries the broker's reason
         raise _fail(f"creating topics on {kafka}: {exc}") from exc
     for name, status in result.items():
@@ -149,13 +164,17 @@ def replay(
         pairs = parse_pairs(inputs, "--input")
         for source in pairs:
             check_source(source)
-        planned = plan_replay(load_files(pairs), shift_to_now, datetime.now(UTC))
+        damaged: list[tuple[str, str]] = []
+        planned = plan_replay(load_files(pairs, damaged), shift_to_now, datetime.now(UTC))
     except (InputError, UnknownSourceError, ValueError) as exc:
         raise _fail(str(exc)) from exc
+    for path, reason in damaged:  # its readable records are replayed
+        err_console.print(f"warning: {terminal_safe(path)}: {terminal_safe(reason)}", markup=False)
+    conf = _client_conf(kafka, _properties(properties))
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("replaying", total=len(planned))
         count = produce(
-            _client_conf(kafka, _properties(properties)),
+            conf,
             topics,
             planned,
             rate=rate,
@@ -233,6 +252,7 @@ def run_kafka_command(
     alert_format: str = "avro",
     schema_registry: str | None = None,
     geo: GeoDatabases = BUNDLED,
+    future_bounds: FutureBounds | None = None,
 ) -> None:
     """``seamwatch run --kafka BOOTSTRAP``: run the job on Kafka until interrupted."""
     from seamwatch.jobs.kafka_job import run_kafka
@@ -248,6 +268,7 @@ def run_kafka_command(
         watermark_seconds=watermark_seconds,
         parallelism=parallelism,
         geo=geo,
+        future_bounds=future_bounds or FutureBounds(),
     )
     try:
         settings.startup_mode  # noqa: B018  (validated before anything starts)
@@ -257,6 +278,7 @@ def run_kafka_command(
         schema_id = register_alert_schema(settings)
     except (KafkaConfigError, SchemaRegistryError) as exc:
         raise _fail(str(exc)) from exc
+    _client_conf(bootstrap, settings.properties)  # a broker answers, or one clear line
     t = settings.topics
     encoding: str = settings.alert_format
     if schema_id is not None:

@@ -11,8 +11,10 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from seamwatch.udfs.alerts import timeline
+from seamwatch.udfs.terminal import terminal_safe
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -22,7 +24,7 @@ _SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "l
 
 def fail(message: str) -> typer.Exit:
     """Print ``message`` as an error; the ``typer.Exit`` (code 2) for the caller to raise."""
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {escape(terminal_safe(message))}")
     return typer.Exit(code=2)
 
 

@@ -8,6 +8,7 @@ translate the few that librdkafka spells differently
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,39 @@ from seamwatch.kafka_codec import AlertFormat, decode_alert
 
 # Topic-level limit for the log and dead-letter topics: a dead letter carries the raw record.
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# How long the tools wait for a broker to answer before they give up.
+BROKER_TIMEOUT_SECONDS = 10.0
+
+# librdkafka logs every failed connection attempt to stderr; the tools say it once themselves.
+_QUIET = logging.getLogger("seamwatch.kafka_tools.librdkafka")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
+
+
+class BrokerUnreachable(RuntimeError):
+    """No Kafka broker answered (wrong address, broker down, or credentials refused)."""
+
+
+def quiet(conf: Mapping[str, Any]) -> dict[str, Any]:
+    """``conf`` with librdkafka's own log lines kept off the terminal."""
+    return {**conf, "logger": _QUIET}
+
+
+def check_broker(conf: Mapping[str, Any], timeout: float = BROKER_TIMEOUT_SECONDS) -> None:
+    """Raise :class:`BrokerUnreachable` unless a broker answers a metadata request in time."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient(quiet(conf))
+    try:
+        admin.list_topics(timeout=timeout)
+    except KafkaException as exc:
+        error = exc.args[0] if exc.args else exc
+        reason = error.str() if hasattr(error, "str") else str(error)
+        raise BrokerUnreachable(
+            f"no Kafka broker answered at {conf.get('bootstrap.servers')} within "
+            f"{timeout:g}s ({reason})"
+        ) from exc
 
 
 def topic_specs(topics: KafkaTopics) -> dict[str, dict[str, str]]:
@@ -44,7 +78,7 @@ def create_topics(
     from confluent_kafka.admin import AdminClient
     from confluent_kafka.cimpl import NewTopic
 
-    admin = AdminClient(dict(conf))
+    admin = AdminClient(quiet(conf))
     specs = topic_specs(topics)
     futures = admin.create_topics(
         [NewTopic(name, partitions, replication, config=cfg) for name, cfg in specs.items()]
@@ -85,18 +119,31 @@ def _event_time(source: str, doc: Any) -> datetime | None:
     return datetime.fromtimestamp(millis / 1000, tz=UTC) if millis is not None else None
 
 
-def read_source_records(source: str, specs: Sequence[str]) -> list[ReplayRecord]:
-    """The records of one source from files, in file order (the order the job sees)."""
-    from seamwatch.jobs.inputs import expand_paths, iter_raw_records, replay_order
+def read_source_records(
+    source: str, specs: Sequence[str], damaged: list[tuple[str, str]] | None = None
+) -> list[ReplayRecord]:
+    """The records of one source from files, in file order (the order the job sees).
+
+    A damaged file gives its readable records; ``(path, reason)`` of each damaged file is
+    appended to ``damaged``.
+    """
+    from seamwatch.jobs.damage import InputNotice
+    from seamwatch.jobs.inputs import expand_paths, iter_records, replay_order
 
     paths = replay_order(p for spec in specs for p in expand_paths(spec))
     records = []
-    for _ref, text in iter_raw_records(source, paths):
+    for ref, text, parsed in iter_records(source, paths):
+        if isinstance(parsed, InputNotice):
+            if parsed.kind == "damaged" and damaged is not None:
+                damaged.append((ref, parsed.reason))
+            continue
         try:
             doc = orjson.loads(text)
         except orjson.JSONDecodeError:
             doc = None
-        records.append(ReplayRecord(source, text.encode(), _event_time(source, doc)))
+        # Bytes that were not UTF-8 go out as they came in (surrogateescape, jobs.damage).
+        value = text.encode("utf-8", "surrogateescape")
+        records.append(ReplayRecord(source, value, _event_time(source, doc)))
     return records
 
 
@@ -152,7 +199,7 @@ def produce(
     """Produce records to their source's topic, at most ``rate`` per second; returns the count."""
     from confluent_kafka import Producer
 
-    producer = Producer({**conf, "message.max.bytes": MAX_MESSAGE_BYTES, "linger.ms": 5})
+    producer = Producer({**quiet(conf), "message.max.bytes": MAX_MESSAGE_BYTES, "linger.ms": 5})
     started = time.monotonic()
     count = 0
     for record in records:
@@ -201,7 +248,7 @@ def consume(
 
     consumer = Consumer(
         {
-            **conf,
+            **quiet(conf),
             "group.id": f"seamwatch-tail-{uuid.uuid4().hex[:8]}",
             "auto.offset.reset": "earliest" if from_beginning else "latest",
             "enable.auto.commit": False,
@@ -239,8 +286,10 @@ def dead_letter(message: Any) -> dict[str, Any]:
     return decoded
 
 
-def load_files(inputs: Mapping[str, Sequence[str]]) -> dict[str, list[ReplayRecord]]:
-    return {source: read_source_records(source, specs) for source, specs in inputs.items()}
+def load_files(
+    inputs: Mapping[str, Sequence[str]], damaged: list[tuple[str, str]] | None = None
+) -> dict[str, list[ReplayRecord]]:
+    return {source: read_source_records(source, specs, damaged) for source, specs in inputs.items()}
 
 
 def describe(path: Path) -> str:

@@ -95,3 +95,35 @@ def test_default_run_finds_the_attack_woven_into_the_examples(tmp_path: Path) ->
     assert "user.session.start" in done.stdout and "CreateAccessKey" in done.stdout
     assert "0 dead-lettered" in done.stdout
     assert EXAMPLES_DIR.is_dir()
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["alerts", "tail", "--timeout", "5"],
+        ["replay", "--input", f"okta={EXAMPLES_DIR / 'okta'}"],
+    ],
+)
+def test_kafka_tools_fail_fast_when_no_broker_answers(args: list[str]) -> None:
+    """One clear line and a non-zero exit, not librdkafka's retry log and exit 0."""
+    bootstrap = f"127.0.0.1:{_closed_port()}"
+    done = subprocess.run(
+        [sys.executable, "-m", "seamwatch.cli", *args, "--kafka", bootstrap],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1, lines[:5]
+    assert f"no Kafka broker answered at {bootstrap}" in lines[0]

@@ -8,6 +8,7 @@ mappings published while it runs. The checkpoint test runs its own job twice on 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import random
 import time
 import uuid
@@ -216,7 +217,10 @@ def test_bad_records_are_dead_lettered_and_the_scenario_still_alerts(live_job: R
     assert all(d["reason"] and d["source"] == "okta" for d in letters)
     assert "JSON" in letters[0]["reason"]
     assert letters[2]["reason"] == "empty record"
-    assert len(letters[3]["raw"]) == len(huge)  # the raw record travels whole
+    # An oversize record's dead letter keeps a bounded prefix, the size and a hash.
+    assert letters[3]["raw_truncated"] is True and letters[3]["raw_bytes"] == len(huge)
+    assert letters[3]["raw_sha256"] == hashlib.sha256(huge).hexdigest()
+    assert huge.startswith(letters[3]["raw"].encode())
 
 
 def test_identity_mapping_published_while_running_changes_the_entity(live_job: Running) -> None:
@@ -252,6 +256,66 @@ def test_identity_mapping_published_while_running_changes_the_entity(live_job: R
     alert = _wait_alert(live_job, lambda a: _event_ids(a) == ids)
     assert alert["entity"]["id"] == "email:zoe.quinn@example.com"
     assert [e["resolved_by"] for e in alert["events"][:2]] == ["normalized", "normalized"]
+
+
+def test_a_future_dated_record_cannot_blind_the_job(live_job: Running) -> None:
+    """One CloudTrail record dated 9999 is dead-lettered with the reason, one whose first
+    ``"eventTime"`` key hides in its request parameters is read at its real time, and an attack
+    after both still alerts (before, the first moved the watermark to 9999 and every later
+    event was late)."""
+    at = LATER + timedelta(days=3)
+    rng = random.Random(13)
+    bystander = person("tick.tock")
+
+    def call(when: datetime, **kwargs: Any) -> dict[str, Any]:
+        return ct_call(
+            bystander,
+            when,
+            HOME.ips[0],
+            "sts.amazonaws.com",
+            "GetCallerIdentity",
+            ACCOUNT,
+            ROLE,
+            "ASIATICKTOCK0000001",
+            rng=rng,
+            **kwargs,
+        )
+
+    # Between the last test's traffic and this attack's first sign-in (a day before it).
+    before = at - timedelta(days=1, hours=6)
+    evil = {**call(before), "eventTime": "9999-12-31T23:59:59Z"}
+    evil["eventID"] = "evil-9999"
+    hidden = call(before)
+    # The payload's watermark column takes the first "eventTime" in the text.
+    hidden_text = (
+        b'{"requestParameters":{"eventTime":"9999-12-31T23:59:59Z"},'
+        + orjson.dumps({k: v for k, v in hidden.items() if k != "requestParameters"})[1:]
+    )
+    topic = live_job.settings.topics.cloudtrail
+    produce(
+        live_job.conf,
+        {"cloudtrail": topic},
+        [
+            ReplayRecord("cloudtrail", orjson.dumps(evil), None),
+            ReplayRecord("cloudtrail", hidden_text, None),
+        ],
+    )
+    # A quiet minute of Okta (its idle timeout) leaves the CloudTrail watermark alone in charge:
+    # had the 9999 record moved it, every event after this would be late.
+    time.sleep(live_job.settings.idle_timeout_seconds["okta"] + 5)
+    okta, cloudtrail, ids = _attack("nora.night", at, seed=14)
+    _send(live_job, okta, cloudtrail)
+    alert = _wait_alert(live_job, lambda a: _event_ids(a) == ids)
+    assert alert["rule_id"] == RULE and alert["entity"]["id"] == "email:nora.night@example.com"
+
+    refused = None
+    for message in consume(live_job.conf, live_job.settings.topics.dead_letters, timeout=60):
+        letter = dead_letter(message)
+        if "evil-9999" in letter["raw"]:
+            refused = letter
+            break
+    assert refused is not None, "no dead letter for the record dated 9999"
+    assert refused["topic"] == topic and "ahead of the clock" in refused["reason"]
 
 
 def test_alerts_decode_against_the_alert_schema(live_job: Running) -> None:

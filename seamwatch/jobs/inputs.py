@@ -12,21 +12,29 @@ into records and names each record's origin:
 A file whose first record is not valid JSON on its own line is read as one JSON document
 (pretty-printed S3 file or array); when that fails too, it is read line by line. Lines that are
 not valid JSON are yielded verbatim so that the job dead-letters them with their ref; blank
-lines are skipped. ``.gz`` files are decompressed on the fly.
+lines are skipped. ``.gz`` files are decompressed on the fly. A damaged file (truncated or
+corrupt ``.gz``, unreadable) yields what can be read and then a notice naming the damage; an
+empty container yields a notice too (:class:`~seamwatch.jobs.damage.InputNotice`).
 """
 
 from __future__ import annotations
 
 import glob
-import gzip
-import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, cast
+from typing import IO
 
 import orjson
 
+from seamwatch.jobs.damage import (
+    InputNotice,
+    SalvagingReader,
+    has_invalid_utf8,
+    open_salvaging,
+    replace_invalid,
+    salvage_members,
+)
 from seamwatch.udfs.normalize import explode
 
 __all__ = [
@@ -104,25 +112,25 @@ def replay_order(paths: Iterable[Path]) -> list[Path]:
     return sorted(set(paths), key=key)
 
 
-def _open_text(path: Path) -> IO[str]:
-    """``path`` as text; gzip is recognised by its magic bytes, not only by the name."""
-    raw = path.open("rb")
-    magic = raw.read(2)
-    raw.seek(0)
-    stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb")) if magic == b"\x1f\x8b" else raw
-    # utf-8-sig drops a byte-order mark; undecodable bytes become U+FFFD rather than stopping
-    # the whole file.
-    return io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline=None)
+def _open_text(path: Path) -> tuple[IO[str], SalvagingReader]:
+    """``path`` as text; gzip is recognised by its magic bytes, not only by the name. Damage
+    ends the text early (see :mod:`seamwatch.jobs.damage`)."""
+    return open_salvaging(path)
 
 
-def _members_of(source: str, text: str, ref: str) -> Iterator[tuple[str, str, object]]:
+def _members_of(
+    source: str, text: str, ref: str, reader: SalvagingReader | None = None
+) -> Iterator[tuple[str, str, object]]:
     """One line's record(s): the line itself, or the members if it is a container."""
     try:
         doc = orjson.loads(text)
     except orjson.JSONDecodeError:
-        yield ref, text, NOT_JSON
+        yield from _unparsed_line(source, text, ref, reader)
         return
     members = explode(source, doc)
+    if not members:
+        yield ref, text, _EMPTY
+        return
     if len(members) == 1 and members[0] is doc:
         yield ref, text, doc
         return
@@ -131,34 +139,49 @@ def _members_of(source: str, text: str, ref: str) -> Iterator[tuple[str, str, ob
 
 
 def _parses(text: str) -> bool:
-    try:
-        orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return False
-    return True
+    return _loads(text) is not NOT_JSON
 
 
 def _iter_file(source: str, path: Path) -> Iterator[tuple[str, str, object]]:
-    with _open_text(path) as handle:
-        numbered = enumerate(handle, 1)
-        first_no, first = next(((n, t) for n, t in numbered if t.strip()), (0, ""))
-        if not first_no:
-            return  # empty or blank file
-        first = first.rstrip("\r\n")
-        if _parses(first) or not first.lstrip().startswith(("{", "[")):
-            yield from _iter_lines(source, path, first_no, first, numbered)
-            return
-        # Probably one document spread over many lines (pretty-printed S3 file or array).
-        rest = handle.read()
-    whole = first + "\n" + rest
     try:
-        doc = orjson.loads(whole)
-    except orjson.JSONDecodeError:
+        handle, reader = _open_text(path)
+    except OSError as exc:
+        reason = f"unreadable file: {exc.strerror or exc}"
+        yield str(path), reason, InputNotice("damaged", reason)
+        return
+    with handle:
+        yield from _iter_handle(source, path, handle, reader)
+    if reader.damage is not None:
+        yield str(path), reader.damage, InputNotice("damaged", reader.damage)
+
+
+def _iter_handle(
+    source: str, path: Path, handle: IO[str], reader: SalvagingReader
+) -> Iterator[tuple[str, str, object]]:
+    numbered = enumerate(handle, 1)
+    first_no, first = next(((n, t) for n, t in numbered if t.strip()), (0, ""))
+    if not first_no:
+        return  # empty or blank file
+    first = first.rstrip("\r\n")
+    if _parses(first) or not first.lstrip().startswith(("{", "[")):
+        yield from _iter_lines(source, path, first_no, first, numbered, reader)
+        return
+    # Probably one document spread over many lines (pretty-printed S3 file or array).
+    rest = handle.read()
+    whole = first + "\n" + rest
+    doc = _loads(whole)
+    if doc is NOT_JSON:
+        if reader.damage is not None:
+            yield from _unparsed_line(source, whole, f"{path}:{first_no}", reader)
+            return
         rest_lines = enumerate(rest.split("\n"), first_no + 1)
-        yield from _iter_lines(source, path, first_no, first, rest_lines)
+        yield from _iter_lines(source, path, first_no, first, rest_lines, reader)
         return
     ref = f"{path}:{first_no}"
     members = explode(source, doc)
+    if not members:
+        yield ref, whole, _EMPTY
+        return
     if len(members) == 1 and members[0] is doc:
         yield ref, orjson.dumps(doc).decode(), doc
         return
@@ -167,13 +190,18 @@ def _iter_file(source: str, path: Path) -> Iterator[tuple[str, str, object]]:
 
 
 def _iter_lines(
-    source: str, path: Path, first_no: int, first: str, lines: Iterator[tuple[int, str]]
+    source: str,
+    path: Path,
+    first_no: int,
+    first: str,
+    lines: Iterator[tuple[int, str]],
+    reader: SalvagingReader | None = None,
 ) -> Iterator[tuple[str, str, object]]:
-    yield from _members_of(source, first, f"{path}:{first_no}")
+    yield from _members_of(source, first, f"{path}:{first_no}", reader)
     for number, line in lines:
         text = line.rstrip("\r\n")
         if text.strip():
-            yield from _members_of(source, text, f"{path}:{number}")
+            yield from _members_of(source, text, f"{path}:{number}", reader)
 
 
 def iter_records(source: str, paths: Sequence[Path]) -> Iterator[tuple[str, str, object]]:
@@ -181,7 +209,13 @@ def iter_records(source: str, paths: Sequence[Path]) -> Iterator[tuple[str, str,
 
     ``parsed`` is the record as ``orjson`` reads it, or :data:`NOT_JSON` when the text does not
     parse. ``source`` (``okta``, ``cloudtrail``) decides which containers are expanded (see
-    :func:`~seamwatch.udfs.normalize.explode`). Nothing is dropped except blank lines.
+    :func:`~seamwatch.udfs.normalize.explode`). Nothing is dropped except blank lines: an empty
+    container comes as ``parsed`` an :class:`~seamwatch.jobs.damage.InputNotice` of kind
+    ``empty``, and a file that could not be read to its end, after its readable records, as one
+    of kind ``damaged`` with the file's path as ``raw_ref`` and the reason as ``text``. Text
+    holding bytes that are not UTF-8 keeps them as lone surrogates (``surrogateescape``) when it
+    is yielded as :data:`NOT_JSON`; a record that parses once they are replaced is yielded
+    replaced.
     """
     for path in paths:
         yield from _iter_file(source, path)
@@ -190,7 +224,55 @@ def iter_records(source: str, paths: Sequence[Path]) -> Iterator[tuple[str, str,
 def iter_raw_records(source: str, paths: Sequence[Path]) -> Iterator[tuple[str, str]]:
     """Yield ``(raw_ref, text)`` for every vendor record in ``paths``, in file order.
 
-    Text that does not parse is yielded as it is, for the job to dead-letter.
+    Text that does not parse is yielded as it is, for the job to dead-letter; notices (empty
+    containers, damaged files) are left out.
     """
-    for ref, text, _ in iter_records(source, paths):
-        yield ref, text
+    for ref, text, parsed in iter_records(source, paths):
+        if not isinstance(parsed, InputNotice):
+            yield ref, text
+
+
+# ------------------------------------------------------------------------------------------
+# Text that does not parse: bytes that are not UTF-8, containers cut short by damage
+# ------------------------------------------------------------------------------------------
+
+_EMPTY = InputNotice("empty", "empty container")
+
+
+def _loads(text: str) -> object:
+    """``text`` parsed (after replacing bytes that are not UTF-8), or :data:`NOT_JSON`."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    if not has_invalid_utf8(text):
+        return NOT_JSON
+    try:
+        return orjson.loads(replace_invalid(text))
+    except orjson.JSONDecodeError:
+        return NOT_JSON
+
+
+def _unparsed_line(
+    source: str, text: str, ref: str, reader: SalvagingReader | None
+) -> Iterator[tuple[str, str, object]]:
+    """A record text orjson refused: replaced bytes that were not UTF-8 may make it parse; the
+    members of a container that damage cut short are kept, the cut rest goes on as text."""
+    if has_invalid_utf8(text):
+        fixed = replace_invalid(text)
+        if _loads(fixed) is not NOT_JSON:
+            yield from _members_of(source, fixed, ref, reader)
+            return
+    if reader is None or reader.damage is None:
+        yield ref, text, NOT_JSON
+        return
+    readable = replace_invalid(text) if has_invalid_utf8(text) else text
+    salvaged = salvage_members(readable)
+    if salvaged is None or not salvaged[0]:
+        yield ref, text, NOT_JSON
+        return
+    members, cut = salvaged
+    kept = [m for member in members for m in explode(source, member)]
+    for i, member in enumerate(kept):
+        yield f"{ref}#{i}", orjson.dumps(member).decode(), member
+    yield f"{ref}#{len(kept)}", readable[cut:].rstrip("\r\n"), NOT_JSON

@@ -30,6 +30,7 @@ from seamwatch.jobs.settings import (
     DEFAULT_WATERMARK_SECONDS,
     REPO_ROOT,
 )
+from seamwatch.jobs.timeguard import FutureBounds
 from seamwatch.kafka_client import librdkafka_config
 from seamwatch.kafka_codec import AlertFormat
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases, check_databases
@@ -157,6 +158,8 @@ class KafkaSettings:
     )
     parallelism: int = 1
     python_mode: Literal["thread", "process"] = "thread"
+    # How far ahead of the clock an event time may be and still move a watermark.
+    future_bounds: FutureBounds = field(default_factory=FutureBounds)
     checkpoint_interval_ms: int = 10_000
     checkpoint_dir: Path | None = None
     restore_from: Path | None = None
@@ -242,6 +245,7 @@ def _client_options(settings: KafkaSettings, group_suffix: str = "") -> dict[str
 def source_table_ddl(table: str, source: str, topic: str, settings: KafkaSettings) -> str:
     """A Kafka table of one log source: raw value, Kafka coordinates, payload event time."""
     from seamwatch.jobs.sources import payload_time_sql
+    from seamwatch.jobs.timeguard import bounded_time_sql
 
     if not _SQL_IDENT.match(table):
         raise KafkaConfigError(f"bad table name {table!r}")
@@ -255,13 +259,15 @@ def source_table_ddl(table: str, source: str, topic: str, settings: KafkaSetting
         "raw.charset": "UTF-8",
     }
     bound = sql_interval(settings.watermark_seconds[source])
+    # A time too far ahead of the clock never moves the watermark (jobs.timeguard).
+    clock = settings.future_bounds.clock_seconds
     return (
         f"CREATE TEMPORARY TABLE {table} (\n"
         "  payload STRING,\n"
         "  `topic` STRING METADATA VIRTUAL,\n"
         "  `partition` INT METADATA VIRTUAL,\n"
         "  `offset` BIGINT METADATA VIRTUAL,\n"
-        f"  ts AS {payload_time_sql(source, 'payload')},\n"
+        f"  ts AS {bounded_time_sql(payload_time_sql(source, 'payload'), clock)},\n"
         f"  WATERMARK FOR ts AS ts - {bound}\n"
         f") WITH (\n{_with_options(options)}\n)"
     )
@@ -321,7 +327,13 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
     )
     check_databases(settings.geo)
     outputs = build_pipeline(
-        t_env, tables, graph, rules, identity_topic=identity_topic, geo=settings.geo
+        t_env,
+        tables,
+        graph,
+        rules,
+        identity_topic=identity_topic,
+        geo=settings.geo,
+        clock_seconds=settings.future_bounds.clock_seconds,
     )
 
     fmt = settings.alert_format

@@ -37,7 +37,12 @@ class RunResult:
 
     @property
     def records_in(self) -> int:
-        return sum(s.records for s in self.staged)
+        """Records read: staged for the job plus dead-lettered while staging."""
+        return sum(s.records_read for s in self.staged)
+
+    @property
+    def empty_containers(self) -> int:
+        return sum(s.empty_containers for s in self.staged)
 
 
 def load_inputs(settings: JobSettings) -> tuple[list[Rule], IdentityGraph]:
@@ -54,10 +59,14 @@ def run_files(settings: JobSettings) -> RunResult:
     rules, graph = load_inputs(settings)
     check_databases(settings.geo)
     with tempfile.TemporaryDirectory(prefix="seamwatch-stage-") as tmp:
-        staged = stage_inputs(settings.inputs, Path(tmp), parts=settings.parallelism)
+        staged = stage_inputs(
+            settings.inputs, Path(tmp), parts=settings.parallelism, bounds=settings.future_bounds
+        )
         started = time.monotonic()
         alerts, dead = _execute(settings, staged, rules, graph)
         seconds = time.monotonic() - started
+    # Dead letters staging decided (damaged files, times too far ahead, ...) come first.
+    dead = [d for s in staged for d in s.rejected] + dead
     unique = {a["alert_id"]: a for a in alerts}
     ordered = sorted(unique.values(), key=lambda a: (a["first_event_time"], a["alert_id"]))
     settings.output.parent.mkdir(parents=True, exist_ok=True)
@@ -94,8 +103,11 @@ def _execute(
 
     from seamwatch.jobs.pipeline import attach_staged, build_pipeline
 
-    tables = attach_staged(t_env, staged, settings.watermark_seconds)
-    outputs = build_pipeline(t_env, tables, graph, rules, settings.baseline, geo=settings.geo)
+    clock = settings.future_bounds.clock_seconds
+    tables = attach_staged(t_env, staged, settings.watermark_seconds, clock)
+    outputs = build_pipeline(
+        t_env, tables, graph, rules, settings.baseline, geo=settings.geo, clock_seconds=clock
+    )
     # One collect for both outputs: dead letters are tagged with a leading "D", alerts are bare
     # JSON objects. (A second Python map behind the alert assembly would be fused into it by
     # PyFlink's operator chaining and clash with its uid.)

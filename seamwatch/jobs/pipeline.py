@@ -37,6 +37,7 @@ from seamwatch.jobs.relevance import Relevance
 from seamwatch.jobs.rulebook import Rule
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS
 from seamwatch.jobs.sources import RAW_KEY, REF_KEY, StagedSource, field_column, staged_table_ddl
+from seamwatch.jobs.timeguard import DEFAULT_CLOCK_SECONDS, ahead_of_clock
 from seamwatch.udfs.absence import AbsenceSpec
 from seamwatch.udfs.alerts import RuleMeta
 from seamwatch.udfs.behaviour import BaselineConfig
@@ -119,14 +120,18 @@ class SourceTable:
 
 
 def attach_staged(
-    t_env: Any, staged: Iterable[StagedSource], watermark_seconds: Mapping[str, int]
+    t_env: Any,
+    staged: Iterable[StagedSource],
+    watermark_seconds: Mapping[str, int],
+    clock_seconds: int | None = DEFAULT_CLOCK_SECONDS,
 ) -> dict[str, SourceTable]:
     """One source table per staged source (:func:`seamwatch.jobs.sources.staged_table_ddl`),
     each with its source's watermark bound, as :func:`build_pipeline` takes them."""
     tables = {}
     for item in staged:
         table = f"{item.source}_staged"
-        t_env.execute_sql(staged_table_ddl(table, item, watermark_seconds[item.source])).wait()
+        ddl = staged_table_ddl(table, item, watermark_seconds[item.source], clock_seconds)
+        t_env.execute_sql(ddl).wait()
         tables[item.source] = SourceTable(table)
     return tables
 
@@ -147,8 +152,10 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
         config: BaselineConfig,
         topic: IdentityTopic | None = None,
         geo: GeoDatabases | None = None,
+        clock_seconds: int | None = DEFAULT_CLOCK_SECONDS,
     ) -> None:
         self._identities = LiveIdentityGraph(graph, topic)
+        self._clock_seconds = clock_seconds
         self._relevance = relevance
         self._config = config
         self._geo = geo
@@ -173,6 +180,12 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
             self._rejected.inc()
             yield Row(*mapping_dead_row(item.dead_letter_json()))
 
+    def _ahead_of_clock(self, event_time: int) -> str | None:
+        """The dead-letter reason for an event time too far ahead of this machine's clock."""
+        assert self._clock_seconds is not None
+        now = time.time_ns() // 1_000_000
+        return ahead_of_clock(event_time, now, self._clock_seconds * 1000)
+
     def eval(self, source: str, raw_ref: str, raw: str | None, *values: Any) -> Iterator[Row]:
         yield from self._dead_mappings()
         out = prepare(
@@ -184,6 +197,7 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
             self._relevance.wants,
             self._config,
             int(time.time() * 1000),
+            self._ahead_of_clock if self._clock_seconds is not None else None,
         )
         if out.normalized:
             self._normalized.inc(out.normalized)
@@ -282,6 +296,7 @@ def create_event_views(
     link_hops: int = 2,
     identity_topic: IdentityTopic | None = None,
     geo: GeoDatabases | None = None,
+    clock_seconds: int | None = DEFAULT_CLOCK_SECONDS,
 ) -> EventViews:
     """Register the Python step and the views from the source ``tables`` (source name ->
     table name, see :func:`seamwatch.jobs.sources.staged_table_ddl`) to the events view."""
@@ -294,7 +309,7 @@ def create_event_views(
     t_env.create_temporary_function(
         "seamwatch_normalize",
         udtf(
-            NormalizeResolve(graph, relevance, baseline, identity_topic, geo),
+            NormalizeResolve(graph, relevance, baseline, identity_topic, geo, clock_seconds),
             result_types=[_DATA_TYPES[t]() for _, t in OUTPUT_FIELDS],
         ),
     )
@@ -324,14 +339,17 @@ def build_pipeline(
     link_hops: int = 2,
     identity_topic: IdentityTopic | None = None,
     geo: GeoDatabases | None = None,
+    clock_seconds: int | None = DEFAULT_CLOCK_SECONDS,
 ) -> PipelineOutputs:
     """Wire the whole job over the source ``tables``: alerts and dead letters out.
 
     ``geo``: user-supplied MaxMind databases (:mod:`seamwatch.udfs.geo`), else the bundled ones.
+    An event more than ``clock_seconds`` ahead of the clock is dead-lettered (None: no check;
+    see :mod:`seamwatch.jobs.timeguard`).
     """
     baseline = baseline or BaselineConfig(learning_days=DEFAULT_LEARNING_DAYS)
     views = create_event_views(
-        t_env, tables, graph, rules, baseline, link_hops, identity_topic, geo
+        t_env, tables, graph, rules, baseline, link_hops, identity_topic, geo, clock_seconds
     )
     dead_letters = t_env.to_data_stream(
         t_env.sql_query(f"SELECT detail FROM {views.normalized} WHERE kind = '{DEAD_ROW}'")

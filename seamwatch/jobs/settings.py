@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from seamwatch.jobs.timeguard import FutureBounds
 from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases
 
@@ -42,6 +43,9 @@ class JobSettings:
     watermark_seconds: dict[str, int] = field(
         default_factory=lambda: dict(DEFAULT_WATERMARK_SECONDS)
     )
+    # How far ahead (of the clock, of the records after it) an event may be and still move a
+    # watermark; further ahead, it is dead-lettered (seamwatch.jobs.timeguard).
+    future_bounds: FutureBounds = field(default_factory=FutureBounds)
     parallelism: int = 1
     python_mode: Literal["thread", "process"] = "thread"
     baseline: BaselineConfig = field(

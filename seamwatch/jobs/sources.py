@@ -22,16 +22,27 @@ advances the watermark.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from seamwatch.jobs.compiler import sql_interval, sql_literal
+from seamwatch.jobs.damage import InputNotice, has_invalid_utf8
 from seamwatch.jobs.input_check import check_source_files, labelled_files, relative_ref
 from seamwatch.jobs.inputs import NOT_JSON, expand_paths, iter_records, replay_order
 from seamwatch.jobs.record_ids import RecordIds, distinct_id
+from seamwatch.jobs.timeguard import (
+    DEFAULT_CLOCK_SECONDS,
+    FutureBounds,
+    FutureGuard,
+    bounded_time_sql,
+    watermark_time,
+)
+from seamwatch.udfs.deadletter import RAW_LIMIT_BYTES, dead_letter
 from seamwatch.udfs.shapes import not_event_kind
 from seamwatch.udfs.sqlfields import SOURCE_FIELDS, FieldPath, sql_readable
 
@@ -47,6 +58,14 @@ class UnknownSourceError(ValueError):
 
 @dataclass(frozen=True)
 class StagedSource:
+    """One source's staged directory and what staging found.
+
+    ``records`` counts the records staged for the job; ``rejected`` holds the dead letters
+    staging decided itself (damaged files, records too far ahead in time, oversize or non-UTF-8
+    text that is not JSON), which are records read too; ``empty_containers`` counts
+    containers (``[]``, ``{"Records": []}``) that held no record.
+    """
+
     source: str
     path: Path
     records: int  # records staged (what the job reads)
@@ -55,6 +74,13 @@ class StagedSource:
     distinct_ids: int = 0  # records staged under an id made distinct by their content
     # Non-events skipped (digest files, S3 notifications), by kind.
     not_events: dict[str, int] = dataclasses.field(default_factory=dict)
+    rejected: tuple[dict[str, Any], ...] = ()
+    empty_containers: int = 0
+
+    @property
+    def records_read(self) -> int:
+        """Records read from the files: staged for the job plus dead-lettered by staging."""
+        return self.records + len(self.rejected)
 
 
 def check_source(source: str) -> str:
@@ -95,7 +121,6 @@ SOURCE_ID_KEYS: dict[str, str] = {"okta": "uuid", "cloudtrail": "eventID"}
 
 @dataclass
 class _Tally:
-    records: int = 0
     duplicates: int = 0
     distinct_ids: int = 0
     not_events: dict[str, int] = dataclasses.field(default_factory=dict)
@@ -110,6 +135,9 @@ def _staged_records(
     id_key = SOURCE_ID_KEYS[source]
     for path in paths:
         for ref, text, parsed in iter_records(source, [path]):
+            if isinstance(parsed, InputNotice):  # damage or an empty container: not a record
+                yield relative_ref(ref, path, labels[path]), text, parsed
+                continue
             kind = not_event_kind(parsed)
             if kind is not None:
                 tally.not_events[kind] = tally.not_events.get(kind, 0) + 1
@@ -127,7 +155,11 @@ def _staged_records(
 
 
 def stage_inputs(
-    inputs: dict[str, list[str]], staging_dir: Path, parts: int = 1
+    inputs: dict[str, list[str]],
+    staging_dir: Path,
+    parts: int = 1,
+    bounds: FutureBounds | None = None,
+    now_ms: int | None = None,
 ) -> list[StagedSource]:
     """Write one staged directory per source; returns what was staged, per source.
 
@@ -141,9 +173,15 @@ def stage_inputs(
     (:func:`seamwatch.jobs.input_check.check_source_files`, raises ``WrongSourceError``).
     Refs name files relative to their spec's input root
     (:func:`seamwatch.jobs.input_check.input_root`).
+
+    Records whose time is too far ahead (``bounds``, against the clock ``now_ms``, default
+    now, and against the records after them: :class:`~seamwatch.jobs.timeguard.FutureGuard`)
+    are dead-lettered here, before their time can reach a watermark, as are damaged files and
+    text that cannot be staged (:func:`staging_dead_letter`).
     """
     if parts < 1:
         raise ValueError("parts must be at least 1")
+    now = int(time.time() * 1000) if now_ms is None else now_ms
     planned: list[tuple[str, list[Path], dict[Path, str]]] = []
     for source, specs in inputs.items():
         check_source(source)
@@ -152,30 +190,12 @@ def stage_inputs(
         check_source_files(source, paths)
         planned.append((source, paths, labels))
     ids = RecordIds()
-    staged = []
+    staged: list[StagedSource] = []
     for source, paths, labels in planned:
         target = staging_dir / f"{source}.staged"
         target.mkdir(parents=True, exist_ok=True)
-        outs = [(target / f"part-{i}.jsonl").open("wb") for i in range(parts)]
-        tally = _Tally()
-        try:
-            for ref, text, parsed in _staged_records(source, paths, labels, ids, tally):
-                outs[tally.records % parts].write(staged_line(ref, text, parsed, source))
-                tally.records += 1
-        finally:
-            for out in outs:
-                out.close()
-        staged.append(
-            StagedSource(
-                source,
-                target,
-                tally.records,
-                len(paths),
-                tally.duplicates,
-                tally.distinct_ids,
-                tally.not_events,
-            )
-        )
+        guard: FutureGuard[Record] = FutureGuard(now, bounds)
+        staged.append(_stage_source(source, paths, labels, ids, target, parts, guard))
     return staged
 
 
@@ -190,6 +210,94 @@ def skipped_summary(staged: list[StagedSource]) -> str:
         if item.distinct_ids:
             parts.append(f"{item.distinct_ids} {item.source} records sharing an id kept apart")
     return "; ".join(parts)
+
+
+Record = tuple[str, str, object]  # (raw_ref, text, parsed), as iter_records yields them
+
+
+class _Writer:
+    """Deals the records to the part files, or to the dead letters with their reason."""
+
+    def __init__(self, source: str, target: Path, parts: int) -> None:
+        self.source = source
+        self.outs = [(target / f"part-{i}.jsonl").open("wb") for i in range(parts)]
+        self.count = 0
+        self.rejected: list[dict[str, Any]] = []
+
+    def write(self, decided: Iterable[tuple[Record, str | None]]) -> None:
+        for (ref, text, parsed), reason in decided:
+            if reason is not None:
+                self.rejected.append(dead_letter(self.source, reason, ref, text))
+                continue
+            self.outs[self.count % len(self.outs)].write(
+                staged_line(ref, text, parsed, self.source)
+            )
+            self.count += 1
+
+    def close(self) -> None:
+        for out in self.outs:
+            out.close()
+
+
+def _stage_source(
+    source: str,
+    paths: list[Path],
+    labels: dict[Path, str],
+    ids: RecordIds,
+    target: Path,
+    parts: int,
+    guard: FutureGuard[Record],
+) -> StagedSource:
+    writer = _Writer(source, target, parts)
+    tally = _Tally()
+    empty = 0
+    time_key = SOURCE_TIME_FIELDS[source]
+    try:
+        for ref, text, parsed in _staged_records(source, paths, labels, ids, tally):
+            if isinstance(parsed, InputNotice):
+                if parsed.kind == "empty":
+                    empty += 1
+                else:
+                    writer.rejected.append(dead_letter(source, parsed.reason, ref, ""))
+                continue
+            dead = staging_dead_letter(source, ref, text, parsed)
+            if dead is not None:
+                writer.rejected.append(dead)
+                continue
+            moves = parsed is not NOT_JSON and sql_readable(source, parsed)
+            when = watermark_time(parsed[time_key]) if moves else None  # type: ignore[index]
+            writer.write(guard.push((ref, text, parsed), when))
+        writer.write(guard.finish())
+    finally:
+        writer.close()
+    return StagedSource(
+        source,
+        target,
+        writer.count,
+        len(paths),
+        duplicates=tally.duplicates,
+        distinct_ids=tally.distinct_ids,
+        not_events=tally.not_events,
+        rejected=tuple(writer.rejected),
+        empty_containers=empty,
+    )
+
+
+def staging_dead_letter(source: str, ref: str, text: str, parsed: object) -> dict[str, Any] | None:
+    """The dead letter for a record staging cannot hand to the job as text, or None.
+
+    Text that is not JSON goes to the job (which dead-letters it with the parser's reason)
+    unless it holds bytes that are not UTF-8 (the job's JSON lines could not carry them; the
+    dead letter keeps them, base64) or is over the dead-letter size bound (no record of that
+    size needs to cross into the job to be refused).
+    """
+    if parsed is not NOT_JSON:
+        return None
+    if has_invalid_utf8(text):
+        return dead_letter(source, "invalid JSON: the record is not UTF-8", ref, text)
+    if len(text) > RAW_LIMIT_BYTES // 4 and len(text.encode("utf-8")) > RAW_LIMIT_BYTES:
+        return dead_letter(source, "invalid JSON (oversize record)", ref, text)
+    return None
 
 
 def _column_type(fields: tuple[FieldPath, ...], depth: int = 0) -> list[str]:
@@ -267,14 +375,22 @@ def field_columns(source: str) -> list[str]:
     ]
 
 
-def staged_table_ddl(table: str, staged: StagedSource, watermark_seconds: int) -> str:
-    """A filesystem table over one staged directory, with the source's event-time watermark."""
+def staged_table_ddl(
+    table: str,
+    staged: StagedSource,
+    watermark_seconds: int,
+    clock_seconds: int | None = DEFAULT_CLOCK_SECONDS,
+) -> str:
+    """A filesystem table over one staged directory, with the source's event-time watermark.
+
+    A time more than ``clock_seconds`` ahead of the clock reads as the epoch (it never moves
+    the watermark; :func:`~seamwatch.jobs.timeguard.bounded_time_sql`)."""
     path = str(staged.path).replace("'", "''")
     columns = ",\n  ".join(source_columns(staged.source) + field_columns(staged.source))
     return (
         f"CREATE TEMPORARY TABLE {table} (\n"
         f"  {columns},\n"
-        f"  ts AS {event_time_sql(staged.source)},\n"
+        f"  ts AS {bounded_time_sql(event_time_sql(staged.source), clock_seconds)},\n"
         f"  WATERMARK FOR ts AS ts - {sql_interval(watermark_seconds)}\n"
         ") WITH (\n"
         "  'connector' = 'filesystem',\n"

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from seamwatch.udfs.identity import IdentityGraph
+from seamwatch.udfs.terminal import terminal_safe
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +309,15 @@ def iso(ms: int) -> str:
 
 
 def timeline(alert: Mapping[str, Any]) -> list[str]:
-    """The alert as short lines an analyst reads: header, entities, then the events in order."""
+    """The alert as short lines an analyst reads: header, entities, then the events in order.
+
+    Every line is safe to print (:func:`~seamwatch.udfs.terminal.terminal_safe`): a value from
+    the logs cannot move the cursor, turn text around or start a line of its own.
+    """
+    return [terminal_safe(line) for line in _timeline_lines(alert)]
+
+
+def _timeline_lines(alert: Mapping[str, Any]) -> list[str]:
     lines = [
         f"[{alert['severity'].upper()}] {alert['title']}",
         f"  rule {alert['rule_id']}  techniques {', '.join(alert['techniques'])}"

@@ -27,11 +27,12 @@ from typing import Any
 import orjson
 
 from seamwatch.udfs.behaviour import FLAG_FIELDS, BaselineConfig, event_values
+from seamwatch.udfs.deadletter import dead_letter
 from seamwatch.udfs.geo import enrich_in_place
 from seamwatch.udfs.identity import IdentityGraph, resolve
 from seamwatch.udfs.links import teaches
 from seamwatch.udfs.records import EVENT_FIELDS, Event, Rejected
-from seamwatch.udfs.sqlfields import normalize_fields
+from seamwatch.udfs.sqlfields import normalize_fields, rebuild
 
 # Fields of the event row the SQL side receives (the flags are computed there).
 ROW_EVENT_FIELDS: tuple[tuple[str, str], ...] = tuple(
@@ -73,13 +74,9 @@ class Prepared:
 
 
 def dead_letter_json(rejected: Rejected) -> str:
+    """The dead letter's JSON (:mod:`seamwatch.udfs.deadletter`: oversize raw text bounded)."""
     return orjson.dumps(
-        {
-            "source": rejected.source,
-            "reason": rejected.reason,
-            "raw_ref": rejected.raw_ref,
-            "raw": rejected.raw,
-        }
+        dead_letter(rejected.source, rejected.reason, rejected.raw_ref, rejected.raw)
     ).decode()
 
 
@@ -143,14 +140,22 @@ def prepare(
     wants: Callable[[Event], bool],
     config: BaselineConfig,
     arrived_at: int | None = None,
+    ahead_of: Callable[[int], str | None] | None = None,
 ) -> Prepared:
     """Normalize, resolve and enrich one source row (see the module docstring).
 
     ``arrived_at``: the wall-clock time the caller read the row (epoch milliseconds), kept on
     each event for the alert's ``time_to_detect_ms``.
+    ``ahead_of`` (live input) tells an event time too far ahead of the clock to be trusted: it
+    returns the reason, and the record is dead-lettered (see :mod:`seamwatch.jobs.timeguard`).
     """
     out = Prepared()
     for item in normalize_fields(source, raw_ref, raw, values):
+        if not isinstance(item, Rejected) and ahead_of is not None:
+            reason = ahead_of(item.event_time)
+            if reason is not None:
+                text = raw if raw is not None else orjson.dumps(rebuild(source, values)).decode()
+                item = Rejected(source, reason, text, item.raw_ref)
         if isinstance(item, Rejected):
             out.dead_lettered += 1
             out.rows.append(dead_row(item))
