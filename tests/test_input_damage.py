@@ -114,7 +114,7 @@ def test_staging_counts_damage_and_empty_containers(tmp_path: Path) -> None:
 
     (staged,) = stage_inputs({"cloudtrail": [str(tmp_path / "in")]}, tmp_path / "out")
     assert staged.empty_containers == 1
-    (damage,) = [d for d in staged.rejected if d["raw_ref"] == str(cut)]
+    (damage,) = [d for d in staged.rejected if d["raw_ref"] == cut.name]  # relative to in/
     assert "truncated" in damage["reason"] and damage["raw"] == ""
     staged_lines = (staged.path / "part-0.jsonl").read_bytes().splitlines()
     # The readable records of the cut file, its cut line (for the job), and the good file.
@@ -130,7 +130,7 @@ def test_text_that_is_not_utf8_is_dead_lettered_byte_exact(tmp_path: Path) -> No
 
     (staged,) = stage_inputs({"cloudtrail": [str(path)]}, tmp_path / "out")
     (dead,) = staged.rejected
-    assert dead["raw_ref"] == f"{path}:2"
+    assert dead["raw_ref"] == f"{path.name}:2"  # relative to the input root
     assert base64.b64decode(dead["raw_base64"]) == garbage
     assert dead["raw"] == garbage.decode("utf-8", "replace")
     assert "UTF-8" in dead["reason"]
@@ -148,7 +148,7 @@ def test_an_oversize_invalid_line_is_a_bounded_dead_letter(tmp_path: Path) -> No
     path.write_bytes(huge + b"\n" + orjson.dumps(_ct(1)) + b"\n")
     (staged,) = stage_inputs({"cloudtrail": [str(path)]}, tmp_path / "out")
     (dead,) = staged.rejected
-    assert dead["raw_ref"] == f"{path}:1" and "oversize" in dead["reason"]
+    assert dead["raw_ref"] == f"{path.name}:1" and "oversize" in dead["reason"]
     assert dead["raw_truncated"] is True and dead["raw_bytes"] == len(huge)
     assert dead["raw_sha256"] == hashlib.sha256(huge).hexdigest()
     assert dead["raw"].encode() == huge[:RAW_LIMIT_BYTES]

@@ -19,6 +19,7 @@ import itertools
 from collections.abc import Iterable
 from pathlib import Path
 
+from seamwatch.jobs.damage import InputNotice
 from seamwatch.jobs.inputs import NOT_JSON, InputError, iter_records
 from seamwatch.udfs.shapes import not_event_kind, record_source
 
@@ -74,7 +75,7 @@ def looks_like(source: str, path: Path) -> str | None:
     """What the file looks like when its sample holds nothing of ``source``, else None."""
     found: dict[str, int] = {}
     for _, _, parsed in itertools.islice(iter_records(source, [path]), SAMPLE_RECORDS):
-        if parsed is NOT_JSON:
+        if parsed is NOT_JSON or isinstance(parsed, InputNotice):  # damage, empty container
             continue
         if not_event_kind(parsed) is not None:
             return None

@@ -38,7 +38,7 @@ def _digest64(data: bytes) -> int:
 
 def content_digest(text: str) -> int:
     """64-bit digest of a record's text (surrounding white space ignored)."""
-    return _digest64(text.strip().encode())
+    return _digest64(text.strip().encode("utf-8", "surrogateescape"))
 
 
 def distinct_id(event_id: str, digest: int) -> str:
