@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,9 @@ from seamwatch.jobs.rulebook import load_rules, parse_duration
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS, DEFAULT_RULES_DIR, JobSettings
 from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.yamlfile import ConfigError
+
+if TYPE_CHECKING:
+    from seamwatch.jobs.local import RunResult
 
 app = typer.Typer(
     help="Seamwatch: correlate AWS CloudTrail with identity logs on Apache Flink.",
@@ -93,17 +96,39 @@ def run(
     if not quiet:
         for alert in result.alerts:
             print_alert(alert)
+    for line in summary_lines(result):
+        console.print(line)
+    console.print(f"alerts: {result.output}")
+    console.print(f"dead letters: {result.dead_letter_path}")
+    if result.counts.late:
+        console.print(f"late events: {result.late_path}")
+    if result.pending:
+        console.print(f"pending: {result.pending_path}")
+
+
+def summary_lines(result: RunResult) -> list[str]:
+    """The run's summary, every figure counted by the job (``seamwatch.jobs.local.Counts``);
+    a line more if they do not add up to the records read."""
+    counts = result.counts
     staged = ", ".join(
         f"{s.source} {s.records} records from {s.files} files" for s in result.staged
     )
-    dead = len(result.dead_letters)
-    console.print(
-        f"read {staged}; {result.records_in - dead} normalized, {dead} dead-lettered; "
-        f"{len(result.rules)} rules; [bold]{len(result.alerts)} alerts[/] "
-        f"in {result.seconds:.1f}s"
-    )
-    console.print(f"alerts: {result.output}")
-    console.print(f"dead letters: {result.dead_letter_path}")
+    late = f"[bold yellow]{counts.late} late[/]" if counts.late else "0 late"
+    pending = f", [bold yellow]{len(result.pending)} pending[/]" if result.pending else ""
+    lines = [
+        f"read {staged}; {counts.normalized} normalized ({counts.on_time} matched, "
+        f"{counts.not_needed} not needed by any rule, {late}), "
+        f"{counts.dead_lettered} dead-lettered; {len(result.rules)} rules; "
+        f"[bold]{len(result.alerts)} alerts[/]{pending} in {result.seconds:.1f}s"
+    ]
+    missing = result.records_in - counts.normalized - counts.dead_lettered
+    if missing:
+        lines.append(
+            f"[bold red]{missing} records read are not accounted for[/] (records in "
+            f"{result.records_in} != normalized {counts.normalized} + dead-lettered "
+            f"{counts.dead_lettered})"
+        )
+    return lines
 
 
 def _run_kafka(
