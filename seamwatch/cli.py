@@ -9,7 +9,7 @@ import typer
 
 from seamwatch.cli_coverage import coverage_command
 from seamwatch.cli_output import console, fail, parse_pairs, print_alert
-from seamwatch.jobs.rulebook import load_rules, parse_duration
+from seamwatch.jobs.rulebook import load_located_rules, load_rules, parse_watermark
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS, DEFAULT_RULES_DIR, JobSettings
 from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.yamlfile import ConfigError
@@ -88,7 +88,7 @@ def run(
         for source in settings.inputs:
             check_source(source)
         for source, values in parse_pairs(watermark or [], "--watermark").items():
-            settings.watermark_seconds[check_source(source)] = parse_duration(values[-1])
+            settings.watermark_seconds[check_source(source)] = parse_watermark(values[-1])
         result = run_files(settings)
     except (ConfigError, InputError, UnknownSourceError, ValueError) as exc:
         raise fail(str(exc)) from exc
@@ -144,7 +144,7 @@ def _run_kafka(
     settings = JobSettings(inputs={})
     try:
         for source, values in parse_pairs(watermark or [], "--watermark").items():
-            settings.watermark_seconds[check_source(source)] = parse_duration(values[-1])
+            settings.watermark_seconds[check_source(source)] = parse_watermark(values[-1])
         run_kafka_command(
             bootstrap,
             identities=identities,
@@ -221,12 +221,16 @@ def rules_test(
 def rules_check(
     rules: Annotated[Path, typer.Option(help="Directory of rule YAML files.")] = DEFAULT_RULES_DIR,
 ) -> None:
-    """Load and validate every rule; exit 2 with file, line and reason on the first error."""
+    """Load and validate every rule, and have Flink plan the SQL each compiles to (no job
+    starts); exit 2 with file, line and reason on the first error."""
+    from seamwatch.jobs.rule_sql import check_rules_sql
+
     try:
-        loaded = load_rules(rules)
+        located = load_located_rules(rules)
+        check_rules_sql(located)
     except ConfigError as exc:
         raise fail(str(exc)) from exc
-    for item in loaded:
+    for item, _ in located:
         console.print(f"ok  {item.id}  ({len(item.steps)} steps, within {item.within}s)")
 
 

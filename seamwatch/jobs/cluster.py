@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seamwatch.jobs.compiler import sql_interval
-from seamwatch.jobs.rulebook import parse_duration
+from seamwatch.jobs.rulebook import parse_duration, parse_watermark
 from seamwatch.jobs.settings import (
     DEFAULT_IDLE_TIMEOUT_SECONDS,
     DEFAULT_RULES_DIR,
@@ -203,6 +203,13 @@ def _duration_seconds(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _watermark_seconds(text: str) -> int:
+    try:
+        return parse_watermark(text)
+    except Exception as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _pair(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name or not value:
@@ -264,7 +271,7 @@ def argument_parser() -> argparse.ArgumentParser:
 def settings_from_args(args: argparse.Namespace) -> ClusterSettings:
     watermarks = dict(DEFAULT_WATERMARK_SECONDS)
     for source, value in args.watermark:
-        watermarks[check_source(source)] = _duration_seconds(value)
+        watermarks[check_source(source)] = _watermark_seconds(value)
     if args.parallelism < 1:
         raise ValueError("--parallelism must be at least 1")
     return ClusterSettings(
