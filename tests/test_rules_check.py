@@ -91,5 +91,8 @@ def test_flink_plans_every_shipped_rule_and_refuses_what_it_cannot_plan(tmp_path
         check_rules_sql([(broken, locator)])
     assert caught.value.path == str(locator.path)
     assert caught.value.line == locator.line_of(("steps",))
-    assert "Flink refuses" in caught.value.reason and "no_such_field" in caught.value.reason
-    assert "\n" not in caught.value.reason
+    # Calcite's own words (for an unknown column inside MATCH_RECOGNIZE: "Cycle detected during
+    # type-checking"), on one line, not a Java stack.
+    assert caught.value.reason.startswith("Flink refuses the SQL this rule compiles to: ")
+    assert len(caught.value.reason) > 50 and "\n" not in caught.value.reason
+    assert "\tat " not in caught.value.reason

@@ -44,16 +44,26 @@ def rule_statements(rule: Rule, view: str = CHECK_VIEW) -> list[str]:
 
 
 def flink_reason(exc: BaseException) -> str:
-    """The innermost cause Flink gives, on one line (not the Java stack)."""
-    text = str(exc)
-    causes = [line for line in text.splitlines() if line.strip().startswith("Caused by:")]
-    line = causes[-1].split("Caused by:", 1)[1] if causes else text.splitlines()[0]
-    line = line.strip()
-    # "org.apache.calcite...SqlValidatorException: Interval field value ..." -> the message
-    head, sep, rest = line.partition(": ")
+    """Flink's own message, on one line (not the Java stack): the top exception's (the
+    planner's "SQL validation failed. From line ...: <reason>"), else the last cause's."""
+    java = getattr(exc, "java_exception", None)
+    text = str(java) if java is not None else ""
+    text = "\n".join([text, str(exc)])
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    causes = [line.split("Caused by:", 1)[1] for line in lines if line.startswith("Caused by:")]
+    messages = [line[1:] for line in lines if line.startswith(": ")]
+    exceptions = [line for line in lines if "Exception: " in line and not line.startswith("at ")]
+    if messages:
+        chosen = messages[0].strip()
+    elif causes:
+        chosen = causes[-1].strip()
+    else:
+        chosen = (exceptions or lines or [""])[0]
+    # "org.apache.calcite...ContextException: From line 1 ...: Column ..." -> the message
+    head, sep, rest = chosen.partition(": ")
     if sep and "." in head and " " not in head:
-        line = rest
-    return line[:500]
+        chosen = rest
+    return chosen[:500]
 
 
 def check_rules_sql(located: list[tuple[Rule, Locator]], t_env: Any | None = None) -> None:
