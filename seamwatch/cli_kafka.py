@@ -40,6 +40,7 @@ CloudTrailTopic = Annotated[str, typer.Option(help="CloudTrail topic.")]
 IdentityTopic = Annotated[str, typer.Option(help="Identity-mapping topic (compacted).")]
 AlertTopic = Annotated[str, typer.Option(help="Alert topic.")]
 DeadLetterTopic = Annotated[str, typer.Option(help="Dead-letter topic.")]
+LateTopic = Annotated[str, typer.Option(help="Late-events topic.")]
 FormatOption = Annotated[str, typer.Option("--format", help="Alert encoding: avro or json.")]
 
 topics_app = typer.Typer(help="Manage Seamwatch's Kafka topics.", no_args_is_help=True)
@@ -88,6 +89,7 @@ def topics_create(
     identity_topic: IdentityTopic = _DEFAULTS.identities,
     alert_topic: AlertTopic = _DEFAULTS.alerts,
     dead_letter_topic: DeadLetterTopic = _DEFAULTS.dead_letters,
+    late_topic: LateTopic = _DEFAULTS.late_events,
     partitions: Annotated[int, typer.Option(min=1, help="Partitions per topic.")] = 1,
     replication: Annotated[int, typer.Option(min=1, help="Replication factor.")] = 1,
 ) -> None:
@@ -95,7 +97,7 @@ def topics_create(
     from seamwatch.kafka_tools import create_topics
 
     topics = KafkaTopics(
-        okta_topic, cloudtrail_topic, identity_topic, alert_topic, dead_letter_topic
+        okta_topic, cloudtrail_topic, identity_topic, alert_topic, dead_letter_topic, late_topic
     )
     try:
         result = create_topics(
@@ -213,7 +215,8 @@ def run_kafka_command(
     t = settings.topics
     console.print(
         f"seamwatch on {bootstrap}: {t.okta} + {t.cloudtrail} (+ {t.identities}) -> "
-        f"{t.alerts} ({settings.alert_format}), dead letters -> {t.dead_letters}; "
+        f"{t.alerts} ({settings.alert_format}), dead letters -> {t.dead_letters}, "
+        f"late events -> {t.late_events}; "
         f"client properties {settings.properties.redacted()}",
         markup=False,
     )

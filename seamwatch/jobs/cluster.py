@@ -145,7 +145,7 @@ def build_file_job(
 ) -> None:
     """Attach watched directories and file sinks to the pipeline (the job is not started)."""
     from seamwatch.jobs.local import load_inputs
-    from seamwatch.jobs.pipeline import SourceTable, build_pipeline
+    from seamwatch.jobs.pipeline import SourceTable, build_pipeline, needed_late_event
     from seamwatch.jobs.settings import JobSettings
 
     rules, graph = load_inputs(
@@ -171,6 +171,9 @@ def build_file_job(
     outputs.dead_letters.sink_to(_row_file_sink(files.output / "dead-letters", "dead-letters")).uid(
         "sink-dead-letters-files"
     ).name("dead letters -> files")
+    outputs.late_events.filter(needed_late_event).sink_to(
+        _row_file_sink(files.output / "late-events", "late-events")
+    ).uid("sink-late-events-files").name("late events -> files")
 
 
 def build_replay_job(
@@ -178,7 +181,7 @@ def build_replay_job(
 ) -> None:
     """Attach staged files (read once, by their fields) and file sinks to the pipeline."""
     from seamwatch.jobs.local import load_inputs
-    from seamwatch.jobs.pipeline import attach_staged, build_pipeline
+    from seamwatch.jobs.pipeline import attach_staged, build_pipeline, needed_late_event
     from seamwatch.jobs.settings import JobSettings
     from seamwatch.jobs.sources import StagedSource
 
@@ -194,6 +197,9 @@ def build_replay_job(
     outputs.dead_letters.sink_to(_row_file_sink(output / "dead-letters", "dead-letters")).uid(
         "sink-dead-letters-files"
     ).name("dead letters -> files")
+    outputs.late_events.filter(needed_late_event).sink_to(
+        _row_file_sink(output / "late-events", "late-events")
+    ).uid("sink-late-events-files").name("late events -> files")
 
 
 def _duration_seconds(text: str) -> int:

@@ -67,7 +67,9 @@ _DATA_TYPES = {
 class PipelineOutputs:
     alerts: Any  # DataStream[str]: alert JSON
     dead_letters: Any  # DataStream[str]: dead-letter JSON
-    late_events: Any  # DataStream[str]: late-event JSON (:func:`late_events_sql`)
+    # DataStream[str]: late-event JSON (:func:`late_events_sql`), needed or not: the outputs
+    # keep the needed ones (:func:`needed_late_event`)
+    late_events: Any
     # DataStream[str]: absence decisions the end of a bounded input forced (JSON, see
     # MatchesToAlerts); the entry point decides with the last event time which are alerts
     pending: Any
@@ -444,6 +446,11 @@ def late_event_json(row: Row) -> str:
             "behind_watermark_ms": watermark - event_time,
         }
     ).decode()
+
+
+def needed_late_event(text: str) -> bool:
+    """A late event a rule needed (the others are counted by file runs, not written)."""
+    return bool(orjson.loads(text)["needed"])
 
 
 def count_json(row: Row) -> str:
