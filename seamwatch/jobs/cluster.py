@@ -200,6 +200,11 @@ def build_replay_job(
     outputs.late_events.filter(needed_late_event).sink_to(
         _row_file_sink(output / "late-events", "late-events")
     ).uid("sink-late-events-files").name("late events -> files")
+    # A replay ends: the absence decisions only its end forced are written, not alerted
+    # (seamwatch.jobs.operators.MatchesToAlerts.on_timer), each with the time it closes.
+    outputs.pending.sink_to(_row_file_sink(output / "pending", "pending")).uid(
+        "sink-pending-files"
+    ).name("pending absence -> files")
 
 
 def _duration_seconds(text: str) -> int:
