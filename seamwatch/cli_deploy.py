@@ -194,12 +194,14 @@ def submit(
     ] = False,
 ) -> None:
     """Submit the job to a running Flink session cluster (flink run; see docs/deploy.md)."""
-    from seamwatch.jobs.rulebook import parse_duration
+    from seamwatch.jobs.rulebook import parse_duration, parse_watermark
 
     if state_backend not in STATE_BACKENDS:
         raise typer.BadParameter(f"{state_backend!r}: use {' or '.join(STATE_BACKENDS)}")
     try:
         parse_duration(checkpoint_interval)
+        for value in watermark or []:  # refused here, not by the cluster's planner
+            parse_watermark(value.partition("=")[2])
         options = SubmitOptions(
             mode="kafka" if kafka else "files",
             inputs=inputs or [],

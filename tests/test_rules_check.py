@@ -62,6 +62,8 @@ def test_a_watermark_flink_cannot_hold_is_refused_before_the_job_starts(tmp_path
     assert result.exit_code == 2
     assert "watermark bound '100d'" in result.output and "99 days" in result.output
     assert not (tmp_path / "a.jsonl").exists()
+    submitted = runner.invoke(app, ["submit", "--watermark", "cloudtrail=100d", "--dry-run"])
+    assert submitted.exit_code == 2 and "99 days" in submitted.output
 
 
 def test_a_rule_file_that_is_not_utf8_is_refused_with_its_line(tmp_path: Path) -> None:
