@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from seamwatch.cli_coverage import coverage_command
 from seamwatch.cli_output import console, fail, parse_pairs, print_alert
 from seamwatch.cli_respond import prepare_response, respond_after_run, respond_command
-from seamwatch.jobs.rulebook import load_rules, parse_duration
+from seamwatch.jobs.rulebook import load_located_rules, load_rules, parse_duration, parse_watermark
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS, DEFAULT_RULES_DIR, JobSettings
 from seamwatch.jobs.timeguard import FutureBounds
 from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.udfs.geo import GeoDatabases
 from seamwatch.udfs.terminal import terminal_safe
 from seamwatch.yamlfile import ConfigError
+
+if TYPE_CHECKING:
+    from seamwatch.jobs.local import RunResult
 
 app = typer.Typer(
     help="Seamwatch: correlate AWS CloudTrail with identity logs on Apache Flink.",
@@ -165,7 +168,7 @@ def run(
         for source in settings.inputs:
             check_source(source)
         for source, values in parse_pairs(watermark or [], "--watermark").items():
-            settings.watermark_seconds[check_source(source)] = parse_duration(values[-1])
+            settings.watermark_seconds[check_source(source)] = parse_watermark(values[-1])
         response = prepare_response(respond_mode, settings.rules_dir)
         result = run_files(settings)
     except (ConfigError, InputError, UnknownSourceError, ValueError) as exc:
@@ -174,24 +177,45 @@ def run(
     if not quiet:
         for alert in result.alerts:
             print_alert(alert)
-    staged = ", ".join(
-        f"{s.source} {s.records_read} records from {s.files} files" for s in result.staged
-    )
-    dead = len(result.dead_letters)
-    n_empty = result.empty_containers
-    empty = f" ({n_empty} empty container{'s' if n_empty > 1 else ''})" if n_empty else ""
-    console.print(
-        f"read {staged}{empty}; {result.records_in - dead} normalized, {dead} dead-lettered; "
-        f"{len(result.rules)} rules; [bold]{len(result.alerts)} alerts[/] "
-        f"in {result.seconds:.1f}s",
-        markup=True,
-    )
+    for line in summary_lines(result):
+        console.print(line)
     skipped = skipped_summary(result.staged)
     if skipped:
         console.print(skipped, markup=False)
     console.print(f"alerts: {result.output}")
     console.print(f"dead letters: {result.dead_letter_path}")
+    if result.counts.late:
+        console.print(f"late events: {result.late_path}")
+    if result.pending:
+        console.print(f"pending: {result.pending_path}")
     respond_after_run(result, response)  # after the alerts are written: never in their way
+
+
+def summary_lines(result: RunResult) -> list[str]:
+    """The run's summary, every figure counted by the job (``seamwatch.jobs.local.Counts``);
+    a line more if they do not add up to the records read."""
+    counts = result.counts
+    staged = ", ".join(
+        f"{s.source} {s.records_read} records from {s.files} files" for s in result.staged
+    )
+    n_empty = result.empty_containers
+    empty = f" ({n_empty} empty container{'s' if n_empty > 1 else ''})" if n_empty else ""
+    late = f"[bold yellow]{counts.late} late[/]" if counts.late else "0 late"
+    pending = f", [bold yellow]{len(result.pending)} pending[/]" if result.pending else ""
+    lines = [
+        f"read {staged}{empty}; {counts.normalized} normalized ({counts.on_time} matched, "
+        f"{counts.not_needed} not needed by any rule, {late}), "
+        f"{counts.dead_lettered} dead-lettered; {len(result.rules)} rules; "
+        f"[bold]{len(result.alerts)} alerts[/]{pending} in {result.seconds:.1f}s"
+    ]
+    missing = result.records_in - counts.normalized - counts.dead_lettered
+    if missing:
+        lines.append(
+            f"[bold red]{missing} records read are not accounted for[/] (records in "
+            f"{result.records_in} != normalized {counts.normalized} + dead-lettered "
+            f"{counts.dead_lettered})"
+        )
+    return lines
 
 
 def _run_kafka(
@@ -211,7 +235,7 @@ def _run_kafka(
     settings = JobSettings(inputs={})
     try:
         for source, values in parse_pairs(watermark or [], "--watermark").items():
-            settings.watermark_seconds[check_source(source)] = parse_duration(values[-1])
+            settings.watermark_seconds[check_source(source)] = parse_watermark(values[-1])
         run_kafka_command(
             bootstrap,
             identities=identities,
@@ -292,12 +316,16 @@ def rules_test(
 def rules_check(
     rules: Annotated[Path, typer.Option(help="Directory of rule YAML files.")] = DEFAULT_RULES_DIR,
 ) -> None:
-    """Load and validate every rule; exit 2 with file, line and reason on the first error."""
+    """Load and validate every rule, and have Flink plan the SQL each compiles to (no job
+    starts); exit 2 with file, line and reason on the first error."""
+    from seamwatch.jobs.rule_sql import check_rules_sql
+
     try:
-        loaded = load_rules(rules)
+        located = load_located_rules(rules)
+        check_rules_sql(located)
     except ConfigError as exc:
         raise fail(str(exc)) from exc
-    for item in loaded:
+    for item, _ in located:
         console.print(f"ok  {item.id}  ({len(item.steps)} steps, within {item.within}s)")
 
 

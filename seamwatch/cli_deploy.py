@@ -228,7 +228,7 @@ def submit(
     ] = False,
 ) -> None:
     """Submit the job to a running Flink session cluster (flink run; see docs/deploy.md)."""
-    from seamwatch.jobs.rulebook import parse_duration
+    from seamwatch.jobs.rulebook import parse_duration, parse_watermark
 
     allowed = ("avro", "json", "ocsf") if kafka else ("json", "ocsf")
     if alert_format is not None and alert_format not in allowed:
@@ -241,6 +241,8 @@ def submit(
         raise typer.BadParameter(f"{state_backend!r}: use {' or '.join(STATE_BACKENDS)}")
     try:
         parse_duration(checkpoint_interval)
+        for value in watermark or []:  # refused here, not by the cluster's planner
+            parse_watermark(value.partition("=")[2])
         options = SubmitOptions(
             mode="kafka" if kafka else "files",
             inputs=inputs or [],

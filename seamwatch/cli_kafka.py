@@ -60,6 +60,7 @@ RegistryOption = Annotated[
         "credentials from SEAMWATCH_SCHEMA_REGISTRY_USERNAME/_PASSWORD.",
     ),
 ]
+LateTopic = Annotated[str, typer.Option(help="Late-events topic.")]
 FormatOption = Annotated[
     str,
     typer.Option(
@@ -119,6 +120,7 @@ def topics_create(
     identity_topic: IdentityTopic = _DEFAULTS.identities,
     alert_topic: AlertTopic = _DEFAULTS.alerts,
     dead_letter_topic: DeadLetterTopic = _DEFAULTS.dead_letters,
+    late_topic: LateTopic = _DEFAULTS.late_events,
     partitions: Annotated[int, typer.Option(min=1, help="Partitions per topic.")] = 1,
     replication: Annotated[int, typer.Option(min=1, help="Replication factor.")] = 1,
 ) -> None:
@@ -126,7 +128,7 @@ def topics_create(
     from seamwatch.kafka_tools import create_topics
 
     topics = KafkaTopics(
-        okta_topic, cloudtrail_topic, identity_topic, alert_topic, dead_letter_topic
+        okta_topic, cloudtrail_topic, identity_topic, alert_topic, dead_letter_topic, late_topic
     )
     conf = _client_conf(kafka, _properties(properties))
     try:
@@ -285,7 +287,8 @@ def run_kafka_command(
         encoding += f", Confluent wire format, schema id {schema_id} at {schema_registry}"
     console.print(
         f"seamwatch on {bootstrap}: {t.okta} + {t.cloudtrail} (+ {t.identities}) -> "
-        f"{t.alerts} ({encoding}), dead letters -> {t.dead_letters}; "
+        f"{t.alerts} ({encoding}), dead letters -> {t.dead_letters}, "
+        f"late events -> {t.late_events}; "
         f"client properties {settings.properties.redacted()}",
         markup=False,
     )

@@ -65,6 +65,7 @@ def topic_specs(topics: KafkaTopics) -> dict[str, dict[str, str]]:
         topics.okta: dict(big),
         topics.cloudtrail: dict(big),
         topics.dead_letters: dict(big),
+        topics.late_events: {},
         topics.alerts: {},
         topics.identities: {"cleanup.policy": "compact"},
     }

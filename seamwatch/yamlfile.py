@@ -93,9 +93,17 @@ def _scalar(node: yaml.Node) -> Any:
 def load_yaml(path: Path) -> tuple[Any, Locator]:
     """Parse ``path``; syntax errors become :class:`ConfigError` with the line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            path,
+            data.count(b"\n", 0, exc.start) + 1,
+            f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start}",
+        ) from exc
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:

@@ -10,6 +10,8 @@ from seamwatch.udfs.absence import (
     on_candidate,
     on_match,
     on_timer,
+    settle_at_end,
+    take_due,
 )
 
 H = 3_600_000
@@ -116,3 +118,23 @@ def test_a_candidate_at_the_horizon_is_kept_and_one_before_it_is_not() -> None:
     assert state.candidates == []
     on_candidate(state, BEFORE, horizon, _event("sso", horizon), watermark)
     assert [t for t, _ in state.candidates] == [horizon]
+
+
+def test_end_of_input_settles_only_what_the_input_reached() -> None:
+    closed = {"closes_at": 10 * H, "alert": {"alert_id": "a"}}
+    open_ = {"closes_at": 12 * H, "alert": {"alert_id": "b"}}
+    alerts, pending = settle_at_end([closed, open_], last_event_time=10 * H)
+    assert alerts == [{"alert_id": "a"}]
+    assert pending == [{**open_, "input_ends_at": 10 * H}]
+    # An input with no on-time event reached nothing.
+    alerts, pending = settle_at_end([closed], last_event_time=None)
+    assert alerts == [] and pending[0]["alert"] == {"alert_id": "a"}
+
+
+def test_take_due_returns_the_deadlines() -> None:
+    state = AbsenceState()
+    match = [{"step": "removed", "event_time": 10 * H}]
+    _, timer = on_match(state, AFTER, match)
+    (due,) = take_due(state, AFTER, 23 * H)
+    assert (due.deadline, due.events) == (timer, match)
+    assert state.pending == []

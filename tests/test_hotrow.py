@@ -11,7 +11,7 @@ from seamwatch.jobs.links_sql import link_views_sql
 from seamwatch.jobs.rulebook import load_rules
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
 from seamwatch.udfs.behaviour import BaselineConfig
-from seamwatch.udfs.hotrow import LINK_SKEW_MS, OUTPUT_FIELDS, prepare
+from seamwatch.udfs.hotrow import LINK_SKEW_MS, NOT_NEEDED_ROW, OUTPUT_FIELDS, prepare
 from seamwatch.udfs.identity import IdentityGraph, load_identity_file
 from seamwatch.udfs.links import Link
 from seamwatch.udfs.records import Event
@@ -81,12 +81,17 @@ def test_bad_raw_text_is_a_dead_letter_row_with_its_reason() -> None:
     assert out.dead_lettered == 1
 
 
-def test_events_no_rule_needs_are_counted_not_emitted() -> None:
+def test_events_no_rule_needs_become_a_bare_row_the_job_counts() -> None:
     values = _values(
         "okta", eventType="user.session.start", published="2026-03-04T10:00:00Z", uuid="u-1"
     )
     out = prepare("okta", "o.json:1", None, values, IdentityGraph(), lambda e: False, CONFIG)
-    assert out.rows == [] and (out.normalized, out.not_needed) == (1, 1)
+    assert (out.normalized, out.not_needed) == (1, 1)
+    (row,) = (_row(r) for r in out.rows)
+    assert row["kind"] == NOT_NEEDED_ROW
+    assert (row["source"], row["raw_ref"]) == ("okta", "o.json:1")
+    assert row["event_time"] == 1772618400000
+    assert row["entity_id"] is None and row["action"] is None
 
 
 def test_chained_hops_teach_the_next_hop_and_the_last_does_not() -> None:

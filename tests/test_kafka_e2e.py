@@ -65,6 +65,7 @@ def _topics() -> KafkaTopics:
         identities=f"{prefix}.identities",
         alerts=f"{prefix}.alerts",
         dead_letters=f"{prefix}.dead-letters",
+        late_events=f"{prefix}.late-events",
     )
 
 

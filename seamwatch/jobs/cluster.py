@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seamwatch.jobs.compiler import sql_interval, sql_literal
-from seamwatch.jobs.rulebook import parse_duration
+from seamwatch.jobs.rulebook import parse_duration, parse_watermark
 from seamwatch.jobs.settings import (
     DEFAULT_IDLE_TIMEOUT_SECONDS,
     DEFAULT_RULES_DIR,
@@ -169,7 +169,7 @@ def build_file_job(
 ) -> None:
     """Attach watched directories and file sinks to the pipeline (the job is not started)."""
     from seamwatch.jobs.local import load_inputs
-    from seamwatch.jobs.pipeline import SourceTable, build_pipeline
+    from seamwatch.jobs.pipeline import SourceTable, build_pipeline, needed_late_event
     from seamwatch.jobs.settings import JobSettings
 
     rules, graph = load_inputs(
@@ -197,6 +197,9 @@ def build_file_job(
     outputs.dead_letters.sink_to(_row_file_sink(files.output / "dead-letters", "dead-letters")).uid(
         "sink-dead-letters-files"
     ).name("dead letters -> files")
+    outputs.late_events.filter(needed_late_event).sink_to(
+        _row_file_sink(files.output / "late-events", "late-events")
+    ).uid("sink-late-events-files").name("late events -> files")
 
 
 def build_replay_job(
@@ -209,7 +212,7 @@ def build_replay_job(
 ) -> None:
     """Attach staged files (read once, by their fields) and file sinks to the pipeline."""
     from seamwatch.jobs.local import load_inputs
-    from seamwatch.jobs.pipeline import attach_staged, build_pipeline
+    from seamwatch.jobs.pipeline import attach_staged, build_pipeline, needed_late_event
     from seamwatch.jobs.settings import JobSettings
     from seamwatch.jobs.sources import StagedSource
 
@@ -225,11 +228,26 @@ def build_replay_job(
     outputs.dead_letters.sink_to(_row_file_sink(output / "dead-letters", "dead-letters")).uid(
         "sink-dead-letters-files"
     ).name("dead letters -> files")
+    outputs.late_events.filter(needed_late_event).sink_to(
+        _row_file_sink(output / "late-events", "late-events")
+    ).uid("sink-late-events-files").name("late events -> files")
+    # A replay ends: the absence decisions only its end forced are written, not alerted
+    # (seamwatch.jobs.operators.MatchesToAlerts.on_timer), each with the time it closes.
+    outputs.pending.sink_to(_row_file_sink(output / "pending", "pending")).uid(
+        "sink-pending-files"
+    ).name("pending absence -> files")
 
 
 def _duration_seconds(text: str) -> int:
     try:
         return parse_duration(text)
+    except Exception as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _watermark_seconds(text: str) -> int:
+    try:
+        return parse_watermark(text)
     except Exception as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
@@ -312,7 +330,7 @@ def argument_parser() -> argparse.ArgumentParser:
 def settings_from_args(args: argparse.Namespace) -> ClusterSettings:
     watermarks = dict(DEFAULT_WATERMARK_SECONDS)
     for source, value in args.watermark:
-        watermarks[check_source(source)] = _duration_seconds(value)
+        watermarks[check_source(source)] = _watermark_seconds(value)
     if args.parallelism < 1:
         raise ValueError("--parallelism must be at least 1")
     return ClusterSettings(

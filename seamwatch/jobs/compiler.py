@@ -32,7 +32,7 @@ checked against the event schema when the rule loaded.
 from __future__ import annotations
 
 from seamwatch.jobs.relevance import AWS_AUTHENTICATIONS, OKTA_AUTHENTICATION_PREFIXES
-from seamwatch.jobs.rulebook import FIELD_TYPES, Rule, Step
+from seamwatch.jobs.rulebook import FIELD_TYPES, Rule, Step, check_interval
 from seamwatch.udfs.alerts import CONTEXT_EVENT_KEYS, CONTEXT_KEY, MAX_CONTEXT_EVENTS
 
 # Event fields copied into each matched event of an alert.
@@ -86,7 +86,9 @@ def sql_literal(value: str | bool | int | float) -> str:
 
 
 def sql_interval(seconds: int) -> str:
-    """A day-to-second interval literal (Flink refuses ``INTERVAL '900' SECOND``)."""
+    """A day-to-second interval literal (Flink refuses ``INTERVAL '900' SECOND``), at most
+    :data:`~seamwatch.jobs.rulebook.MAX_INTERVAL_SECONDS` (the day field has two digits)."""
+    check_interval(seconds, "an interval")
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)

@@ -64,6 +64,7 @@ class KafkaTopics:
     identities: str = "seamwatch.identity-mappings"
     alerts: str = "seamwatch.alerts"
     dead_letters: str = "seamwatch.dead-letters"
+    late_events: str = "seamwatch.late-events"
 
     def sources(self) -> dict[str, str]:
         """Log source -> topic."""
@@ -307,7 +308,7 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
 
     from seamwatch.jobs.identity_topic import IdentityTopic
     from seamwatch.jobs.local import load_inputs
-    from seamwatch.jobs.pipeline import SourceTable, build_pipeline
+    from seamwatch.jobs.pipeline import SourceTable, build_pipeline, needed_late_event
 
     alert_schema_id = register_alert_schema(settings)
     rules, graph = load_inputs(_job_settings_view(settings))
@@ -359,6 +360,15 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
     dead_values.sink_to(_kafka_sink(settings, settings.topics.dead_letters, "dead-letters")).uid(
         "dead-letters-sink"
     ).name(f"dead letters -> {settings.topics.dead_letters}")
+    late_values = (
+        outputs.late_events.filter(needed_late_event)
+        .map(_late_event_value, output_type=bytes_type)
+        .uid("encode-late-events")
+        .name("encode late events")
+    )
+    late_values.sink_to(_kafka_sink(settings, settings.topics.late_events, "late-events")).uid(
+        "late-events-sink"
+    ).name(f"late events -> {settings.topics.late_events}")
 
 
 def _encode_alert(text: str, fmt: AlertFormat) -> bytes:
@@ -393,6 +403,11 @@ def _dead_letter_value(text: str) -> bytes:
     from seamwatch.kafka_codec import dead_letter_record
 
     return dead_letter_record(text)
+
+
+def _late_event_value(text: str) -> bytes:
+    """A late event (JSON, :func:`seamwatch.jobs.pipeline.late_event_json`) as the value."""
+    return text.encode()
 
 
 def _job_settings_view(settings: KafkaSettings) -> Any:

@@ -1,9 +1,11 @@
 """Entry point for file input on a local mini-cluster (``seamwatch run``).
 
 Stages the user's files, attaches them as per-source SQL tables, runs the pipeline, and
-collects alerts and dead letters back to the client, which writes them as JSON lines: alerts to
-the output file, dead letters next to it. Nothing read is lost: records in = events normalized
-+ records dead-lettered, and the summary says both.
+collects alerts, dead letters, late events, pending absence decisions and the job's counts
+back to the client, which writes them as JSON lines: alerts to the output file, the others
+next to it. Nothing read is lost, and the job counts it all: records in = events normalized
++ records dead-lettered, and normalized = on time and needed by a rule + not needed by any
+rule + late (:class:`Counts`).
 """
 
 from __future__ import annotations
@@ -18,8 +20,41 @@ import orjson
 from seamwatch.jobs.rulebook import Rule, load_rules
 from seamwatch.jobs.settings import JobSettings
 from seamwatch.jobs.sources import StagedSource, stage_inputs
+from seamwatch.udfs.absence import settle_at_end
 from seamwatch.udfs.geo import check_databases
+from seamwatch.udfs.hotrow import EVENT_ROW
 from seamwatch.udfs.identity import IdentityGraph, load_identity_file
+
+
+@dataclass
+class Counts:
+    """What the job counted, from the rows it emitted (nothing here is a difference)."""
+
+    on_time: int = 0  # events a rule or the baseline needs, on time: matched against rules
+    not_needed: int = 0  # events no rule and no baseline needs (on time or late)
+    late: int = 0  # events a rule needs, behind their source's watermark: not matched
+    dead_lettered: int = 0
+    last_event_time: int | None = None  # the latest event time among on-time events
+
+    @property
+    def normalized(self) -> int:
+        return self.on_time + self.not_needed + self.late
+
+    def add_window(self, row: dict[str, Any]) -> None:
+        """One on-time count row of the job (:func:`seamwatch.jobs.pipeline.counts_sql`)."""
+        if row["kind"] == EVENT_ROW:
+            self.on_time += int(row["events"])
+        else:
+            self.not_needed += int(row["events"])
+        last = row["last_event_time"]
+        if last is not None and (self.last_event_time is None or last > self.last_event_time):
+            self.last_event_time = int(last)
+
+    def add_late(self, row: dict[str, Any]) -> None:
+        if row["needed"]:
+            self.late += 1
+        else:
+            self.not_needed += 1
 
 
 @dataclass
@@ -34,6 +69,11 @@ class RunResult:
     dead_letter_path: Path
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    late_events: list[dict[str, Any]] = field(default_factory=list)  # needed events only
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    counts: Counts = field(default_factory=Counts)
+    late_path: Path | None = None
+    pending_path: Path | None = None
 
     @property
     def records_in(self) -> int:
@@ -63,11 +103,14 @@ def run_files(settings: JobSettings) -> RunResult:
             settings.inputs, Path(tmp), parts=settings.parallelism, bounds=settings.future_bounds
         )
         started = time.monotonic()
-        alerts, dead = _execute(settings, staged, rules, graph)
+        out = _execute(settings, staged, rules, graph)
         seconds = time.monotonic() - started
+    settled, pending = settle_at_end(out.decided_at_end, out.counts.last_event_time)
     # Dead letters staging decided (damaged files, times too far ahead, ...) come first.
-    dead = [d for s in staged for d in s.rejected] + dead
-    unique = {a["alert_id"]: a for a in alerts}
+    rejected = [d for s in staged for d in s.rejected]
+    out.counts.dead_lettered += len(rejected)
+    dead = rejected + out.dead
+    unique = {a["alert_id"]: a for a in [*out.alerts, *settled]}
     ordered = sorted(unique.values(), key=lambda a: (a["first_event_time"], a["alert_id"]))
     settings.output.parent.mkdir(parents=True, exist_ok=True)
     if settings.alert_format == "ocsf":
@@ -79,6 +122,9 @@ def run_files(settings: JobSettings) -> RunResult:
     else:
         _write_jsonl(settings.output, ordered)
     _write_jsonl(settings.dead_letter_path, dead)
+    late = sorted(out.late, key=lambda e: (e["event_time"], e["raw_ref"]))
+    _write_jsonl(settings.late_events_path, late)
+    _write_jsonl(settings.pending_path, pending)
     return RunResult(
         alerts=ordered,
         dead_letters=dead,
@@ -87,7 +133,21 @@ def run_files(settings: JobSettings) -> RunResult:
         output=settings.output,
         dead_letter_path=settings.dead_letter_path,
         seconds=seconds,
+        late_events=late,
+        pending=pending,
+        counts=out.counts,
+        late_path=settings.late_events_path,
+        pending_path=settings.pending_path,
     )
+
+
+@dataclass
+class _Collected:
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    dead: list[dict[str, Any]] = field(default_factory=list)
+    late: list[dict[str, Any]] = field(default_factory=list)  # events a rule needs
+    decided_at_end: list[dict[str, Any]] = field(default_factory=list)
+    counts: Counts = field(default_factory=Counts)
 
 
 def _execute(
@@ -95,7 +155,7 @@ def _execute(
     staged: list[StagedSource],
     rules: list[Rule],
     graph: IdentityGraph,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> _Collected:
     from seamwatch.jobs.runtime import create_environments
 
     _env, t_env = create_environments(settings.parallelism, settings.python_mode)
@@ -106,23 +166,47 @@ def _execute(
     clock = settings.future_bounds.clock_seconds
     tables = attach_staged(t_env, staged, settings.watermark_seconds, clock)
     outputs = build_pipeline(
-        t_env, tables, graph, rules, settings.baseline, geo=settings.geo, clock_seconds=clock
+        t_env,
+        tables,
+        graph,
+        rules,
+        settings.baseline,
+        geo=settings.geo,
+        clock_seconds=clock,
+        counts=True,
     )
-    # One collect for both outputs: dead letters are tagged with a leading "D", alerts are bare
-    # JSON objects. (A second Python map behind the alert assembly would be fused into it by
-    # PyFlink's operator chaining and clash with its uid.)
+    assert outputs.counts is not None
+    # One collect for all outputs: dead letters, late events and counts are tagged with a
+    # leading letter; alerts and the absence decisions the end forced (a "closes_at" key) are
+    # bare JSON objects. (A second Python map behind the alert assembly would be fused into it
+    # by PyFlink's operator chaining and clash with its uid.)
     collected = outputs.alerts.union(
-        outputs.dead_letters.map(lambda text: "D" + text, output_type=Types.STRING())
+        outputs.pending,
+        outputs.dead_letters.map(lambda text: "D" + text, output_type=Types.STRING()),
+        outputs.late_events.map(lambda text: "L" + text, output_type=Types.STRING()),
+        outputs.counts.map(lambda text: "N" + text, output_type=Types.STRING()),
     )
-    alerts: list[dict[str, Any]] = []
-    dead: list[dict[str, Any]] = []
+    out = _Collected()
     with collected.execute_and_collect("seamwatch") as results:
         for text in results:
-            if text.startswith("D"):
-                dead.append(orjson.loads(text[1:]))
+            tag = text[:1]
+            if tag == "D":
+                out.dead.append(orjson.loads(text[1:]))
+                out.counts.dead_lettered += 1
+            elif tag == "L":
+                late = orjson.loads(text[1:])
+                out.counts.add_late(late)
+                if late["needed"]:
+                    out.late.append(late)
+            elif tag == "N":
+                out.counts.add_window(orjson.loads(text[1:]))
             else:
-                alerts.append(orjson.loads(text))
-    return alerts, dead
+                item = orjson.loads(text)
+                if "closes_at" in item:
+                    out.decided_at_end.append(item)
+                else:
+                    out.alerts.append(item)
+    return out
 
 
 def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 from pyflink.common import Row, Types
-from pyflink.datastream import RuntimeContext
+from pyflink.datastream import OutputTag, RuntimeContext
 from pyflink.datastream.functions import (
     KeyedProcessFunction,
 )
@@ -22,9 +22,15 @@ from pyflink.datastream.state import ValueStateDescriptor
 
 from seamwatch.jobs.compiler import CANDIDATE, MATCH
 from seamwatch.jobs.identity_topic import IdentityTopic, LiveIdentityGraph
-from seamwatch.udfs.absence import AbsenceSpec, AbsenceState, on_candidate, on_match, on_timer
+from seamwatch.udfs.absence import AbsenceSpec, AbsenceState, on_candidate, on_match, take_due
 from seamwatch.udfs.alerts import RuleMeta, build_alert, fold_into_open_alert
 from seamwatch.udfs.identity import IdentityGraph
+
+# The watermark a bounded input ends with (Long.MAX_VALUE): it fires every timer at once.
+END_OF_INPUT = 2**63 - 1
+# Absence decisions that only the end of a bounded input forced: not alerts yet (see
+# MatchesToAlerts.on_timer).
+PENDING_OUTPUT = OutputTag("pending-absence", Types.STRING())
 
 
 def decision_key(row: Row) -> str:
@@ -92,13 +98,31 @@ class MatchesToAlerts(KeyedProcessFunction):  # type: ignore[misc]
         if emit is not None:
             yield self._alert(rule_id, group_key, orjson.dumps(emit).decode())
 
-    def on_timer(self, timestamp: int, ctx: Any) -> Iterator[str]:
+    def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Any]:
+        """Event time reached an absent step's deadline.
+
+        When a bounded input ends, the watermark jumps to its maximum and fires every timer,
+        whether or not the input's events reached the deadline. Those decisions go to the
+        pending output instead, with the deadline: the entry point, which knows the last
+        event time the job read, makes alerts of the ones whose window did close before it,
+        and reports the others as pending (never early).
+        """
         rule_id, _, group_key = ctx.get_current_key().partition("\x1f")
         state = AbsenceState.decode(self._absence.value())
-        due = on_timer(state, self._specs[rule_id], timestamp)
+        due = take_due(state, self._specs[rule_id], timestamp)
         self._store(state)
-        for events in due:
-            yield self._alert(rule_id, group_key, orjson.dumps(events).decode())
+        ended = ctx.timer_service().current_watermark() >= END_OF_INPUT
+        for pending in due:
+            events = orjson.dumps(pending.events).decode()
+            if not ended:
+                yield self._alert(rule_id, group_key, events)
+                continue
+            meta = self._metas[rule_id]
+            alert = build_alert(meta, group_key, events, self._identities.graph, now_ms())
+            yield (
+                PENDING_OUTPUT,
+                orjson.dumps({"closes_at": pending.deadline, "alert": alert}).decode(),
+            )
 
     def _alert(self, rule_id: str, group_key: str, events: str) -> str:
         meta = self._metas[rule_id]

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from pyflink.common import Row, Types
 from pyflink.table import DataTypes, Schema
 from pyflink.table.udf import FunctionContext, TableFunction, udtf
@@ -32,7 +33,7 @@ from seamwatch.jobs.baseline_sql import create_baseline_view
 from seamwatch.jobs.compiler import compile_decisions, sql_literal
 from seamwatch.jobs.identity_topic import BadMapping, IdentityTopic, LiveIdentityGraph
 from seamwatch.jobs.links_sql import link_views_sql
-from seamwatch.jobs.operators import MatchesToAlerts, decision_key
+from seamwatch.jobs.operators import PENDING_OUTPUT, MatchesToAlerts, decision_key
 from seamwatch.jobs.relevance import Relevance
 from seamwatch.jobs.rulebook import Rule
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS
@@ -47,6 +48,7 @@ from seamwatch.udfs.hotrow import (
     DEVICE_VALUE_COLUMN,
     EVENT_ROW,
     LINK_ROW,
+    NOT_NEEDED_ROW,
     OUTPUT_FIELDS,
     VALUE_FIELDS,
     mapping_dead_row,
@@ -70,6 +72,13 @@ _DATA_TYPES = {
 class PipelineOutputs:
     alerts: Any  # DataStream[str]: alert JSON
     dead_letters: Any  # DataStream[str]: dead-letter JSON
+    # DataStream[str]: late-event JSON (:func:`late_events_sql`), needed or not: the outputs
+    # keep the needed ones (:func:`needed_late_event`)
+    late_events: Any
+    # DataStream[str]: absence decisions the end of a bounded input forced (JSON, see
+    # MatchesToAlerts); the entry point decides with the last event time which are alerts
+    pending: Any
+    counts: Any | None = None  # DataStream[str]: count JSON (:func:`counts_sql`), on request
 
 
 def absence_specs(rules: list[Rule]) -> dict[str, AbsenceSpec]:
@@ -226,12 +235,32 @@ def _wanted_sql(source: str, relevance: Relevance | None) -> str | None:
     return " OR ".join(parts)
 
 
+def _not_needed_sql(source: str, table: SourceTable, wanted: str) -> str:
+    """The rows of a fields table no rule needs, as ``N`` rows (source, ref and time only):
+    they skip Python, and the job still counts them."""
+    columns = []
+    for name, sql_type in OUTPUT_FIELDS:
+        if name == "kind":
+            columns.append(f"'{NOT_NEEDED_ROW}'")
+        elif name == "source":
+            columns.append(sql_literal(source))
+        elif name == "raw_ref":
+            columns.append(f"CAST({table.ref} AS STRING)")
+        elif name == "event_time":
+            columns.append("CAST(EXTRACT(EPOCH FROM ts) AS BIGINT) * 1000")
+        else:
+            columns.append(f"CAST(NULL AS {sql_type})")
+    named = [f"{value} AS {name}" for value, (name, _) in zip(columns, OUTPUT_FIELDS, strict=True)]
+    return f"SELECT {', '.join(named)} FROM {table.name} WHERE NOT ({wanted})"
+
+
 def normalize_sql(tables: Mapping[str, SourceTable], relevance: Relevance | None = None) -> str:
     """Every source table through the Python step, as one ``UNION ALL`` of its rows.
 
-    With ``relevance``, rows of a fields table whose action no rule and no baseline needs are
-    dropped in SQL first (they never cross into Python; the summary still counts them, as
-    records read).
+    With ``relevance``, rows of a fields table whose action no rule and no baseline needs
+    skip Python: they become ``N`` rows in SQL (source, ref and time only), which the job
+    counts as "not needed" like the ``N`` rows the Python step makes of what its fuller
+    relevance test drops.
     """
     names = ", ".join(name for name, _ in OUTPUT_FIELDS)
     parts = []
@@ -241,12 +270,56 @@ def normalize_sql(tables: Mapping[str, SourceTable], relevance: Relevance | None
         if table.fields:
             args += [f"S.{field_column(i)}" for i in range(len(SOURCE_FIELDS[source]))]
             wanted = _wanted_sql(source, relevance)
-            where = f" WHERE {wanted}" if wanted else ""
+            if wanted:
+                where = f" WHERE {wanted}"
+                parts.append(_not_needed_sql(source, table, wanted))
         parts.append(
             f"SELECT T.* FROM (SELECT * FROM {table.name}{where}) AS S, "
             f"LATERAL TABLE(seamwatch_normalize({', '.join(args)})) AS T({names})"
         )
     return "\nUNION ALL\n".join(parts)
+
+
+def _is_late(view_column: str = "rowtime") -> str:
+    """SQL: the row is behind the watermark where it stands, so the first event-time window
+    it meets would drop it (Flink's ``OVER`` drops a row whose time is not after the
+    watermark). Every operator after the hop sees the watermark in the same order relative to
+    the rows, so every reader of the hop decides alike."""
+    wm = f"CURRENT_WATERMARK({view_column})"
+    return f"({wm} IS NOT NULL AND {view_column} <= {wm})"
+
+
+ON_TIME_VIEW = "on_time"
+# Kinds that are events (each one record read): the ones the job counts and reports late.
+_EVENT_KINDS = f"('{EVENT_ROW}', '{NOT_NEEDED_ROW}')"
+
+
+def late_events_sql(view: str = NORMALIZED_VIEW) -> str:
+    """The events behind their source's watermark when they left the Python step: ``kind``
+    (``E`` an event a rule needs, ``N`` one none needs), where it came from, its time, the
+    watermark it was behind (epoch milliseconds; source watermarks are whole seconds)."""
+    wm = "CAST(CURRENT_WATERMARK(rowtime) AS TIMESTAMP(3))"
+    return (
+        f"SELECT kind, source, raw_ref, event_id, action, entity_id, event_time, "
+        f"CAST(EXTRACT(EPOCH FROM {wm}) AS BIGINT) * 1000 AS watermark_ms\n"
+        f"FROM {view}\nWHERE kind IN {_EVENT_KINDS} AND {_is_late()}"
+    )
+
+
+COUNT_WINDOW = "INTERVAL '1' DAY"
+
+
+def counts_sql(view: str = ON_TIME_VIEW) -> str:
+    """On-time events counted per source and kind, per day of event time, with the latest
+    event time of each: a window aggregate, final when the watermark passes the day (all of
+    them at the end of a bounded input), one row per day, source and kind. Only on-time rows
+    come here (a window drops late ones); late rows are counted from the late-events output."""
+    return (
+        f"SELECT source, kind, COUNT(*) AS events, MAX(event_time) AS last_event_time\n"
+        f"FROM TABLE(TUMBLE(TABLE {view}, DESCRIPTOR(rowtime), {COUNT_WINDOW}))\n"
+        f"WHERE kind IN {_EVENT_KINDS}\n"
+        f"GROUP BY window_start, window_end, source, kind"
+    )
 
 
 def _normalized_schema() -> Any:
@@ -316,10 +389,16 @@ def create_event_views(
     # One DataStream hop: every reader below shares this one Python step.
     rows = t_env.to_data_stream(t_env.sql_query(normalize_sql(tables, relevance)))
     t_env.create_temporary_view(NORMALIZED_VIEW, t_env.from_data_stream(rows, _normalized_schema()))
+    # Late rows leave here, reported (late_events_sql), instead of being dropped unseen by the
+    # first window; a late link row goes with its late event.
+    t_env.create_temporary_view(
+        ON_TIME_VIEW,
+        t_env.sql_query(f"SELECT * FROM {NORMALIZED_VIEW} WHERE NOT {_is_late()}"),
+    )
     t_env.create_temporary_view(
         "link_input",
         t_env.sql_query(
-            f"SELECT * FROM {NORMALIZED_VIEW} WHERE kind IN ('{EVENT_ROW}', '{LINK_ROW}')"
+            f"SELECT * FROM {ON_TIME_VIEW} WHERE kind IN ('{EVENT_ROW}', '{LINK_ROW}')"
         ),
     )
     links = link_views_sql("link_input", link_hops)
@@ -340,8 +419,10 @@ def build_pipeline(
     identity_topic: IdentityTopic | None = None,
     geo: GeoDatabases | None = None,
     clock_seconds: int | None = DEFAULT_CLOCK_SECONDS,
+    counts: bool = False,
 ) -> PipelineOutputs:
-    """Wire the whole job over the source ``tables``: alerts and dead letters out.
+    """Wire the whole job over the source ``tables``: alerts, dead letters, late events and
+    pending absence decisions out; with ``counts``, the on-time counts (bounded runs).
 
     ``geo``: user-supplied MaxMind databases (:mod:`seamwatch.udfs.geo`), else the bundled ones.
     An event more than ``clock_seconds`` ahead of the clock is dead-lettered (None: no check;
@@ -367,7 +448,46 @@ def build_pipeline(
         .uid("matches-to-alerts")
         .name("absence steps, alerts")
     )
+    late = t_env.to_data_stream(t_env.sql_query(late_events_sql(views.normalized)))
+    count_rows = t_env.to_data_stream(t_env.sql_query(counts_sql())) if counts else None
     return PipelineOutputs(
         alerts=alerts,
         dead_letters=dead_letters.map(lambda row: row[0], output_type=Types.STRING()),
+        late_events=late.map(late_event_json, output_type=Types.STRING()),
+        pending=alerts.get_side_output(PENDING_OUTPUT),
+        counts=(
+            count_rows.map(count_json, output_type=Types.STRING())
+            if count_rows is not None
+            else None
+        ),
     )
+
+
+def late_event_json(row: Row) -> str:
+    """A late event as the late-events output holds it (:func:`late_events_sql`)."""
+    kind, source, ref, event_id, action, entity_id, event_time, watermark = tuple(row)
+    return orjson.dumps(
+        {
+            "source": source,
+            "raw_ref": ref,
+            "event_id": event_id,
+            "action": action,
+            "entity_id": entity_id,
+            "needed": kind == EVENT_ROW,
+            "event_time": event_time,
+            "watermark": watermark,
+            "behind_watermark_ms": watermark - event_time,
+        }
+    ).decode()
+
+
+def needed_late_event(text: str) -> bool:
+    """A late event a rule needed (the others are counted by file runs, not written)."""
+    return bool(orjson.loads(text)["needed"])
+
+
+def count_json(row: Row) -> str:
+    source, kind, events, last = tuple(row)
+    return orjson.dumps(
+        {"source": source, "kind": kind, "events": events, "last_event_time": last}
+    ).decode()

@@ -26,7 +26,7 @@ from pydantic import (
 from seamwatch.respond.actions import Action
 from seamwatch.udfs.conditions import Scalar
 from seamwatch.udfs.records import EVENT_FIELDS
-from seamwatch.yamlfile import ConfigError, load_yaml, validation_error
+from seamwatch.yamlfile import ConfigError, Locator, load_yaml, validation_error
 
 FIELD_TYPES: dict[str, str] = dict(EVENT_FIELDS)
 SOURCES = ("okta", "cloudtrail")
@@ -34,6 +34,10 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _OFFSET = re.compile(r"^\s*([+-]?)(\d+)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_CONTEXT_SECONDS = 86400
+# Flink SQL writes a rule's window and a source's watermark bound as a DAY TO SECOND interval
+# literal, whose day field holds two digits: 100 days is refused at planning ("Interval field
+# value 100 exceeds precision of DAY(2)"). So at most 99 days 23:59:59.
+MAX_INTERVAL_SECONDS = 100 * 86400 - 1
 
 
 def parse_duration(text: object) -> int:
@@ -47,6 +51,22 @@ def parse_duration(text: object) -> int:
     if seconds <= 0:
         raise ValueError(f"duration {text!r} must be positive")
     return seconds
+
+
+def check_interval(seconds: int, what: str) -> int:
+    """``seconds`` if Flink SQL can hold it as an interval (:data:`MAX_INTERVAL_SECONDS`)."""
+    if seconds > MAX_INTERVAL_SECONDS:
+        raise ValueError(
+            f"{what} of {seconds}s is longer than Flink SQL accepts for an interval "
+            "(at most 99 days 23:59:59, e.g. '99d')"
+        )
+    return seconds
+
+
+def parse_watermark(text: object) -> int:
+    """A source's watermark bound (``--watermark SOURCE=DURATION``) in seconds, within what
+    Flink accepts."""
+    return check_interval(parse_duration(text), f"watermark bound {text!r}")
 
 
 def parse_offset(text: object) -> int:
@@ -196,6 +216,11 @@ class Rule(BaseModel):
     def present_steps(self) -> list[Step]:
         return [s for s in self.steps if not s.absent]
 
+    @field_validator("within")
+    @classmethod
+    def _window_fits_flink(cls, seconds: int) -> int:
+        return check_interval(seconds, "the rule's window")
+
     @field_validator("group_by")
     @classmethod
     def _group_field(cls, name: str) -> str:
@@ -260,7 +285,8 @@ def cross_step_problems(rule: Rule) -> list[tuple[tuple[str | int, ...], str]]:
     return problems
 
 
-def load_rule(path: Path) -> Rule:
+def load_located_rule(path: Path) -> tuple[Rule, Locator]:
+    """The rule in ``path`` and where each of its values is (for later checks' errors)."""
     data, locator = load_yaml(path)
     try:
         rule = Rule.model_validate(data, context={"located": True})
@@ -270,25 +296,35 @@ def load_rule(path: Path) -> Rule:
     if problems:
         key, reason = problems[0]
         raise locator.error(key, reason)
-    return rule
+    return rule, locator
 
 
-def load_rules(directory: Path) -> list[Rule]:
-    """Every ``*.yaml`` / ``*.yml`` in ``directory``, sorted by file name; all or nothing."""
+def load_rule(path: Path) -> Rule:
+    return load_located_rule(path)[0]
+
+
+def load_located_rules(directory: Path) -> list[tuple[Rule, Locator]]:
+    """Every ``*.yaml`` / ``*.yml`` in ``directory``, sorted by file name, each with its
+    locator; all or nothing."""
     if not directory.is_dir():
         raise ConfigError(directory, None, "rules directory not found")
     paths = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     if not paths:
         raise ConfigError(directory, None, "no rule files (*.yaml) in the rules directory")
-    rules: list[Rule] = []
+    located: list[tuple[Rule, Locator]] = []
     origin: dict[str, Path] = {}
     for path in paths:
-        rule = load_rule(path)
+        rule, locator = load_located_rule(path)
         if rule.id in origin:
             raise ConfigError(path, 1, f"rule id {rule.id!r} is already used by {origin[rule.id]}")
         origin[rule.id] = path
-        rules.append(rule)
-    return rules
+        located.append((rule, locator))
+    return located
+
+
+def load_rules(directory: Path) -> list[Rule]:
+    """Every ``*.yaml`` / ``*.yml`` in ``directory``, sorted by file name; all or nothing."""
+    return [rule for rule, _ in load_located_rules(directory)]
 
 
 __all__ = [
@@ -297,8 +333,10 @@ __all__ = [
     "RuleTest",
     "Step",
     "TestEvent",
+    "load_located_rules",
     "load_rule",
     "load_rules",
     "parse_duration",
     "parse_offset",
+    "parse_watermark",
 ]

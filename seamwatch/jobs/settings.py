@@ -59,6 +59,17 @@ class JobSettings:
         """The dead-letter file, next to the alert output."""
         return self.output.with_name(self.output.stem + ".dead-letter.jsonl")
 
+    @property
+    def late_events_path(self) -> Path:
+        """The late events a rule needed (behind their source's watermark), next to the
+        alert output."""
+        return self.output.with_name(self.output.stem + ".late-events.jsonl")
+
+    @property
+    def pending_path(self) -> Path:
+        """Absence decisions still open when the bounded input ended, next to the alerts."""
+        return self.output.with_name(self.output.stem + ".pending.jsonl")
+
     @classmethod
     def embedded_default(cls) -> JobSettings:
         """The bundled sample logs, identity file and rules (``seamwatch run`` with no flags)."""

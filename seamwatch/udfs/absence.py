@@ -137,11 +137,35 @@ def on_candidate(
     state.candidates = kept[-MAX_CANDIDATES:]
 
 
-def on_timer(state: AbsenceState, spec: AbsenceSpec, now: int) -> list[list[dict[str, Any]]]:
-    """Event time reached ``now``: matches whose deadline passed with no cancel alert."""
+def take_due(state: AbsenceState, spec: AbsenceSpec, now: int) -> list[Pending]:
+    """Event time reached ``now``: the waiting matches whose deadline passed with no cancel
+    (removed from the state), with their deadlines."""
     due = [p for p in state.pending if p.deadline <= now]
     state.pending = [p for p in state.pending if p.deadline > now]
     # Candidates older than any match still to come can reach are forgotten.
     horizon = now - spec.lookback_ms
     state.candidates = [(t, e) for t, e in state.candidates if t >= horizon]
-    return [p.events for p in due]
+    return due
+
+
+def on_timer(state: AbsenceState, spec: AbsenceSpec, now: int) -> list[list[dict[str, Any]]]:
+    """Event time reached ``now``: matches whose deadline passed with no cancel alert."""
+    return [p.events for p in take_due(state, spec, now)]
+
+
+def settle_at_end(
+    decided: list[dict[str, Any]], last_event_time: int | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Absence decisions the end of a bounded input forced (``{"closes_at": ms, "alert":
+    {...}}``, one each): the alerts whose window closed by the last event time the input
+    held, and the pending ones, whose window was still open when the input ended (never
+    alerts: nothing says the absent event would not have come)."""
+    alerts: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []
+    for item in decided:
+        closes = int(item["closes_at"])
+        if last_event_time is not None and closes <= last_event_time:
+            alerts.append(item["alert"])
+        else:
+            pending.append({**item, "input_ends_at": last_event_time})
+    return alerts, pending

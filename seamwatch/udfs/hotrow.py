@@ -13,7 +13,10 @@ adds geography, and returns the rows the SQL side continues with, each a tuple i
   encoded :class:`~seamwatch.udfs.links.Link` in ``detail``), timed ``LINK_SKEW_MS`` before
   the call so that SQL, which orders by event time, sees it before uses of the key that the
   issuing service's clock placed up to that much earlier;
-- ``D``: a dead letter (its JSON in ``detail``, event time 0).
+- ``D``: a dead letter (its JSON in ``detail``, event time 0);
+- ``N``: an event no rule and no baseline needs: only its source, ``raw_ref`` and time, so
+  the job counts it (and the SQL side adds the same row for the records it drops by action
+  before Python, :func:`seamwatch.jobs.pipeline.normalize_sql`).
 
 Counting is the caller's: :class:`Prepared` says what happened to the row.
 """
@@ -53,6 +56,7 @@ LINK_SKEW_MS = 60_000  # a link holds from this long before its issuing call (Li
 EVENT_ROW = "E"
 LINK_ROW = "L"
 DEAD_ROW = "D"
+NOT_NEEDED_ROW = "N"
 
 _NAMES = tuple(name for name, _ in ROW_EVENT_FIELDS)
 _INDEX = {name: i for i, name in enumerate(_NAMES)}
@@ -98,6 +102,11 @@ def dead_row(rejected: Rejected) -> tuple[Any, ...]:
         source=rejected.source,
         raw_ref=rejected.raw_ref,
     )
+
+
+def not_needed_row(event: Event) -> tuple[Any, ...]:
+    """A normalized event no rule needs: counted by the job, then dropped."""
+    return _row(NOT_NEEDED_ROW, "", event.event_time, source=event.source, raw_ref=event.raw_ref)
 
 
 def mapping_dead_row(dead_letter: str) -> tuple[Any, ...]:
@@ -167,6 +176,7 @@ def prepare(
             out.unresolved += 1
         if not wants(event):
             out.not_needed += 1
+            out.rows.append(not_needed_row(event))
             continue
         event = enrich_in_place(event)
         taught = teaches(event, graph)
