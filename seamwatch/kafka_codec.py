@@ -1,22 +1,28 @@
 """Avro and JSON encodings of the Kafka records (plain functions, no Flink).
 
-Alerts (``schemas/alert.avsc``) and identity mappings (``schemas/identity_mapping.avsc``) are
-written as schemaless Avro binary (fastavro ``schemaless_writer``): no schema registry and no
-framing, so a consumer decodes a record value with the same ``.avsc`` file. Dead letters are
-JSON. The Flink job, ``seamwatch replay`` / ``alerts tail`` and the tests share these functions.
+Alerts (``seamwatch/schemas/alert.avsc``) and identity mappings
+(``seamwatch/schemas/identity_mapping.avsc``) are written as schemaless Avro binary (fastavro
+``schemaless_writer``): no schema registry and no framing, so a consumer decodes a record value
+with the same ``.avsc`` file. Dead letters are JSON. The Flink job, ``seamwatch replay`` /
+``alerts tail`` and the tests share these functions.
+
+The schemas are package data, read with :mod:`importlib.resources`: they travel with the code
+wherever it goes (the zip ``seamwatch submit`` ships to a cluster, an installed wheel, the
+container image), never from a path next to a checkout.
 """
 
 from __future__ import annotations
 
 import io
 from functools import cache
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any, Literal
 
 import orjson
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
-SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "schemas"
+SCHEMAS_PACKAGE = "seamwatch"
 AlertFormat = Literal["avro", "json"]
 
 
@@ -24,10 +30,15 @@ class DecodeError(ValueError):
     """A record value that is not what its topic's schema says."""
 
 
+def schema_file(name: str) -> Traversable:
+    """``seamwatch/schemas/<name>.avsc``, wherever the package was loaded from."""
+    return resources.files(SCHEMAS_PACKAGE).joinpath("schemas", f"{name}.avsc")
+
+
 @cache
 def schema(name: str) -> Any:
-    """A parsed schema of ``schemas/<name>.avsc``."""
-    return parse_schema(orjson.loads((SCHEMAS_DIR / f"{name}.avsc").read_bytes()))
+    """A parsed schema of ``seamwatch/schemas/<name>.avsc``."""
+    return parse_schema(orjson.loads(schema_file(name).read_bytes()))
 
 
 def avro_encode(name: str, record: dict[str, Any]) -> bytes:
