@@ -8,13 +8,16 @@ with the same ``.avsc`` file. Dead letters are JSON. The Flink job, ``seamwatch 
 
 The schemas are package data, read with :mod:`importlib.resources`: they travel with the code
 wherever it goes (the zip ``seamwatch submit`` ships to a cluster, an installed wheel, the
-container image), never from a path next to a checkout.
+container image), never from a path next to a checkout. They are read once, when this module
+is imported: in thread mode a task manager keeps its Python interpreter, and the modules it
+imported, across job restarts, while Flink deletes the directory the previous attempt's code
+was unpacked to, so a file read later through an imported module's path would fail after the
+first failover.
 """
 
 from __future__ import annotations
 
 import io
-from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any, Literal
@@ -35,10 +38,16 @@ def schema_file(name: str) -> Traversable:
     return resources.files(SCHEMAS_PACKAGE).joinpath("schemas", f"{name}.avsc")
 
 
-@cache
+SCHEMA_NAMES = ("alert", "event", "identity_mapping")
+# Parsed at import (see the module docstring).
+_SCHEMAS: dict[str, Any] = {
+    name: parse_schema(orjson.loads(schema_file(name).read_bytes())) for name in SCHEMA_NAMES
+}
+
+
 def schema(name: str) -> Any:
-    """A parsed schema of ``seamwatch/schemas/<name>.avsc``."""
-    return parse_schema(orjson.loads(schema_file(name).read_bytes()))
+    """The parsed schema of ``seamwatch/schemas/<name>.avsc``."""
+    return _SCHEMAS[name]
 
 
 def avro_encode(name: str, record: dict[str, Any]) -> bytes:

@@ -76,3 +76,35 @@ def test_avro_records_round_trip_with_the_package_imported_from_the_archive(
     )
     assert done.returncode == 0, done.stderr
     assert "io.seamwatch.Alert" in done.stdout
+
+
+def test_the_codec_outlives_the_directory_its_package_was_unpacked_to(tmp_path: Path) -> None:
+    """As a thread-mode task manager after a failover: the interpreter keeps the modules the
+    first attempt imported, and Flink has deleted the directory it unpacked them to."""
+    unpacked = tmp_path / "python-files" / "seamwatch-job"
+    with zipfile.ZipFile(build_code_archive(tmp_path / "seamwatch-job.zip")) as zf:
+        zf.extractall(unpacked)
+    program = "\n".join(
+        [
+            "import shutil, seamwatch, seamwatch.kafka_codec as codec",
+            f"assert seamwatch.__file__.startswith({str(unpacked)!r}), seamwatch.__file__",
+            f"shutil.rmtree({str(unpacked)!r})",
+            "entity = {'id': 'ava.stone', 'type': 'human', 'name': None, 'identifiers': []}",
+            "key, text = codec.decode_mapping(b'ava.stone', codec.encode_mapping(entity))",
+            "assert key == 'ava.stone', key",
+            "print(codec.schema('alert')['name'])",
+        ]
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(unpacked)
+    done = subprocess.run(
+        [sys.executable, "-c", program],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "io.seamwatch.Alert" in done.stdout
