@@ -45,14 +45,14 @@ TOPICS = KafkaTopics()
 SLOTS = 2
 # The two rules the field attack fires for ava.stone (test_session_cluster has the same).
 EXPECTED = [(PERSISTENCE_RULE, "ava.stone"), (RULE, "ava.stone")]
-# A killed task manager is noticed when two heartbeat RPCs to it fail (connection refused):
-# about 2 s with a 1 s interval. The timeout, for one that hangs, stays generous: a task manager
-# starting the job's Python on a loaded machine can pause for seconds, and a timeout then means
-# one more failover.
-# The cluster itself restarts no job: the job must bring its own restart strategy.
 CLUSTER_CONFIG = {
+    # A killed task manager is noticed when two heartbeat RPCs to it fail (connection refused):
+    # about 2 s with a 1 s interval. The timeout, for one that hangs, stays generous: a task
+    # manager starting the job's Python on a loaded machine can pause for seconds, and a
+    # timeout then means one more failover.
     "heartbeat.interval": 1000,
     "heartbeat.timeout": 20000,
+    # The cluster itself restarts no job: the job must bring its own restart strategy.
     "restart-strategy.type": "none",
 }
 
