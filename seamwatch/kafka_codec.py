@@ -33,21 +33,29 @@ class DecodeError(ValueError):
     """A record value that is not what its topic's schema says."""
 
 
-def schema_file(name: str) -> Traversable:
-    """``seamwatch/schemas/<name>.avsc``, wherever the package was loaded from."""
-    return resources.files(SCHEMAS_PACKAGE).joinpath("schemas", f"{name}.avsc")
+def schema_files() -> dict[str, Traversable]:
+    """``name -> seamwatch/schemas/<name>.avsc``, wherever the package was loaded from."""
+    directory = resources.files(SCHEMAS_PACKAGE).joinpath("schemas")
+    return {
+        entry.name.removesuffix(".avsc"): entry
+        for entry in directory.iterdir()
+        if entry.name.endswith(".avsc")
+    }
 
 
-SCHEMA_NAMES = ("alert", "event", "identity_mapping")
-# Parsed at import (see the module docstring).
+# Every schema, parsed at import (see the module docstring).
 _SCHEMAS: dict[str, Any] = {
-    name: parse_schema(orjson.loads(schema_file(name).read_bytes())) for name in SCHEMA_NAMES
+    name: parse_schema(orjson.loads(file.read_bytes())) for name, file in schema_files().items()
 }
 
 
 def schema(name: str) -> Any:
     """The parsed schema of ``seamwatch/schemas/<name>.avsc``."""
-    return _SCHEMAS[name]
+    try:
+        return _SCHEMAS[name]
+    except KeyError:
+        known = ", ".join(sorted(_SCHEMAS))
+        raise KeyError(f"no schema {name!r} in seamwatch/schemas/ ({known})") from None
 
 
 def avro_encode(name: str, record: dict[str, Any]) -> bytes:
