@@ -1,22 +1,31 @@
 """Avro and JSON encodings of the Kafka records (plain functions, no Flink).
 
-Alerts (``schemas/alert.avsc``) and identity mappings (``schemas/identity_mapping.avsc``) are
-written as schemaless Avro binary (fastavro ``schemaless_writer``): no schema registry and no
-framing, so a consumer decodes a record value with the same ``.avsc`` file. Dead letters are
-JSON. The Flink job, ``seamwatch replay`` / ``alerts tail`` and the tests share these functions.
+Alerts (``seamwatch/schemas/alert.avsc``) and identity mappings
+(``seamwatch/schemas/identity_mapping.avsc``) are written as schemaless Avro binary (fastavro
+``schemaless_writer``): no schema registry and no framing, so a consumer decodes a record value
+with the same ``.avsc`` file. Dead letters are JSON. The Flink job, ``seamwatch replay`` /
+``alerts tail`` and the tests share these functions.
+
+The schemas are package data, read with :mod:`importlib.resources`: they travel with the code
+wherever it goes (the zip ``seamwatch submit`` ships to a cluster, an installed wheel, the
+container image), never from a path next to a checkout. They are read once, when this module
+is imported: in thread mode a task manager keeps its Python interpreter, and the modules it
+imported, across job restarts, while Flink deletes the directory the previous attempt's code
+was unpacked to, so a file read later through an imported module's path would fail after the
+first failover.
 """
 
 from __future__ import annotations
 
 import io
-from functools import cache
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any, Literal
 
 import orjson
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
-SCHEMAS_DIR = Path(__file__).resolve().parents[1] / "schemas"
+SCHEMAS_PACKAGE = "seamwatch"
 AlertFormat = Literal["avro", "json", "ocsf"]
 ALERT_FORMATS: tuple[AlertFormat, ...] = ("avro", "json", "ocsf")
 
@@ -25,10 +34,29 @@ class DecodeError(ValueError):
     """A record value that is not what its topic's schema says."""
 
 
-@cache
+def schema_files() -> dict[str, Traversable]:
+    """``name -> seamwatch/schemas/<name>.avsc``, wherever the package was loaded from."""
+    directory = resources.files(SCHEMAS_PACKAGE).joinpath("schemas")
+    return {
+        entry.name.removesuffix(".avsc"): entry
+        for entry in directory.iterdir()
+        if entry.name.endswith(".avsc")
+    }
+
+
+# Every schema, parsed at import (see the module docstring).
+_SCHEMAS: dict[str, Any] = {
+    name: parse_schema(orjson.loads(file.read_bytes())) for name, file in schema_files().items()
+}
+
+
 def schema(name: str) -> Any:
-    """A parsed schema of ``schemas/<name>.avsc``."""
-    return parse_schema(orjson.loads((SCHEMAS_DIR / f"{name}.avsc").read_bytes()))
+    """The parsed schema of ``seamwatch/schemas/<name>.avsc``."""
+    try:
+        return _SCHEMAS[name]
+    except KeyError:
+        known = ", ".join(sorted(_SCHEMAS))
+        raise KeyError(f"no schema {name!r} in seamwatch/schemas/ ({known})") from None
 
 
 def avro_encode(name: str, record: dict[str, Any]) -> bytes:

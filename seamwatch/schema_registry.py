@@ -140,8 +140,8 @@ def value_subject(topic: str) -> str:
 
 
 def schema_json(name: str) -> str:
-    """``schemas/<name>.avsc`` as registered: the parsed schema as JSON (names made full, docs
-    and logical types kept), without fastavro's own bookkeeping keys."""
+    """``seamwatch/schemas/<name>.avsc`` as registered: the parsed schema as JSON (names made
+    full, docs and logical types kept), without fastavro's own bookkeeping keys."""
     return orjson.dumps(_without_hints(schema(name))).decode()
 
 

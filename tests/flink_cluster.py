@@ -23,7 +23,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -66,6 +66,24 @@ class SessionCluster:
     rest_url: str
     env: dict[str, str]
     log_dir: Path
+    # Task managers started by :meth:`start_taskmanager` (killed on exit whatever happened).
+    started: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start_taskmanager(self) -> subprocess.Popen[bytes]:
+        """One more task manager, in the foreground of its own process group.
+
+        ``taskmanager.sh start-foreground`` execs ``flink-console.sh``, which execs ``java``:
+        the returned process *is* the task manager's JVM, so a test can kill it by its PID.
+        """
+        process = subprocess.Popen(
+            [str(self.home / "bin" / "taskmanager.sh"), "start-foreground"],
+            env=self.env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.started.append(process)
+        return process
 
     def flink(self, *args: str, timeout: float = 120) -> str:
         """Run the wheel's ``flink`` CLI against this cluster; fails with its output."""
@@ -90,18 +108,41 @@ class SessionCluster:
         if state in ("RUNNING", "RESTARTING", "CREATED", "INITIALIZING"):
             self.flink("cancel", job_id)
 
-    def wait_running(self, job_id: str) -> None:
+    def wait_running(self, job_id: str, timeout: float = 90) -> None:
         def running() -> bool | None:
             job = self.rest(f"/jobs/{job_id}")
             assert job["state"] not in ("FAILED", "CANCELED"), job["state"]
             tasks = [v["status"] for v in job["vertices"]]
             return True if all(t in ("RUNNING", "FINISHED") for t in tasks) else None
 
-        wait_for(f"job {job_id} running", running, 90)
+        wait_for(f"job {job_id} running", running, timeout)
+
+    def wait_taskmanagers(self, count: int, timeout: float = 90) -> None:
+        """Until ``count`` task managers are registered with the job manager."""
+
+        def enough() -> bool | None:
+            try:
+                overview = self.rest("/overview")
+            except OSError:
+                return None
+            return True if overview["taskmanagers"] >= count else None
+
+        wait_for(f"{count} task managers", enough, timeout, step=0.5)
+
+    def failovers(self, job_id: str) -> int:
+        """How many failures the job has recovered from, or is recovering from."""
+        history = self.rest(f"/jobs/{job_id}/exceptions")["exceptionHistory"]["entries"]
+        return len(history)
 
 
 def _write_config(
-    conf: Path, ports: list[int], pid_dir: Path, taskmanagers: int, slots: int, tm_memory: str
+    conf: Path,
+    ports: list[int],
+    pid_dir: Path,
+    taskmanagers: int,
+    slots: int,
+    tm_memory: str,
+    extra: dict[str, Any],
 ) -> None:
     shipped = yaml.safe_load((pyflink_home() / "conf" / "config.yaml").read_text())
     rest, jm_rpc, blob = ports
@@ -126,6 +167,7 @@ def _write_config(
         "rest.port": rest,
         "python.executable": python,
         "python.client.executable": python,
+        **extra,
     }
     (conf / "config.yaml").write_text(yaml.safe_dump(config))
     (conf / "workers").write_text("localhost\n" * taskmanagers)
@@ -136,9 +178,17 @@ def _write_config(
 
 @contextlib.contextmanager
 def standalone_cluster(
-    root: Path, taskmanagers: int = 1, slots: int = 2, tm_memory: str = "2048m"
+    root: Path,
+    taskmanagers: int = 1,
+    slots: int = 2,
+    tm_memory: str = "2048m",
+    config: dict[str, Any] | None = None,
 ) -> Iterator[SessionCluster]:
-    """A running standalone cluster under ``root`` (see the module docstring)."""
+    """A running standalone cluster under ``root`` (see the module docstring).
+
+    ``taskmanagers=0`` starts the job manager alone (add task managers with
+    :meth:`SessionCluster.start_taskmanager`); ``config`` adds or overrides configuration keys.
+    """
     home = pyflink_home()
     conf, log, pid, lib = (root / n for n in ("conf", "log", "pid", "lib"))
     for d in (conf, log, pid, lib):
@@ -148,7 +198,7 @@ def standalone_cluster(
     for jar in (home / "opt").glob("flink-python-*.jar"):
         (lib / jar.name).symlink_to(jar)
     ports = free_ports(3)
-    _write_config(conf, ports, pid, taskmanagers, slots, tm_memory)
+    _write_config(conf, ports, pid, taskmanagers, slots, tm_memory, config or {})
     env = {
         **os.environ,
         "FLINK_CONF_DIR": str(conf),
@@ -184,6 +234,10 @@ def standalone_cluster(
         wait_for("the session cluster's REST API and task managers", ready, 90)
         yield session
     finally:
+        for process in session.started:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
         subprocess.run(
             [str(home / "bin" / "stop-cluster.sh")],
             env=env,

@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -160,9 +161,15 @@ class KafkaBroker:
         if formatted.returncode != 0:
             self._cleanup()
             raise BrokerError(f"kafka-storage format failed:\n{formatted.stdout}{formatted.stderr}")
-        with self.log_path.open("wb") as log:
+        self._launch(timeout)
+        return self
+
+    def _launch(self, timeout: float) -> None:
+        """Start ``kafka.Kafka`` on the formatted directory and wait until it answers."""
+        assert self.workdir is not None
+        with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                self._java("kafka.Kafka", str(config)),
+                self._java("kafka.Kafka", str(self.workdir / "server.properties")),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -173,7 +180,14 @@ class KafkaBroker:
             tail = self.log_tail()
             self.stop()
             raise BrokerError(f"Kafka broker did not become ready; its log ends:\n{tail}") from None
-        return self
+
+    def restart(self, down: Callable[[], None] | None = None, timeout: float = 60.0) -> None:
+        """Stop the broker (SIGTERM, its data kept), call ``down`` while it is down, start it
+        again on the same ports and data."""
+        self._terminate()
+        if down is not None:
+            down()
+        self._launch(timeout)
 
     def _wait_ready(self, timeout: float) -> None:
         from confluent_kafka.admin import AdminClient
@@ -196,6 +210,10 @@ class KafkaBroker:
 
     def stop(self) -> None:
         """Kill the broker's process group and remove its directory."""
+        self._terminate()
+        self._cleanup()
+
+    def _terminate(self) -> None:
         if self.process is not None and self.process.poll() is None:
             try:
                 os.killpg(self.process.pid, signal.SIGTERM)
@@ -205,7 +223,6 @@ class KafkaBroker:
                     os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=15)
         self.process = None
-        self._cleanup()
 
     def _cleanup(self) -> None:
         if self.workdir is not None:

@@ -14,7 +14,9 @@ from seamwatch.udfs.alerts import RuleMeta, build_alert, fold_into_open_alert, i
 from seamwatch.udfs.identity import IdentityGraph
 
 SCHEMA = fastavro.parse_schema(
-    json.loads((Path(__file__).resolve().parents[1] / "schemas" / "alert.avsc").read_text())
+    json.loads(
+        (Path(__file__).resolve().parents[1] / "seamwatch" / "schemas" / "alert.avsc").read_text()
+    )
 )
 META = RuleMeta("r", "t", "d", ("T1098.001",), "high", 900, "entity_id", suppress_seconds=3600)
 # 2026-03-04T14:09:00.250Z: months before the job runs (a replay).

@@ -174,7 +174,7 @@ def test_the_alert_schema_carries_every_entity() -> None:
     import fastavro
 
     schema = fastavro.parse_schema(
-        json.loads((DOCS.parents[1] / "schemas" / "alert.avsc").read_text())
+        json.loads((DOCS.parents[1] / "seamwatch" / "schemas" / "alert.avsc").read_text())
     )
     alert = _pivot_alert()
     buffer = io.BytesIO()

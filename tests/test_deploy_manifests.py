@@ -194,6 +194,11 @@ def test_dockerfile_builds_on_the_pinned_flink_with_the_project() -> None:
     assert f"flink-python-{pin}.jar" in text
     assert "COPY pyproject.toml" in text and "pip install" in text  # the pinned dependencies
     assert "COPY seamwatch/" in text and "COPY rules/" in text
+    # `pip install .` installs the schemas only as package data (tests/test_job_files.py).
+    package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["seamwatch"]
+    assert "schemas/*.avsc" in package_data
     # The job jars are the ones deploy/jars/pom.xml resolves (`make jars` -> .jars/job).
     assert "COPY .jars/job/" in text
     assert (REPO / "deploy" / "jars" / "pom.xml").is_file()

@@ -14,7 +14,7 @@ from seamwatch.udfs.alerts import RuleMeta, build_alert
 from seamwatch.udfs.identity import IdentityGraph
 from seamwatch.udfs.records import EVENT_FIELDS, SOURCE_DETAIL_FIELDS, Event
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[1] / "seamwatch" / "schemas"
 
 
 def _schema(name: str) -> Any:

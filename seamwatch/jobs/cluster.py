@@ -46,6 +46,12 @@ from seamwatch.jobs.settings import (
 from seamwatch.jobs.sources import check_source, payload_time_sql
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases
 
+RESTART_STRATEGY = {
+    "restart-strategy.type": "exponential-delay",
+    "restart-strategy.exponential-delay.initial-backoff": "1 s",
+    "restart-strategy.exponential-delay.max-backoff": "30 s",
+    "restart-strategy.exponential-delay.backoff-multiplier": "1.5",
+}
 StateBackend = Literal["hashmap", "rocksdb"]
 STATE_BACKENDS: tuple[StateBackend, ...] = ("hashmap", "rocksdb")
 JOB_NAME = "seamwatch"
@@ -85,6 +91,10 @@ class ClusterSettings:
             # A source that is quiet (no new files, an idle partition) must not hold back
             # event time for the others.
             "table.exec.source.idle-timeout": f"{max(self.idle_timeouts().values())}s",
+            # The job's own recovery, whatever the cluster's default: a lost task manager or a
+            # broker outage of any length ends in a restart from the last checkpoint (retried
+            # without limit, at most 30 s apart), never in a failed job.
+            **RESTART_STRATEGY,
         }
         if self.state_backend == "rocksdb":
             conf["execution.checkpointing.incremental"] = "true"

@@ -39,7 +39,7 @@ def decision_key(row: Row) -> str:
 
 
 class MatchesToAlerts(KeyedProcessFunction):  # type: ignore[misc]
-    """Keyed by rule and group: matches in, alert JSON (``schemas/alert.avsc``) out.
+    """Keyed by rule and group: matches in, alert JSON (``seamwatch/schemas/alert.avsc``) out.
 
     - ``M``: a match -> an alert.
     - ``P``: a present-step match of a rule with an absent step: an alert only if the absent

@@ -1,4 +1,4 @@
-"""Alert assembly: one record per matched sequence (``schemas/alert.avsc``).
+"""Alert assembly: one record per matched sequence (``seamwatch/schemas/alert.avsc``).
 
 :func:`build_alert` is a plain function of the match the CEP statement emitted, the rule's
 metadata, the identity graph and the detection time; the Flink operator around it supplies the

@@ -165,7 +165,7 @@ def _evidence(event: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, An
 def detection_finding(
     alert: Mapping[str, Any], product_version: str | None = None
 ) -> dict[str, Any]:
-    """The OCSF Detection Finding of one alert record (``schemas/alert.avsc``)."""
+    """The OCSF Detection Finding of one alert record (``seamwatch/schemas/alert.avsc``)."""
     severity = str(alert.get("severity") or "")
     events: list[Mapping[str, Any]] = list(alert.get("events") or [])
     entity: Mapping[str, Any] = alert.get("entity") or {}

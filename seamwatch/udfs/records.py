@@ -5,7 +5,7 @@ Every function in ``seamwatch.udfs`` takes and returns these: no Flink types. Th
 Flink SQL (see :data:`EVENT_FIELDS`).
 
 Field names follow OCSF where one exists (``src_ip`` stands for ``src_endpoint.ip``,
-``actor`` for ``actor.user``); ``schemas/event.avsc`` describes the same record.
+``actor`` for ``actor.user``); ``seamwatch/schemas/event.avsc`` describes the same record.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Identifier:
 
 @dataclass(slots=True)
 class Event:
-    """One normalized log event (``schemas/event.avsc``)."""
+    """One normalized log event (``seamwatch/schemas/event.avsc``)."""
 
     event_id: str
     source: Source
@@ -134,7 +134,7 @@ SOURCE_DETAIL_FIELDS: tuple[str, ...] = (
 )
 
 # Column name -> Flink SQL type for the event view the rules run on (order matters: it is the
-# order of the Row the job builds). Keep in step with schemas/event.avsc.
+# order of the Row the job builds). Keep in step with seamwatch/schemas/event.avsc.
 EVENT_FIELDS: tuple[tuple[str, str], ...] = (
     ("event_id", "STRING"),
     ("source", "STRING"),
