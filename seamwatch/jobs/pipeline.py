@@ -123,7 +123,8 @@ def attach_staged(
     for item in staged:
         table = f"{item.source}_staged"
         t_env.execute_sql(staged_table_ddl(table, item, watermark_seconds[item.source])).wait()
-        tables[item.source] = SourceTable(table)
+        # Sources without SOURCE_FIELDS (Entra, Windows) are staged as raw text only.
+        tables[item.source] = SourceTable(table, fields=item.source in SOURCE_FIELDS)
     return tables
 
 

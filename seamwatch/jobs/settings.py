@@ -15,7 +15,15 @@ DEFAULT_RULES_DIR = REPO_ROOT / "rules"
 # Event-time watermark bound per source: how far behind the newest event seen an event may
 # arrive and still be matched. CloudTrail reaches S3 5-15 minutes after the call and files are
 # not in time order; the Okta System Log API is polled in order.
-DEFAULT_WATERMARK_SECONDS: dict[str, int] = {"okta": 300, "cloudtrail": 900}
+# Entra ID diagnostic-settings exports (Event Hub, storage) arrive minutes late and sign-in logs
+# later than audit logs (Microsoft documents up to about 20 minutes for sign-ins); Windows
+# events shipped by Winlogbeat / NXLog arrive within seconds, but hosts' files interleave.
+DEFAULT_WATERMARK_SECONDS: dict[str, int] = {
+    "okta": 300,
+    "cloudtrail": 900,
+    "entra": 1200,
+    "windows": 300,
+}
 
 # How long a source (a Kafka partition) must be quiet before it stops holding back event time.
 # Longer than the source's normal gap between deliveries: while one source is idle the others'

@@ -28,6 +28,7 @@ import orjson
 
 from seamwatch.jobs.compiler import sql_interval, sql_literal
 from seamwatch.jobs.inputs import NOT_JSON, expand_paths, iter_records, replay_order
+from seamwatch.jobs.raw_sources import RAW_SOURCES, TIME_KEY, raw_time_sql, staged_time
 from seamwatch.udfs.sqlfields import SOURCE_FIELDS, FieldPath, sql_readable
 
 # The column each source's watermark is computed from.
@@ -49,14 +50,17 @@ class StagedSource:
 
 
 def check_source(source: str) -> str:
-    if source not in SOURCE_TIME_FIELDS:
-        known = ", ".join(SOURCE_TIME_FIELDS)
+    if source not in SOURCE_TIME_FIELDS and source not in RAW_SOURCES:
+        known = ", ".join([*SOURCE_TIME_FIELDS, *RAW_SOURCES])
         raise UnknownSourceError(f"unknown log source {source!r}; known sources: {known}")
     return source
 
 
 def staged_line(ref: str, text: str, parsed: object, source: str) -> bytes:
     """One staged JSON line for the record ``text`` (``parsed``: its parsed value)."""
+    if source in RAW_SOURCES:  # raw text and its time (seamwatch.jobs.raw_sources)
+        when = None if parsed is NOT_JSON else staged_time(source, parsed)
+        return orjson.dumps({REF_KEY: ref, RAW_KEY: text, TIME_KEY: when}) + b"\n"
     ref_json = orjson.dumps(ref)
     if (
         parsed is not NOT_JSON
@@ -190,11 +194,16 @@ def field_columns(source: str) -> list[str]:
 def staged_table_ddl(table: str, staged: StagedSource, watermark_seconds: int) -> str:
     """A filesystem table over one staged directory, with the source's event-time watermark."""
     path = str(staged.path).replace("'", "''")
-    columns = ",\n  ".join(source_columns(staged.source) + field_columns(staged.source))
+    if staged.source in RAW_SOURCES:
+        columns = f"`{REF_KEY}` STRING,\n  `{RAW_KEY}` STRING,\n  `{TIME_KEY}` STRING"
+        time_sql = raw_time_sql()
+    else:
+        columns = ",\n  ".join(source_columns(staged.source) + field_columns(staged.source))
+        time_sql = event_time_sql(staged.source)
     return (
         f"CREATE TEMPORARY TABLE {table} (\n"
         f"  {columns},\n"
-        f"  ts AS {event_time_sql(staged.source)},\n"
+        f"  ts AS {time_sql},\n"
         f"  WATERMARK FOR ts AS ts - {sql_interval(watermark_seconds)}\n"
         ") WITH (\n"
         "  'connector' = 'filesystem',\n"

@@ -41,15 +41,29 @@ IdentifierKind = Literal[
     "aws_service",
     "entra_object_id",
     "entra_upn",
+    "entra_app_id",
     "ad_sam",
     "ad_sid",
+    "ad_account",
 ]
 
 # Kinds that name the same namespace: an Okta login is an email address.
 _KIND_ALIASES = {"okta_login": "email", "entra_upn": "email"}
 # Identifiers that a normalizer derived rather than read verbatim from the record.
 _DERIVED_KINDS = frozenset({"email", "aws_role_session"})
-_CASE_FOLDED_KINDS = frozenset({"email", "okta_login", "entra_upn", "aws_role_session", "ad_sam"})
+_CASE_FOLDED_KINDS = frozenset(
+    {
+        "email",
+        "okta_login",
+        "entra_upn",
+        "aws_role_session",
+        "ad_sam",
+        # DOMAIN\sam: Windows compares both parts without case; Entra GUIDs likewise.
+        "ad_account",
+        "entra_object_id",
+        "entra_app_id",
+    }
+)
 
 
 def index_key(kind: str, value: str) -> str:
