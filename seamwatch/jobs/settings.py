@@ -15,13 +15,15 @@ DEFAULT_RULES_DIR = REPO_ROOT / "rules"
 # Event-time watermark bound per source: how far behind the newest event seen an event may
 # arrive and still be matched. CloudTrail reaches S3 5-15 minutes after the call and files are
 # not in time order; the Okta System Log API is polled in order.
-# Entra ID diagnostic-settings exports (Event Hub, storage) arrive minutes late and sign-in logs
-# later than audit logs (Microsoft documents up to about 20 minutes for sign-ins); Windows
-# events shipped by Winlogbeat / NXLog arrive within seconds, but hosts' files interleave.
+# Entra ID diagnostic-settings exports (Event Hub, storage) arrive minutes late, sign-in logs
+# later than audit logs: 15 minutes like CloudTrail, three times Okta's (raise it with
+# --watermark entra=30m if yours lag more; the absence rules' windows must stay at least as
+# long). Windows events shipped by Winlogbeat / NXLog arrive within seconds, but hosts'
+# files interleave.
 DEFAULT_WATERMARK_SECONDS: dict[str, int] = {
     "okta": 300,
     "cloudtrail": 900,
-    "entra": 1200,
+    "entra": 900,
     "windows": 300,
 }
 
