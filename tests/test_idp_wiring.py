@@ -221,3 +221,17 @@ def test_corpus_stages_with_a_time_and_every_record_normalizes_or_says_why(
                     item.event_time // 1000, tz=UTC
                 ).strftime("%Y-%m-%d %H:%M:%S")
     assert normalized > 0
+
+
+def test_replay_to_kafka_refuses_the_sources_without_a_topic(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from seamwatch.cli import app
+
+    path = tmp_path / "entra.jsonl"
+    path.write_bytes(orjson.dumps(SIGN_IN) + b"\n")
+    result = CliRunner().invoke(
+        app, ["replay", "--kafka", "127.0.0.1:1", "--input", f"entra={path}"]
+    )
+    assert result.exit_code != 0
+    assert "'entra' has no Kafka topic yet" in result.output
