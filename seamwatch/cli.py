@@ -41,8 +41,8 @@ def run(
         typer.Option(
             "--input",
             "-i",
-            help="SOURCE=PATH (okta or cloudtrail; a file, directory or glob of .json, "
-            ".jsonl or .gz). Repeat per source or path. Default: the bundled examples/.",
+            help="SOURCE=PATH (okta, cloudtrail, entra or windows; a file, directory or glob of "
+            ".json, .jsonl or .gz). Repeat per source or path. Default: the bundled examples/.",
         ),
     ] = None,
     identities: Annotated[

@@ -166,6 +166,8 @@ def replay(
         pairs = parse_pairs(inputs, "--input")
         for source in pairs:
             check_source(source)
+            if source not in topics:  # entra, windows: file input only for now
+                raise ValueError(f"{source!r} has no Kafka topic yet: read it with `run --input`")
         damaged: list[tuple[str, str]] = []
         planned = plan_replay(load_files(pairs, damaged), shift_to_now, datetime.now(UTC))
     except (InputError, UnknownSourceError, ValueError) as exc:

@@ -126,7 +126,7 @@ def test_rule_sources_multi_only_when_no_source_feeds_every_step(rules: list[Rul
     assert by_id["single-aws-key-then-read"].sources == ("cloudtrail",)
     # An unsourced step reads every loaded source, but one source can still feed the rule.
     assert not by_id["single-any-source-failures"].multi_source
-    assert by_id["single-any-source-failures"].sources == ("okta", "cloudtrail")
+    assert by_id["single-any-source-failures"].sources == ("okta", "cloudtrail", "entra", "windows")
     # [okta, cloudtrail] then cloudtrail: CloudTrail alone can fire it.
     assert not by_id["names-bad-techniques"].multi_source
 
@@ -149,7 +149,7 @@ def test_exact_statuses(report: CoverageReport) -> None:
     )
     assert _row(report, "T1110.003") == (
         "single-source",
-        ("okta", "cloudtrail"),
+        ("okta", "cloudtrail", "entra", "windows"),
         ("single-any-source-failures",),
     )
     assert _row(report, "T1538") == (
@@ -160,7 +160,7 @@ def test_exact_statuses(report: CoverageReport) -> None:
     # Outside the cloud scope, but named by a rule: shown as covered.
     assert _row(report, "T1059.001") == (
         "single-source",
-        ("okta", "cloudtrail"),
+        ("okta", "cloudtrail", "entra", "windows"),
         ("single-any-source-failures",),
     )
     assert _row(report, "T1190") == ("not-covered", (), ())
@@ -261,7 +261,9 @@ def _sections(markdown: str) -> dict[str, str]:
 def test_markdown_groups_techniques_by_tactic(report: CoverageReport) -> None:
     text = render_markdown(report)
     sections = _sections(text)
-    cloud_accounts = "| T1078.004 | Cloud Accounts | ● | ● | ● multi-source | multi-okta-then-aws |"
+    cloud_accounts = (
+        "| T1078.004 | Cloud Accounts | ● | ● |  |  | ● multi-source | multi-okta-then-aws |"
+    )
     for tactic in (
         "Initial Access (TA0001)",
         "Persistence (TA0003)",
@@ -271,11 +273,11 @@ def test_markdown_groups_techniques_by_tactic(report: CoverageReport) -> None:
         assert cloud_accounts in sections[tactic]
     assert "T1078.004" not in sections["Discovery (TA0007)"]
     assert (
-        "| T1530 | Data from Cloud Storage |  | ◐ | ◐ single-source |"
+        "| T1530 | Data from Cloud Storage |  | ◐ |  |  | ◐ single-source |"
         in sections["Collection (TA0009)"]
     )
-    assert "| T1190 | Exploit Public-Facing Application |  |  | · not-covered |  |" in text
-    assert "| Technique | Name | okta | cloudtrail | Status | Rules |" in text
+    assert "| T1190 | Exploit Public-Facing Application |  |  |  |  | · not-covered |  |" in text
+    assert "| Technique | Name | okta | cloudtrail | entra | windows | Status | Rules |" in text
     assert "Legend" in text and "ATT&CK Enterprise 18.1" in text
     assert "`names-bad-techniques`: T9999" in sections["Warnings"]
     # Tactics appear in ATT&CK matrix order.

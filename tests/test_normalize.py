@@ -135,7 +135,7 @@ def test_invalid_utf8_bytes() -> None:
 def test_unknown_source() -> None:
     [rejected] = normalize_text("gcp", dumps(CT), "f:1")
     assert isinstance(rejected, Rejected)
-    assert rejected.reason == "unknown source 'gcp' (known: cloudtrail, okta)"
+    assert rejected.reason == "unknown source 'gcp' (known: cloudtrail, entra, okta, windows)"
     assert rejected.source == "gcp"
 
 

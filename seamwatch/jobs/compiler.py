@@ -31,7 +31,11 @@ checked against the event schema when the rule loaded.
 
 from __future__ import annotations
 
-from seamwatch.jobs.relevance import AWS_AUTHENTICATIONS, OKTA_AUTHENTICATION_PREFIXES
+from seamwatch.jobs.relevance import (
+    AWS_AUTHENTICATIONS,
+    ENTRA_AUTHENTICATIONS,
+    OKTA_AUTHENTICATION_PREFIXES,
+)
 from seamwatch.jobs.rulebook import FIELD_TYPES, Rule, Step, check_interval
 from seamwatch.udfs.alerts import CONTEXT_EVENT_KEYS, CONTEXT_KEY, MAX_CONTEXT_EVENTS
 
@@ -146,7 +150,11 @@ def authentication_sql() -> str:
         f"action LIKE {sql_literal(prefix + '%')}" for prefix in OKTA_AUTHENTICATION_PREFIXES
     )
     aws = ", ".join(sql_literal(action) for action in sorted(AWS_AUTHENTICATIONS))
-    return f"(source = 'okta' AND ({okta})) OR (source = 'cloudtrail' AND action IN ({aws}))"
+    entra = ", ".join(sql_literal(action) for action in sorted(ENTRA_AUTHENTICATIONS))
+    return (
+        f"(source = 'okta' AND ({okta})) OR (source = 'cloudtrail' AND action IN ({aws}))"
+        f" OR (source = 'entra' AND action IN ({entra}))"
+    )
 
 
 ABSENT_BEFORE = "absent_before"

@@ -80,8 +80,8 @@ def looks_like(source: str, path: Path) -> str | None:
         if not_event_kind(parsed) is not None:
             return None
         seen = record_source(parsed)
-        if seen == source:
-            return None
+        if seen == source or (seen is None and source not in _NAMES):
+            return None  # the sampler tells Okta and CloudTrail; other sources are "neither"
         found[seen or "neither"] = found.get(seen or "neither", 0) + 1
     if not found:
         return None

@@ -141,7 +141,8 @@ def attach_staged(
         table = f"{item.source}_staged"
         ddl = staged_table_ddl(table, item, watermark_seconds[item.source], clock_seconds)
         t_env.execute_sql(ddl).wait()
-        tables[item.source] = SourceTable(table)
+        # Sources without SOURCE_FIELDS (Entra, Windows) are staged as raw text only.
+        tables[item.source] = SourceTable(table, fields=item.source in SOURCE_FIELDS)
     return tables
 
 

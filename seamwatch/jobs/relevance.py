@@ -7,8 +7,8 @@ conversion. An event is kept when it
 - could match some step of some rule (its source and ``where`` predicates, evaluated on the
   fields known right after normalization and resolution; predicates on fields filled later,
   such as ``new_country``, count as "maybe"),
-- is an authentication (Okta sign-in, SSO and MFA events; AWS console sign-ins and
-  credential-issuing calls): the behaviour baseline learns from these, or
+- is an authentication (Okta sign-in, SSO and MFA events; Entra user sign-ins; AWS console
+  sign-ins and credential-issuing calls): the behaviour baseline learns from these, or
 - issued an access key (identity links are learned from it).
 
 This is the same condition as the union of the rules' SQL pre-filters, only earlier: it never
@@ -53,10 +53,21 @@ AWS_AUTHENTICATIONS = frozenset(
 )
 
 
+# Entra sign-ins of people (seamwatch.udfs.entra.SIGN_IN_ACTIONS): the baseline learns where
+# a person signs in from, whichever identity provider they used. Service principal and managed
+# identity sign-ins, and Windows events (internal addresses, machine-centred), are not
+# authentications here: rules that read them select them by action.
+ENTRA_AUTHENTICATIONS = frozenset({"sign_in", "non_interactive_sign_in", "adfs_sign_in"})
+
+
 def is_authentication(event: Event) -> bool:
     """Events the behaviour baseline learns from."""
     if event.source == "okta":
         return event.action.startswith(OKTA_AUTHENTICATION_PREFIXES)
+    if event.source == "entra":
+        return event.action in ENTRA_AUTHENTICATIONS
+    if event.source == "windows":
+        return False
     return event.action in AWS_AUTHENTICATIONS
 
 
@@ -85,6 +96,8 @@ class Relevance:
             prefixes = OKTA_AUTHENTICATION_PREFIXES
         elif source == "cloudtrail":
             exact |= AWS_AUTHENTICATIONS | TEMPORARY_ISSUERS | LONG_TERM_ISSUERS
+        elif source == "entra":
+            exact |= ENTRA_AUTHENTICATIONS
         for condition in self._filters:
             if condition.sources is not None and source not in condition.sources:
                 continue

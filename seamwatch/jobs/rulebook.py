@@ -25,11 +25,13 @@ from pydantic import (
 
 from seamwatch.respond.actions import Action
 from seamwatch.udfs.conditions import Scalar
+from seamwatch.udfs.identity import EntitySpec
 from seamwatch.udfs.records import EVENT_FIELDS
 from seamwatch.yamlfile import ConfigError, Locator, load_yaml, validation_error
 
 FIELD_TYPES: dict[str, str] = dict(EVENT_FIELDS)
-SOURCES = ("okta", "cloudtrail")
+SOURCES = ("okta", "cloudtrail", "entra", "windows")
+SourceName = Literal["okta", "cloudtrail", "entra", "windows"]
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _OFFSET = re.compile(r"^\s*([+-]?)(\d+)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -103,7 +105,7 @@ class Step(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
-    source: list[Literal["okta", "cloudtrail"]] | None = None
+    source: list[SourceName] | None = None
     where: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict)
     same: dict[str, str] = Field(default_factory=dict)
     differ: dict[str, str] = Field(default_factory=dict)
@@ -148,6 +150,8 @@ class TestEvent(BaseModel):
     at: str = "0s"
     okta: dict[str, Any] | None = None
     cloudtrail: dict[str, Any] | None = None
+    entra: dict[str, Any] | None = None
+    windows: dict[str, Any] | None = None
 
     @field_validator("at")
     @classmethod
@@ -157,8 +161,12 @@ class TestEvent(BaseModel):
 
     @model_validator(mode="after")
     def _one_record(self) -> TestEvent:
-        if (self.okta is None) == (self.cloudtrail is None):
-            raise ValueError("give exactly one record: okta: {...} or cloudtrail: {...}")
+        given = [source for source in SOURCES if getattr(self, source) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one record: okta: {...}, cloudtrail: {...}, entra: {...} or "
+                "windows: {...}"
+            )
         return self
 
     @property
@@ -167,11 +175,12 @@ class TestEvent(BaseModel):
 
     @property
     def source(self) -> str:
-        return "okta" if self.okta is not None else "cloudtrail"
+        return next(source for source in SOURCES if getattr(self, source) is not None)
 
     @property
     def record(self) -> dict[str, Any]:
-        return self.okta if self.okta is not None else (self.cloudtrail or {})
+        record: dict[str, Any] = getattr(self, self.source)
+        return record
 
 
 class RuleTest(BaseModel):
@@ -184,7 +193,17 @@ class RuleTest(BaseModel):
     entity: str | None = None  # the entity (group key) every expected alert must name
     matches: int | None = Field(default=None, ge=0)  # matches counted on them (suppression)
     context: int | None = Field(default=None, ge=0)  # authentications in each alert's context
+    # Entities of the identity file the case runs with (the items of its ``entities:`` list),
+    # for cases whose events meet only through the graph (a SID and an IAM user).
+    identities: list[dict[str, Any]] = Field(default_factory=list)
     events: list[TestEvent] = Field(min_length=1)
+
+    @field_validator("identities")
+    @classmethod
+    def _entities(cls, identities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for entity in identities:
+            EntitySpec.model_validate(entity)
+        return identities
 
 
 class Rule(BaseModel):

@@ -17,7 +17,17 @@ DEFAULT_RULES_DIR = REPO_ROOT / "rules"
 # Event-time watermark bound per source: how far behind the newest event seen an event may
 # arrive and still be matched. CloudTrail reaches S3 5-15 minutes after the call and files are
 # not in time order; the Okta System Log API is polled in order.
-DEFAULT_WATERMARK_SECONDS: dict[str, int] = {"okta": 300, "cloudtrail": 900}
+# Entra ID diagnostic-settings exports (Event Hub, storage) arrive minutes late, sign-in logs
+# later than audit logs: 15 minutes like CloudTrail, three times Okta's (raise it with
+# --watermark entra=30m if yours lag more; the absence rules' windows must stay at least as
+# long). Windows events shipped by Winlogbeat / NXLog arrive within seconds, but hosts'
+# files interleave.
+DEFAULT_WATERMARK_SECONDS: dict[str, int] = {
+    "okta": 300,
+    "cloudtrail": 900,
+    "entra": 900,
+    "windows": 300,
+}
 
 # How long a source (a Kafka partition) must be quiet before it stops holding back event time.
 # Longer than the source's normal gap between deliveries: while one source is idle the others'

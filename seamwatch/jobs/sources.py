@@ -34,6 +34,13 @@ from seamwatch.jobs.compiler import sql_interval, sql_literal
 from seamwatch.jobs.damage import InputNotice, has_invalid_utf8
 from seamwatch.jobs.input_check import check_source_files, labelled_files, relative_ref
 from seamwatch.jobs.inputs import NOT_JSON, expand_paths, iter_records, replay_order
+from seamwatch.jobs.raw_sources import (
+    RAW_SOURCES,
+    TIME_KEY,
+    raw_time_sql,
+    record_time,
+    staged_time,
+)
 from seamwatch.jobs.record_ids import RecordIds, distinct_id
 from seamwatch.jobs.timeguard import (
     DEFAULT_CLOCK_SECONDS,
@@ -84,14 +91,17 @@ class StagedSource:
 
 
 def check_source(source: str) -> str:
-    if source not in SOURCE_TIME_FIELDS:
-        known = ", ".join(SOURCE_TIME_FIELDS)
+    if source not in SOURCE_TIME_FIELDS and source not in RAW_SOURCES:
+        known = ", ".join([*SOURCE_TIME_FIELDS, *RAW_SOURCES])
         raise UnknownSourceError(f"unknown log source {source!r}; known sources: {known}")
     return source
 
 
 def staged_line(ref: str, text: str, parsed: object, source: str) -> bytes:
     """One staged JSON line for the record ``text`` (``parsed``: its parsed value)."""
+    if source in RAW_SOURCES:  # raw text and its time (seamwatch.jobs.raw_sources)
+        when = None if parsed is NOT_JSON else staged_time(source, parsed)
+        return orjson.dumps({REF_KEY: ref, RAW_KEY: text, TIME_KEY: when}) + b"\n"
     ref_json = orjson.dumps(ref)
     if (
         parsed is not NOT_JSON
@@ -132,7 +142,8 @@ def _staged_records(
     """The records of ``paths`` to stage, refs relative to their input root; non-events and
     repeats of a staged record are counted in ``tally`` and left out
     (:mod:`seamwatch.jobs.record_ids`)."""
-    id_key = SOURCE_ID_KEYS[source]
+    # Sources without a vendor id key (Entra, Windows) drop only repeats of the same text.
+    id_key = SOURCE_ID_KEYS.get(source)
     for path in paths:
         for ref, text, parsed in iter_records(source, [path]):
             if isinstance(parsed, InputNotice):  # damage or an empty container: not a record
@@ -142,7 +153,7 @@ def _staged_records(
             if kind is not None:
                 tally.not_events[kind] = tally.not_events.get(kind, 0) + 1
                 continue
-            event_id = parsed.get(id_key) if type(parsed) is dict else None
+            event_id = parsed.get(id_key) if id_key and type(parsed) is dict else None
             verdict, digest = ids.check(source, event_id if type(event_id) is str else None, text)
             if verdict == "duplicate":
                 tally.duplicates += 1
@@ -251,7 +262,6 @@ def _stage_source(
     writer = _Writer(source, target, parts)
     tally = _Tally()
     empty = 0
-    time_key = SOURCE_TIME_FIELDS[source]
     try:
         for ref, text, parsed in _staged_records(source, paths, labels, ids, tally):
             if isinstance(parsed, InputNotice):
@@ -264,8 +274,7 @@ def _stage_source(
             if dead is not None:
                 writer.rejected.append(dead)
                 continue
-            moves = parsed is not NOT_JSON and sql_readable(source, parsed)
-            when = watermark_time(parsed[time_key]) if moves else None  # type: ignore[index]
+            when = _guard_time(source, parsed)
             writer.write(guard.push((ref, text, parsed), when))
         writer.write(guard.finish())
     finally:
@@ -281,6 +290,17 @@ def _stage_source(
         rejected=tuple(writer.rejected),
         empty_containers=empty,
     )
+
+
+def _guard_time(source: str, parsed: object) -> int | None:
+    """The time a staged record can push its source's watermark to (None: it cannot)."""
+    if parsed is NOT_JSON:
+        return None
+    if source in RAW_SOURCES:
+        return record_time(source, parsed)
+    if not sql_readable(source, parsed):
+        return None
+    return watermark_time(parsed[SOURCE_TIME_FIELDS[source]])  # type: ignore[index]
 
 
 def staging_dead_letter(source: str, ref: str, text: str, parsed: object) -> dict[str, Any] | None:
@@ -386,11 +406,16 @@ def staged_table_ddl(
     A time more than ``clock_seconds`` ahead of the clock reads as the epoch (it never moves
     the watermark; :func:`~seamwatch.jobs.timeguard.bounded_time_sql`)."""
     path = str(staged.path).replace("'", "''")
-    columns = ",\n  ".join(source_columns(staged.source) + field_columns(staged.source))
+    if staged.source in RAW_SOURCES:
+        columns = f"`{REF_KEY}` STRING,\n  `{RAW_KEY}` STRING,\n  `{TIME_KEY}` STRING"
+        time_sql = raw_time_sql()
+    else:
+        columns = ",\n  ".join(source_columns(staged.source) + field_columns(staged.source))
+        time_sql = event_time_sql(staged.source)
     return (
         f"CREATE TEMPORARY TABLE {table} (\n"
         f"  {columns},\n"
-        f"  ts AS {bounded_time_sql(event_time_sql(staged.source), clock_seconds)},\n"
+        f"  ts AS {bounded_time_sql(time_sql, clock_seconds)},\n"
         f"  WATERMARK FOR ts AS ts - {sql_interval(watermark_seconds)}\n"
         ") WITH (\n"
         "  'connector' = 'filesystem',\n"

@@ -124,7 +124,7 @@ class Point:
     time_ms: int
 
 
-TRAVEL_GEO_SOURCES = frozenset({"okta"})
+TRAVEL_GEO_SOURCES = frozenset({"okta", "entra"})
 
 
 @dataclass(slots=True)

@@ -40,7 +40,7 @@ from seamwatch.udfs.fields import (
 from seamwatch.udfs.records import Event, Identifier, Outcome
 from seamwatch.udfs.ustime import parse_any_time
 
-__all__ = ["GEO_SOURCE", "SIGN_IN_ACTIONS", "entra_records", "normalize_entra"]
+__all__ = ["GEO_SOURCE", "SIGN_IN_ACTIONS", "entra_event_time", "entra_records", "normalize_entra"]
 
 GEO_SOURCE = "entra"
 """``geo_source`` of an event whose geography Entra itself wrote (``location``)."""
@@ -467,3 +467,18 @@ def normalize_entra(rec: Mapping[str, Any], raw_ref: str) -> Event:
     if action:
         return _sign_in(top, body, action, raw_ref, rec)
     return _audit(top, body, raw_ref, rec)
+
+
+def entra_event_time(rec: Mapping[str, Any]) -> int | None:
+    """The time :func:`normalize_entra` gives ``rec`` (epoch ms), or None when it has none;
+    for staging, where only the time is needed (it drives the source's watermark)."""
+    if not isinstance(rec, Mapping):
+        return None
+    top = _lowered(rec)
+    properties = as_map(top.get("properties"))
+    body = _lowered(properties) if properties is not None else top
+    first_key = "activitydatetime" if "activitydatetime" in body else "createddatetime"
+    try:
+        return _event_time(top, body, first_key)
+    except NormalizeError:
+        return None

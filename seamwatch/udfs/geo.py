@@ -43,6 +43,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from seamwatch.udfs.countries import country_name
 from seamwatch.udfs.records import Event
 
 AddressKind = Literal["public", "private", "non_ip"]
@@ -356,16 +357,21 @@ def enrich_in_place(event: Event, max_accuracy_km: int = DEFAULT_MAX_ACCURACY_KM
     """``event`` with ``ip_kind`` set and its geography filled from the offline databases.
 
     - A private or non-IP source is marked (``ip_kind``) and gets no geography.
-    - Okta's own geography wins: when the event already has a country (or coordinates) it keeps
-      them and ``geo_source`` is ``"okta"``. Coordinates (and a missing city) are taken from the
-      database only when it agrees on the country and the city, and a missing ASN organisation
-      is filled, since neither changes where Okta says the person is.
+    - Okta's (or Entra's) own geography wins: when the event already has a country (or
+      coordinates) it keeps them and ``geo_source`` is ``"okta"`` (or ``"entra"``; Entra's
+      ISO country code becomes the English name,
+      :func:`seamwatch.udfs.countries.country_name`). Coordinates (and a missing city) are
+      taken from the database only when it agrees on the country and the city, and a missing
+      ASN organisation is filled, since neither changes where the vendor says the person is.
     - Otherwise the database fills country, city, coordinates and AS organisation and
       ``geo_source`` is ``"geoip"`` (when it found anything).
 
     Fills ``event`` itself and returns it (the hot path's events are its own, so it spares a
     copy; :func:`enrich` leaves its argument alone).
     """
+    if event.geo_source == "entra" and event.country is not None:
+        # Entra writes ISO codes, Okta and the databases English names: compare like with like.
+        event.country = country_name(event.country)
     kind = classify_address(event.src_ip) if event.src_ip else "non_ip"
     changes: dict[str, Any] = {"ip_kind": kind}
     has_own = event.country is not None or event.latitude is not None

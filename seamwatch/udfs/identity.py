@@ -42,8 +42,10 @@ IdentifierKind = Literal[
     "aws_service",
     "entra_object_id",
     "entra_upn",
+    "entra_app_id",
     "ad_sam",
     "ad_sid",
+    "ad_account",
 ]
 
 # Kinds the normalizers give non-person actors (Okta PublicClientApp, SystemPrincipal, and the
@@ -55,7 +57,19 @@ NORMALIZER_KINDS: tuple[str, ...] = ("okta_client", "okta_system", "ip")
 _KIND_ALIASES = {"okta_login": "email", "entra_upn": "email"}
 # Identifiers that a normalizer derived rather than read verbatim from the record.
 _DERIVED_KINDS = frozenset({"email", "aws_role_session"})
-_CASE_FOLDED_KINDS = frozenset({"email", "okta_login", "entra_upn", "aws_role_session", "ad_sam"})
+_CASE_FOLDED_KINDS = frozenset(
+    {
+        "email",
+        "okta_login",
+        "entra_upn",
+        "aws_role_session",
+        "ad_sam",
+        # DOMAIN\sam: Windows compares both parts without case; Entra GUIDs likewise.
+        "ad_account",
+        "entra_object_id",
+        "entra_app_id",
+    }
+)
 
 
 def index_key(kind: str, value: str) -> str:

@@ -13,11 +13,13 @@ from typing import Any
 import orjson
 
 from seamwatch.udfs.cloudtrail import normalize_cloudtrail
+from seamwatch.udfs.entra import entra_records, normalize_entra
 from seamwatch.udfs.errors import NormalizeError
 from seamwatch.udfs.insights import is_insight, normalize_insight
 from seamwatch.udfs.okta import normalize_okta
 from seamwatch.udfs.records import Event, Rejected
 from seamwatch.udfs.shapes import not_event_kind
+from seamwatch.udfs.windows import normalize_windows
 
 __all__ = ["NORMALIZERS", "explode", "normalize_text"]
 
@@ -26,13 +28,21 @@ Normalizer = Callable[[Mapping[str, Any], str], Event]
 NORMALIZERS: dict[str, Normalizer] = {
     "okta": normalize_okta,
     "cloudtrail": normalize_cloudtrail,
+    "entra": normalize_entra,
+    "windows": normalize_windows,
 }
 
 # Containers inside containers (an array of S3 log files) are expanded too, this deep.
 _MAX_DEPTH = 4
 
-# The key that can make a JSON object a container of records, per source (see _members).
-_CONTAINER_KEYS = {"cloudtrail": "Records", "okta": "data"}
+# The keys that can make a JSON object a container of records, per source (see _members).
+# Windows events come alone or in JSON arrays only.
+_CONTAINER_KEYS: dict[str, tuple[str, ...]] = {
+    "cloudtrail": ("Records",),
+    "okta": ("data",),
+    "entra": ("records", "value"),
+    "windows": (),
+}
 
 
 def _decode(text: str | bytes) -> str:
@@ -56,6 +66,11 @@ def _members(source: str, doc: object) -> list[object] | None:
         events = data.get("events") if isinstance(data, dict) else None
         if isinstance(events, list):
             return events
+    elif source == "entra":
+        # Event Hub / storage batches {"records": [...]}, Graph list responses {"value": [...]}.
+        members = entra_records(doc)
+        if len(members) != 1 or members[0] is not doc:
+            return members
     return None
 
 
@@ -71,10 +86,11 @@ def _explode_into(source: str, doc: object, out: list[object], depth: int) -> No
 def explode(source: str, doc: object) -> list[object]:
     """Expand a container into single vendor records.
 
-    Containers: a JSON array (either source: Okta's System Log API returns arrays), a
+    Containers: a JSON array (any source: Okta's System Log API returns arrays), a
     CloudTrail S3 log file ``{"Records": [...]}``, an Okta event-hook delivery
-    ``{"data": {"events": [...]}}``. Anything else comes back as ``[doc]`` (the same object).
-    An empty container gives an empty list.
+    ``{"data": {"events": [...]}}``, an Entra Event Hub / storage batch ``{"records": [...]}``
+    or Graph list response ``{"value": [...]}``. Anything else comes back as ``[doc]`` (the
+    same object). An empty container gives an empty list.
     """
     out: list[object] = []
     _explode_into(source, doc, out, 0)
@@ -120,7 +136,7 @@ def normalize_text(source: str, text: str | bytes, raw_ref: str) -> list[Event |
             doc = orjson.loads(text)
         except orjson.JSONDecodeError as err:
             return [Rejected(source, f"invalid JSON: {err}", raw, raw_ref)]
-        if type(doc) is dict and _CONTAINER_KEYS.get(source) not in doc:
+        if type(doc) is dict and not any(key in doc for key in _CONTAINER_KEYS[source]):
             # The common case, one record: what explode() would find, without calling it.
             return [_normalize_one(source, normalizer, doc, raw, raw_ref)]
         members = explode(source, doc)

@@ -90,8 +90,8 @@ class Event:
     impossible_travel: bool = False
     travel_speed_kmh: float | None = None  # from the previous geolocated event of the entity
     # Detail of the identity-provider and directory sources (Entra ID, Windows / AD), filled by
-    # their normalizers (docs/sources/). Not columns of the Flink row yet: see
-    # SOURCE_DETAIL_FIELDS.
+    # their normalizers (docs/sources/). Only host, logon_type, risk_level, ticket_encryption
+    # and target_group are columns of the Flink row: see SOURCE_DETAIL_FIELDS.
     event_code: str | None = None  # Windows EventID ("4624"); None for the other sources
     host: str | None = None  # the machine that logged the event (Windows Computer), lower-cased
     logon_type: str | None = None  # Windows LogonType ("2", "3", "9", "10") of 4624 / 4625
@@ -118,18 +118,15 @@ class Rejected:
 
 # Event fields that are not (yet) columns of the Flink row: the Entra and Windows detail. The job
 # does not carry them; rules cannot read them until they join EVENT_FIELDS.
+# (host, logon_type, risk_level, ticket_encryption and target_group are row columns: the Entra
+# and Windows rules read them.)
 SOURCE_DETAIL_FIELDS: tuple[str, ...] = (
     "event_code",
-    "host",
-    "logon_type",
     "auth_protocol",
     "auth_method",
     "mfa_detail",
-    "risk_level",
     "risk_state",
     "ca_status",
-    "ticket_encryption",
-    "target_group",
     "access_rights",
 )
 
@@ -180,4 +177,10 @@ EVENT_FIELDS: tuple[tuple[str, str], ...] = (
     ("new_role", "BOOLEAN"),
     ("impossible_travel", "BOOLEAN"),
     ("travel_speed_kmh", "DOUBLE"),
+    # Entra ID and Windows / AD detail the rules read (docs/sources/).
+    ("host", "STRING"),
+    ("logon_type", "STRING"),
+    ("risk_level", "STRING"),
+    ("ticket_encryption", "STRING"),
+    ("target_group", "STRING"),
 )
