@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 import yaml
 
-T0 = datetime(2031, 3, 10, 9, 0, tzinfo=UTC)
+T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 UPN = "jsmith@corp.com"
 OBJECT_ID = "6F1C2B9A-0D5E-4C3B-9A77-1E2D3C4B5A69"  # the identity file writes it upper-case
 SID = "S-1-5-21-2471396920-3414282134-2470196371-1105"

@@ -77,7 +77,9 @@ def test_verdicts_then_health_warns_about_a_rule_analysts_mostly_dismiss(tmp_pat
     assert latest[alerts[0]["alert_id"]].note == "checked with the user"
 
     result = runner.invoke(
-        app, ["rules", "health", "--alerts", str(file), "--verdicts", str(store), "--since", "30d"]
+        app,
+        ["rules", "health", "--alerts", str(file), "--verdicts", str(store), "--since", "30d"],
+        env={"COLUMNS": "200"},  # the catalog's longest rule ids and every column on one line
     )
     assert result.exit_code == 0, result.output
     row = next(line for line in result.output.splitlines() if RULE in line and "│" in line)
