@@ -26,6 +26,7 @@ class Received:
 @dataclass
 class Receiver:
     statuses: list[int] = field(default_factory=lambda: [204])
+    body: bytes = b""  # what every answer carries (an AWS API answers XML)
     delay: float = 0.0
     received: list[Received] = field(default_factory=list)
     url: str = ""
@@ -48,8 +49,9 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 time.sleep(receiver.delay)
             try:
                 self.send_response(status)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(len(receiver.body)))
                 self.end_headers()
+                self.wfile.write(receiver.body)
             except OSError:  # the client gave up waiting (a timeout test)
                 pass
 
@@ -63,9 +65,11 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def receiver(statuses: list[int] | None = None, delay: float = 0.0) -> Iterator[Receiver]:
+def receiver(
+    statuses: list[int] | None = None, delay: float = 0.0, body: bytes = b""
+) -> Iterator[Receiver]:
     """A :class:`Receiver` serving on ``127.0.0.1`` in a thread for the ``with`` block."""
-    state = Receiver(statuses=statuses or [204], delay=delay)
+    state = Receiver(statuses=statuses or [204], body=body, delay=delay)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}"

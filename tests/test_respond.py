@@ -237,9 +237,71 @@ def test_aws_plan_deactivates_the_users_long_term_key_and_skips_temporary_creden
     assert "temporary" in (plans["ASIAEXAMPLETEMP00001"].skip or "")
     action = AwsDeactivateAccessKey(type="aws_deactivate_access_key")
     dry = run_action(action, 0, _alert(), ResponseConfig(), NOW_MS)
-    live = run_action(action, 0, _alert(), _live(), NOW_MS)
     assert dry.status == "dry-run" and "AKIAEXAMPLEDANA00001" in dry.reason
-    assert live.status == "planned" and "not called" in live.reason
+
+
+_IAM_NS = 'xmlns="https://iam.amazonaws.com/doc/2010-05-08/"'
+_IAM_OK = (
+    f"<UpdateAccessKeyResponse {_IAM_NS}><ResponseMetadata><RequestId>r-1</RequestId>"
+    "</ResponseMetadata></UpdateAccessKeyResponse>"
+).encode()
+_IAM_DENIED = (
+    f"<ErrorResponse {_IAM_NS}><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+    "<Message>not authorized to perform iam:UpdateAccessKey</Message></Error>"
+    "<RequestId>r-2</RequestId></ErrorResponse>"
+).encode()
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Credentials of the standard chain, and nothing else the SDK could find on this machine."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIARESPONDERTEST001")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "responder-secret")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.mark.usefixtures("aws_credentials")
+def test_live_aws_deactivates_the_long_term_key_over_the_iam_api() -> None:
+    action = AwsDeactivateAccessKey(type="aws_deactivate_access_key", timeout=5, retries=0)
+    with receiver([200], body=_IAM_OK) as iam:
+        config = ResponseConfig(mode="live", aws_iam_endpoint=iam.url)
+        result = run_action(action, 0, _alert(), config, NOW_MS)
+    assert result.status == "done", result.reason
+    assert "AKIAEXAMPLEDANA00001 of dana set Inactive" in result.reason
+    assert "skipped ASIAEXAMPLETEMP00001" in result.reason  # the temporary key: nothing to call
+    (call,) = iam.received
+    form = dict(pair.split("=", 1) for pair in call.body.decode().split("&"))
+    assert form["Action"] == "UpdateAccessKey"
+    assert (form["UserName"], form["AccessKeyId"], form["Status"]) == (
+        "dana",
+        "AKIAEXAMPLEDANA00001",
+        "Inactive",
+    )
+    # Signed with the standard chain's credentials, for IAM's region.
+    auth = call.headers["Authorization"]
+    assert "AKIARESPONDERTEST001/" in auth and "/us-east-1/iam/aws4_request" in auth
+
+
+@pytest.mark.usefixtures("aws_credentials")
+def test_live_aws_refused_by_iam_is_a_failed_action_with_aws_reason() -> None:
+    action = AwsDeactivateAccessKey(type="aws_deactivate_access_key", timeout=5, retries=0)
+    with receiver([403], body=_IAM_DENIED) as iam:
+        config = ResponseConfig(mode="live", aws_iam_endpoint=iam.url)
+        result = run_action(action, 0, _alert(), config, NOW_MS)
+    assert result.status == "failed"
+    assert result.reason.startswith("AccessDenied: not authorized")
+    assert len(iam.received) == 1  # a refusal is not retried
+
+
+@pytest.mark.usefixtures("aws_credentials")
+def test_live_aws_with_iam_unreachable_fails_without_raising() -> None:
+    action = AwsDeactivateAccessKey(type="aws_deactivate_access_key", timeout=1, retries=1)
+    config = ResponseConfig(mode="live", aws_iam_endpoint=closed_port_url())
+    result = run_action(action, 0, _alert(), config, NOW_MS)
+    assert result.status == "failed"
+    assert "EndpointConnectionError" in result.reason or "Could not connect" in result.reason
 
 
 # --- deployment config and the rule file -------------------------------------------------------

@@ -83,6 +83,8 @@ class AwsDeactivateAccessKey(_Action):
     """
 
     type: Literal["aws_deactivate_access_key"]
+    timeout: float = Field(default=10.0, gt=0, le=MAX_TIMEOUT_SECONDS)
+    retries: int = Field(default=2, ge=0, le=MAX_RETRIES)
 
 
 Action = Annotated[

@@ -7,14 +7,20 @@ principal that used the key. Temporary credentials (``ASIA...``, from AssumeRole
 no key to deactivate: they are listed as skipped with the reason (contain those by revoking the
 role's sessions, see ``docs/response.md``).
 
-This module only plans: it says exactly which calls it would make. The AWS SDK (boto3) is not a
-dependency of Seamwatch, so a live run reports these actions as planned, not made.
+:func:`plan_keys` says exactly which calls an alert needs (what a dry-run records);
+:func:`deactivate` makes one with boto3 and the standard AWS credential chain (environment,
+profile, web identity on EKS). IAM is global: the client signs for the partition's IAM region
+(``us-east-1``, ``cn-north-1``, ``us-gov-west-1``); ``endpoint_url`` overrides the endpoint (a VPC
+endpoint, or the tests' loopback receiver).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+# The region IAM calls are signed for, per partition (the account ARN's second field).
+IAM_REGIONS = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class KeyPlan:
     user_name: str | None  # None: nothing to call (see ``skip``)
     account: str | None
     skip: str | None = None
+    partition: str = "aws"
 
     def describe(self) -> dict[str, Any]:
         if self.skip is not None:
@@ -43,6 +50,11 @@ class KeyPlan:
                 f"--access-key-id {self.access_key_id} --status Inactive"
             ),
         }
+
+
+def _partition(principal: str | None) -> str:
+    parts = (principal or "").split(":", 2)
+    return parts[1] if len(parts) > 2 and parts[0] == "arn" and parts[1] else "aws"
 
 
 def _iam_user(principal: str | None) -> tuple[str | None, str | None]:
@@ -72,5 +84,44 @@ def plan_keys(alert: dict[str, Any]) -> list[KeyPlan]:
             skip = "the key's principal is not an IAM user ARN"
         else:
             skip = None
-        plans[key] = KeyPlan(key, principal, user if skip is None else None, account, skip)
+        user_name = user if skip is None else None
+        plans[key] = KeyPlan(key, principal, user_name, account, skip, _partition(principal))
     return list(plans.values())
+
+
+def deactivate(
+    plan: KeyPlan, *, timeout: float, retries: int, endpoint_url: str | None = None
+) -> tuple[bool, str, int]:
+    """Make the plan's ``iam:UpdateAccessKey`` call: (done, reason, attempts).
+
+    botocore retries throttling and server errors itself (``retries`` more attempts at most);
+    an AWS error (no permission, no such key) is the reason, never raised.
+    """
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    assert plan.user_name is not None, "a skipped plan makes no call"
+    config = Config(
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        retries={"total_max_attempts": retries + 1, "mode": "standard"},
+    )
+    client = boto3.client(
+        "iam",
+        region_name=IAM_REGIONS.get(plan.partition, "us-east-1"),
+        endpoint_url=endpoint_url,
+        config=config,
+    )
+    try:
+        response = client.update_access_key(
+            UserName=plan.user_name, AccessKeyId=plan.access_key_id, Status="Inactive"
+        )
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        attempts = int(exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) + 1
+        return False, f"{error.get('Code', 'error')}: {error.get('Message', exc)}", attempts
+    except BotoCoreError as exc:  # no credentials, endpoint unreachable, timeout
+        return False, f"{type(exc).__name__}: {exc}", retries + 1
+    attempts = int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) + 1
+    return True, f"{plan.access_key_id} of {plan.user_name} set Inactive", attempts

@@ -36,11 +36,13 @@ from seamwatch.respond.http import Outcome, Request, send
 
 Mode = Literal["dry-run", "live"]
 MODES: tuple[Mode, ...] = ("dry-run", "live")
-Status = Literal["dry-run", "done", "failed", "skipped", "planned"]
+Status = Literal["dry-run", "done", "failed", "skipped"]
 
 WEBHOOK_SECRET = "SEAMWATCH_WEBHOOK_SECRET"
 OKTA_TOKEN = "SEAMWATCH_OKTA_TOKEN"
 OKTA_ORG_URL = "SEAMWATCH_OKTA_ORG_URL"
+# Optional: another IAM endpoint (a VPC endpoint); AWS credentials come from the standard chain.
+AWS_IAM_ENDPOINT = "SEAMWATCH_AWS_IAM_ENDPOINT"
 
 
 def read_secret(name: str, environ: Mapping[str, str]) -> str | None:
@@ -62,6 +64,7 @@ class ResponseConfig:
     webhook_secret: bytes | None = None
     okta_org_url: str | None = None
     okta_token: str | None = None
+    aws_iam_endpoint: str | None = None  # None: IAM's own endpoint (tests: a loopback one)
     workers: int = 4
     deadline_seconds: float = 120.0
     backoff: float = 0.5
@@ -85,6 +88,7 @@ class ResponseConfig:
             webhook_secret=secret.encode() if secret else None,
             okta_org_url=env.get(OKTA_ORG_URL) or None,
             okta_token=secret_of(OKTA_TOKEN),
+            aws_iam_endpoint=env.get(AWS_IAM_ENDPOINT) or None,
         )
 
 
@@ -102,8 +106,6 @@ def readiness(actions: Iterable[Action], config: ResponseConfig) -> tuple[list[s
             errors.append(f"Okta actions need the org URL: set ${OKTA_ORG_URL}")
         if config.okta_token is None:
             errors.append(f"Okta actions need an API token: set ${OKTA_TOKEN}_FILE")
-    if AwsDeactivateAccessKey in kinds:
-        warnings.append("AWS actions are planned, not made: the AWS SDK is not installed")
     return errors, warnings
 
 
@@ -178,7 +180,9 @@ def _okta(
     return ("done" if all(o.ok for o in outcomes) else "failed"), reasons, attempts, described
 
 
-def _aws(alert: dict[str, Any], config: ResponseConfig) -> tuple[Status, str, int, list[Any]]:
+def _aws(
+    action: AwsDeactivateAccessKey, alert: dict[str, Any], config: ResponseConfig
+) -> tuple[Status, str, int, list[Any]]:
     plans = aws.plan_keys(alert)
     if not plans:
         return "skipped", "no access key in the alert's events", 0, []
@@ -188,12 +192,22 @@ def _aws(alert: dict[str, Any], config: ResponseConfig) -> tuple[Status, str, in
     if not calls:
         return "skipped", skipped, 0, described
     keys = ", ".join(p.access_key_id for p in calls)
+    tail = f"; skipped {skipped}" if skipped else ""
     if config.mode == "dry-run":
-        reason = f"would deactivate {keys}"
-    else:
-        reason = f"planned only (no AWS SDK installed), not called: deactivate {keys} by hand"
-    status: Status = "dry-run" if config.mode == "dry-run" else "planned"
-    return status, reason + (f"; skipped {skipped}" if skipped else ""), 0, described
+        return "dry-run", f"would deactivate {keys}{tail}", 0, described
+    outcomes = [
+        aws.deactivate(
+            plan,
+            timeout=action.timeout,
+            retries=action.retries,
+            endpoint_url=config.aws_iam_endpoint,
+        )
+        for plan in calls
+    ]
+    attempts = sum(n for _, _, n in outcomes)
+    reasons = "; ".join(reason for _, reason, _ in outcomes)
+    status: Status = "done" if all(ok for ok, _, _ in outcomes) else "failed"
+    return status, reasons + tail, attempts, described
 
 
 def run_action(
@@ -206,7 +220,8 @@ def run_action(
         elif isinstance(action, OktaRevokeSessions):
             status, reason, attempts, requests = _okta(action, alert, config)
         else:
-            status, reason, attempts, requests = _aws(alert, config)
+            assert isinstance(action, AwsDeactivateAccessKey)
+            status, reason, attempts, requests = _aws(action, alert, config)
     except Exception as exc:  # one broken action must not cost the others their result
         status, reason, attempts, requests = "failed", f"error: {exc!r}", 0, []
     return ActionResult(
