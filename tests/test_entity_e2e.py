@@ -11,7 +11,9 @@
 - An IP pivot (Okta failures of three users from one IP, then the AWS root signs in from it)
   names the Okta users and the root account as the alert's entities.
 - An Okta user whose login is no address, renamed between failed sign-ins and a success, stays
-  one entity (keyed by its Okta id); a person in the graph stays that person across a rename.
+  one entity (keyed by its Okta id); a person in the graph stays that person across a rename;
+  an unlisted Okta user whose login is an address, renamed likewise, stays the entity of its
+  first address (``email:<first login>``, the Okta id learned by the resolver).
 """
 
 from __future__ import annotations
@@ -353,6 +355,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
         ),
         # Okta logins that are no address, renamed between the failures and the success.
         *_okta_guessing("jdoe", "00u1jdoe", "jdoe", "john.doe2", "192.0.2.20"),
+        # Not in the graph, logins that are addresses: the first address's entity is kept.
+        *_okta_guessing(
+            "mia", "00u1mia", "mia.lund@example.com", "mia.berg@example.com", "192.0.2.22"
+        ),
         # A person of the graph, renamed: the graph knows the Okta id.
         *_okta_guessing(
             "maria", "00u1maria", "maria.silva@example.com", "maria.costa@example.com", "192.0.2.21"
@@ -440,13 +446,38 @@ def test_an_ip_pivot_names_the_okta_users_and_the_root_account(run: RunResult) -
 
 def test_an_okta_user_is_its_okta_id_across_a_login_rename(run: RunResult) -> None:
     alerts = {a["entity"]["id"]: a for a in _alerts(run, "test-okta-guessing")}
-    assert sorted(alerts) == ["maria", "unresolved:okta_user_id:00u1jdoe"]
+    assert sorted(alerts) == [
+        "email:mia.lund@example.com",
+        "maria",
+        "unresolved:okta_user_id:00u1jdoe",
+    ]
     jdoe = alerts["unresolved:okta_user_id:00u1jdoe"]
     assert _ids(jdoe) == ["jdoe-f0", "jdoe-f2", "jdoe-ok"]
     assert [e["principal"] for e in jdoe["events"]] == ["jdoe", "jdoe", "john.doe2"]
     maria = alerts["maria"]
     assert _ids(maria) == ["maria-f0", "maria-f2", "maria-ok"]
     assert {e["resolved_via"] for e in maria["events"]} == {"okta_user_id:00u1maria"}
+
+
+def test_an_unlisted_okta_user_renamed_between_addresses_is_one_entity(run: RunResult) -> None:
+    (alert,) = [a for a in _alerts(run, "test-okta-guessing") if _ids(a)[0].startswith("mia-")]
+    assert _ids(alert) == ["mia-f0", "mia-f2", "mia-ok"]
+    assert [e["principal"] for e in alert["events"]] == [
+        "mia.lund@example.com",
+        "mia.lund@example.com",
+        "mia.berg@example.com",
+    ]
+    assert [e["id"] for e in alert["entities"]] == ["email:mia.lund@example.com"]
+    assert alert["entity"]["id"] == "email:mia.lund@example.com"
+    assert [e["resolved_by"] for e in alert["events"]] == ["normalized"] * 3
+    assert alert["events"][2]["resolved_via"] == "okta_user_id:00u1mia"
+    identifiers = alert["entity"]["identifiers"]
+    for ident in (
+        {"kind": "okta_login", "value": "mia.lund@example.com"},
+        {"kind": "okta_login", "value": "mia.berg@example.com"},
+        {"kind": "okta_user_id", "value": "00u1mia"},
+    ):
+        assert ident in identifiers
 
 
 def test_nothing_else_alerts(run: RunResult) -> None:
@@ -457,6 +488,7 @@ def test_nothing_else_alerts(run: RunResult) -> None:
             ("test-idc-credentials-then-key", "kim"),
             (PIVOT_RULE, "email:ana@example.com"),
             ("test-okta-guessing", "maria"),
+            ("test-okta-guessing", "email:mia.lund@example.com"),
             ("test-okta-guessing", "unresolved:okta_user_id:00u1jdoe"),
         ]
     )

@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 
 from seamwatch.udfs.cloudtrail import normalize_cloudtrail
-from seamwatch.udfs.identity import Entity, IdentityGraph, entity_from_mapping, resolve
+from seamwatch.udfs.identity import (
+    Entity,
+    IdentityGraph,
+    OktaUserKeys,
+    entity_from_mapping,
+    resolve,
+)
 from seamwatch.udfs.links import teaches
 from seamwatch.udfs.okta import normalize_okta
 from seamwatch.udfs.records import Event, Identifier
@@ -237,3 +243,87 @@ def test_a_person_in_the_graph_stays_that_person_across_a_login_rename() -> None
     # A late event of her old login is still hers (the Okta id decides), the hire's is the hire's.
     assert resolve(_okta("00u1maria", "maria.silva@example.com"), graph).entity_id == "maria"
     assert resolve(_okta("00u2hire", "maria.silva@example.com"), graph).entity_id == "maria.silva"
+
+
+def test_an_unlisted_okta_user_renamed_keeps_its_first_address_entity() -> None:
+    graph, keys = IdentityGraph(), OktaUserKeys()
+    old = resolve(_okta("00u1maya", "maya@example.com"), graph, keys)
+    new = resolve(_okta("00u1maya", "Maya.Berg@example.com"), graph, keys)
+    assert old.entity_id == new.entity_id == "email:maya@example.com"
+    assert (old.resolved_by, old.resolved_via) == ("normalized", "okta_login:maya@example.com")
+    assert (new.resolved_by, new.resolved_via) == ("normalized", "okta_user_id:00u1maya")
+    # The new login is still one of the event's identifiers (the alert entity shows it).
+    assert Identifier("okta_login", "maya.berg@example.com") in new.identifiers
+    # Another Okta user is untouched, and without learned keys a rename is two entities.
+    other = resolve(_okta("00u1ola", "maya.berg@example.com"), graph, keys)
+    assert other.entity_id == "email:maya.berg@example.com"
+    alone = resolve(_okta("00u1maya", "maya.berg@example.com"), graph)
+    assert alone.entity_id == "email:maya.berg@example.com"
+
+
+def test_a_listed_okta_user_is_the_graphs_and_teaches_nothing() -> None:
+    maria = {
+        "id": "maria",
+        "type": "human",
+        "identifiers": [{"kind": "okta_user_id", "value": "00u1maria"}],
+    }
+    graph, keys = IdentityGraph.from_entities([entity_from_mapping(maria)]), OktaUserKeys()
+    for login in ("maria.silva@example.com", "maria.costa@example.com"):
+        event = resolve(_okta("00u1maria", login), graph, keys)
+        assert (event.entity_id, event.resolved_by) == ("maria", "static")
+    assert len(keys) == 0
+
+
+def test_a_deleted_mapping_is_not_kept_alive_by_learned_keys() -> None:
+    """The live topic maps Zoe by her Okta id, then a tombstone deletes her: her next events
+    resolve by address, never to the deleted entity."""
+    zoe = {
+        "id": "zoe.contractor",
+        "type": "human",
+        "identifiers": [{"kind": "okta_user_id", "value": "00u1zoe"}],
+    }
+    graph, keys = IdentityGraph.from_entities([entity_from_mapping(zoe)]), OktaUserKeys()
+    assert resolve(_okta("00u1zoe", "zoe@example.com"), graph, keys).entity_id == "zoe.contractor"
+    graph.remove("zoe.contractor")
+    after = resolve(_okta("00u1zoe", "zoe.q@example.com"), graph, keys)
+    assert (after.entity_id, after.resolved_by) == ("email:zoe.q@example.com", "normalized")
+    # A key learned before the graph listed her is dropped once she is listed again.
+    graph.upsert(entity_from_mapping(zoe))
+    assert resolve(_okta("00u1zoe", "zoe@example.com"), graph, keys).resolved_by == "static"
+    graph.remove("zoe.contractor")
+    again = resolve(_okta("00u1zoe", "zoe@example.com"), graph, keys)
+    assert again.entity_id == "email:zoe@example.com"
+
+
+def test_a_learned_address_the_graph_lists_later_is_learned_again() -> None:
+    graph, keys = IdentityGraph(), OktaUserKeys()
+    resolve(_okta("00u1maya", "maya@example.com"), graph, keys)
+    # The graph now names the old address as someone (say, its new owner).
+    owner = {
+        "id": "maya.owner",
+        "type": "human",
+        "identifiers": [{"kind": "email", "value": "maya@example.com"}],
+    }
+    graph.upsert(entity_from_mapping(owner))
+    renamed = resolve(_okta("00u1maya", "maya.berg@example.com"), graph, keys)
+    assert (renamed.entity_id, renamed.resolved_via) == (
+        "email:maya.berg@example.com",
+        "okta_login:maya.berg@example.com",
+    )
+
+
+def test_learned_okta_keys_are_bounded_least_recently_used_first() -> None:
+    graph, keys = IdentityGraph(), OktaUserKeys(capacity=2)
+    resolve(_okta("00u1a", "a@example.com"), graph, keys)
+    resolve(_okta("00u1b", "b@example.com"), graph, keys)
+    resolve(_okta("00u1a", "a2@example.com"), graph, keys)  # a used again: b is the oldest
+    resolve(_okta("00u1c", "c@example.com"), graph, keys)
+    assert len(keys) == 2
+    assert "00u1b" not in keys and "00u1a" in keys and "00u1c" in keys
+    assert resolve(_okta("00u1a", "a3@example.com"), graph, keys).entity_id == "email:a@example.com"
+    # b was evicted: its renamed login is learned afresh.
+    assert (
+        resolve(_okta("00u1b", "b2@example.com"), graph, keys).entity_id == "email:b2@example.com"
+    )
+    with pytest.raises(ValueError):
+        OktaUserKeys(capacity=0)

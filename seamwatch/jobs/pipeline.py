@@ -54,7 +54,7 @@ from seamwatch.udfs.hotrow import (
     mapping_dead_row,
     prepare,
 )
-from seamwatch.udfs.identity import IdentityGraph
+from seamwatch.udfs.identity import IdentityGraph, OktaUserKeys
 from seamwatch.udfs.links import LONG_TERM_LINK_SECONDS
 from seamwatch.udfs.records import EVENT_FIELDS
 from seamwatch.udfs.sqlfields import SOURCE_ACTION_FIELD, SOURCE_FIELDS
@@ -152,7 +152,9 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
     The static identity graph comes with the function, so it is there before the first event.
     With an identity-mapping topic (Kafka runs), the function reads the whole topic before its
     first event and polls it while events flow (:mod:`seamwatch.jobs.identity_topic`); records
-    of that topic that are not mappings become dead letters.
+    of that topic that are not mappings become dead letters. It also holds the learned keys of
+    unlisted Okta users (:class:`~seamwatch.udfs.identity.OktaUserKeys`), fresh at each
+    ``open``: per worker, not checkpointed.
     """
 
     def __init__(
@@ -165,6 +167,7 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
         clock_seconds: int | None = DEFAULT_CLOCK_SECONDS,
     ) -> None:
         self._identities = LiveIdentityGraph(graph, topic)
+        self._okta_keys = OktaUserKeys()
         self._clock_seconds = clock_seconds
         self._relevance = relevance
         self._config = config
@@ -179,6 +182,7 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
         self._unresolved = metrics.counter("seamwatch_events_unresolved")
         self._irrelevant = metrics.counter("seamwatch_events_not_needed_by_rules")
         self._bad_mappings = self._identities.open()
+        self._okta_keys = OktaUserKeys()
 
     def close(self) -> None:
         self._identities.close()
@@ -208,6 +212,7 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
             self._config,
             int(time.time() * 1000),
             self._ahead_of_clock if self._clock_seconds is not None else None,
+            self._okta_keys,
         )
         if out.normalized:
             self._normalized.inc(out.normalized)

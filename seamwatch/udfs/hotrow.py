@@ -32,7 +32,7 @@ import orjson
 from seamwatch.udfs.behaviour import FLAG_FIELDS, BaselineConfig, event_values
 from seamwatch.udfs.deadletter import dead_letter
 from seamwatch.udfs.geo import enrich_in_place
-from seamwatch.udfs.identity import IdentityGraph, resolve
+from seamwatch.udfs.identity import IdentityGraph, OktaUserKeys, resolve
 from seamwatch.udfs.links import teaches
 from seamwatch.udfs.records import EVENT_FIELDS, Event, Rejected
 from seamwatch.udfs.sqlfields import normalize_fields, rebuild
@@ -150,6 +150,7 @@ def prepare(
     config: BaselineConfig,
     arrived_at: int | None = None,
     ahead_of: Callable[[int], str | None] | None = None,
+    okta_keys: OktaUserKeys | None = None,
 ) -> Prepared:
     """Normalize, resolve and enrich one source row (see the module docstring).
 
@@ -157,6 +158,8 @@ def prepare(
     each event for the alert's ``time_to_detect_ms``.
     ``ahead_of`` (live input) tells an event time too far ahead of the clock to be trusted: it
     returns the reason, and the record is dead-lettered (see :mod:`seamwatch.jobs.timeguard`).
+    ``okta_keys``: the caller's learned keys of unlisted Okta users (renamed logins stay one
+    entity, :class:`~seamwatch.udfs.identity.OktaUserKeys`); updated in place.
     """
     out = Prepared()
     for item in normalize_fields(source, raw_ref, raw, values):
@@ -171,7 +174,7 @@ def prepare(
             continue
         out.normalized += 1
         item.arrived_at = arrived_at
-        event = resolve(item, graph)
+        event = resolve(item, graph, okta_keys)
         if event.resolved_by == "unresolved":
             out.unresolved += 1
         if not wants(event):

@@ -11,7 +11,8 @@ Resolution order:
    identifier was derived by a normalizer, e.g. an email taken from a role-session name).
 2. ``normalized``: no graph entry, but the event carries an email address (an Okta login that is
    one, too); the entity is ``email:<address>``, so Okta and CloudTrail still meet on it
-   (confidence 0.6).
+   (confidence 0.6). With :class:`OktaUserKeys`, an unlisted Okta user keeps the first such
+   entity its ``actor.id`` was seen with across a login rename.
 3. ``unresolved``: the strongest identifier keeps its own key ``unresolved:<kind>:<value>``;
    never a shared NULL or "unknown" key, which would pile every stranger onto one partition.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -264,11 +266,71 @@ def _fallback_type(event: Event) -> EntityType:
     return "unknown"
 
 
-def resolve(event: Event, graph: IdentityGraph) -> Event:
-    """Fill the entity fields of ``event`` (in place, and return it)."""
+OKTA_USER_KEYS_CAPACITY = 1_000_000  # about 240 bytes an id: some 240 MB when full
+
+
+class OktaUserKeys:
+    """Learned ``okta actor.id -> entity key`` of Okta users the identity graph does not list.
+
+    An unlisted Okta user whose login is an address resolves to ``email:<login>`` (the key AWS
+    sessions named after the address share); a renamed login would make it a second entity.
+    The first such key seen for an Okta id is kept, and later events of the id under another
+    login resolve to it. Only keys the graph never resolved are learned (the ``normalized``
+    ones), so a mapping the identity topic deletes is not kept alive here; a key whose address
+    the graph has since listed is dropped and learned again. Bounded: the least recently used
+    id leaves when ``capacity`` is reached. Per worker, not checkpointed (docs/identities.md).
+    """
+
+    def __init__(self, capacity: int = OKTA_USER_KEYS_CAPACITY) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self.capacity = capacity
+        self._keys: OrderedDict[str, str] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, okta_id: object) -> bool:
+        return okta_id in self._keys
+
+    def forget(self, okta_id: str) -> None:
+        self._keys.pop(okta_id, None)
+
+    def key_for(self, okta_id: str, entity_id: str, graph: IdentityGraph) -> str:
+        """The entity key of an unlisted Okta user's event that normalized to ``entity_id``."""
+        learned = self._keys.get(okta_id)
+        if learned is not None and learned not in graph.index:
+            self._keys.move_to_end(okta_id)
+            return learned
+        # First seen (or the learned address is the graph's now): this event's key is kept.
+        self._keys[okta_id] = entity_id
+        self._keys.move_to_end(okta_id)
+        if len(self._keys) > self.capacity:
+            self._keys.popitem(last=False)
+        return entity_id
+
+
+def _okta_user_id(event: Event) -> str | None:
+    for ident in event.identifiers:
+        if ident.kind == "okta_user_id":
+            return ident.value
+    return None
+
+
+def resolve(event: Event, graph: IdentityGraph, okta_keys: OktaUserKeys | None = None) -> Event:
+    """Fill the entity fields of ``event`` (in place, and return it).
+
+    ``okta_keys``: the learned keys of unlisted Okta users (the job's resolver holds one);
+    without it, each login of such a user is its own ``email:`` entity.
+    """
     for ident in event.identifiers:
         entity = graph.lookup(ident)
         if entity is not None:
+            if okta_keys is not None:
+                # Listed: the graph decides, and nothing learned before outlives a later delete.
+                okta_id = _okta_user_id(event)
+                if okta_id is not None:
+                    okta_keys.forget(okta_id)
             event.entity_id = entity.id
             event.entity_type = entity.type
             event.entity_name = entity.name
@@ -286,6 +348,12 @@ def resolve(event: Event, graph: IdentityGraph) -> Event:
             event.resolved_by = "normalized"
             event.resolved_via = f"{ident.kind}:{ident.value}"
             event.confidence = 0.6
+            okta_id = _okta_user_id(event) if okta_keys is not None else None
+            if okta_keys is not None and okta_id is not None:
+                key = okta_keys.key_for(okta_id, event.entity_id, graph)
+                if key != event.entity_id:  # a renamed login: the id's first entity
+                    event.entity_id = key
+                    event.resolved_via = f"okta_user_id:{okta_id}"
             return event
     if event.identifiers:
         strongest = event.identifiers[0]
@@ -308,9 +376,11 @@ def resolve(event: Event, graph: IdentityGraph) -> Event:
 __all__ = [
     "IDENTIFIER_KINDS",
     "NORMALIZER_KINDS",
+    "OKTA_USER_KEYS_CAPACITY",
     "ConfigError",
     "Entity",
     "IdentityGraph",
+    "OktaUserKeys",
     "entity_from_mapping",
     "index_key",
     "load_identity_file",
