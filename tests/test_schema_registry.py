@@ -244,6 +244,7 @@ def published(
         identities=f"{prefix}.identities",
         alerts=f"{prefix}.alerts",
         dead_letters=f"{prefix}.dead-letters",
+        late_events=f"{prefix}.late-events",
     )
     sample = build_sample()
     identities = tmp_path_factory.mktemp("identities") / "identities.yaml"
@@ -281,6 +282,7 @@ def published(
 
 @pytest.mark.kafka
 @pytest.mark.flink
+@pytest.mark.last
 def test_the_job_registers_the_alert_schema_under_the_topic_subject(
     registry: ApicurioRegistry, published: Published
 ) -> None:
@@ -294,6 +296,7 @@ def test_the_job_registers_the_alert_schema_under_the_topic_subject(
 
 @pytest.mark.kafka
 @pytest.mark.flink
+@pytest.mark.last
 def test_each_alert_is_framed_with_the_registered_id(published: Published) -> None:
     values = list(consume(published.conf, published.settings.topics.alerts, idle_stop=3))
     assert values
@@ -305,6 +308,7 @@ def test_each_alert_is_framed_with_the_registered_id(published: Published) -> No
 
 @pytest.mark.kafka
 @pytest.mark.flink
+@pytest.mark.last
 def test_a_consumer_decodes_the_alert_with_the_schema_the_registry_returns(
     registry: ApicurioRegistry, published: Published
 ) -> None:
@@ -323,6 +327,7 @@ def test_a_consumer_decodes_the_alert_with_the_schema_the_registry_returns(
 
 @pytest.mark.kafka
 @pytest.mark.flink
+@pytest.mark.last
 def test_confluent_kafka_avro_deserializer_reads_the_alert(
     registry: ApicurioRegistry, published: Published
 ) -> None:
@@ -342,6 +347,7 @@ def test_confluent_kafka_avro_deserializer_reads_the_alert(
 
 @pytest.mark.kafka
 @pytest.mark.flink
+@pytest.mark.last
 def test_alerts_tail_decodes_framed_alerts(
     registry: ApicurioRegistry, published: Published
 ) -> None:
