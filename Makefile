@@ -29,8 +29,19 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The suite runs in five pytest processes, by file name, each with its own PyFlink gateway JVM
+# (one mini-cluster and one embedded Python per process). In a single process, after a few
+# hundred jobs (in-process Kafka jobs among them), a later job's embedded Python operators hung
+# in their open, twice at the same test: a fresh JVM per group keeps that from happening while
+# the cause is looked for (docs/architecture.md, known limits). Every test file is in one group.
+PYTEST_GROUPS := a-e f-j k-q r-s t-z
 pytest: install jars
-	$(BIN)/pytest
+	@status=0; for group in $(PYTEST_GROUPS); do \
+	  files=$$(ls tests/test_[$$group]*.py 2>/dev/null); \
+	  [ -z "$$files" ] && continue; \
+	  echo "== pytest: tests/test_[$$group]*.py"; \
+	  $(BIN)/pytest $$files || status=1; \
+	done; exit $$status
 
 test: lint typecheck pytest
 
