@@ -108,15 +108,21 @@ def test_the_demo_still_alerts_on_the_woven_attack(
     assert tuple(e["event_id"] for e in alerts[RULE]["events"]) == truth.event_ids
 
 
-def _letters(result: RunResult) -> dict[str, dict[str, Any]]:
-    return {d["raw_ref"]: d for d in result.dead_letters}
+def _letters(result: RunResult, added: Added) -> dict[str, dict[str, Any]]:
+    """Dead letters by the absolute path of their record (refs are relative to the input root,
+    here the cloudtrail directory, which holds ``added.lines``)."""
+    root = added.lines.parent
+    return {
+        str(root / d["raw_ref"]) if d["source"] == "cloudtrail" else d["raw_ref"]: d
+        for d in result.dead_letters
+    }
 
 
 def test_future_dated_records_are_dead_lettered_with_the_reason(
     hostile_run: tuple[RunResult, Added, int],
 ) -> None:
     result, added, _ = hostile_run
-    letters = _letters(result)
+    letters = _letters(result, added)
     evil = letters[f"{added.hostile}:1#0"]
     assert orjson.loads(evil["raw"])["eventID"] == "evil-9999"
     assert "9999-12-31T23:59:59Z" in evil["reason"] and "ahead of the clock" in evil["reason"]
@@ -129,7 +135,7 @@ def test_damaged_files_are_dead_letters_and_their_readable_part_is_processed(
     hostile_run: tuple[RunResult, Added, int],
 ) -> None:
     result, added, examples = hostile_run
-    letters = _letters(result)
+    letters = _letters(result, added)
     assert "truncated" in letters[str(added.cut)]["reason"]
     assert "damaged file" in letters[str(added.corrupt)]["reason"]
     # The member the cut went through is a dead letter of its own; none before it is.
@@ -148,7 +154,7 @@ def test_oversize_and_non_utf8_lines_are_bounded_and_byte_exact(
     hostile_run: tuple[RunResult, Added, int],
 ) -> None:
     result, added, _ = hostile_run
-    letters = _letters(result)
+    letters = _letters(result, added)
     huge = letters[f"{added.lines}:1"]
     assert huge["raw_truncated"] is True and huge["raw_bytes"] == len(added.huge)
     assert huge["raw_sha256"] == hashlib.sha256(added.huge).hexdigest()
