@@ -18,8 +18,7 @@ from seamwatch.jobs.rulebook import Rule, load_rules
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR, DEFAULT_WATERMARK_SECONDS
 from seamwatch.jobs.sources import check_source, stage_inputs, staged_table_ddl
 from seamwatch.jobs.timeguard import FutureBounds
-from seamwatch.udfs.countries import country_name
-from seamwatch.udfs.geo import enrich
+from seamwatch.udfs.geo import country_name, enrich
 from seamwatch.udfs.identity import IdentityGraph, index_key, load_identity_file, resolve
 from seamwatch.udfs.normalize import NORMALIZERS, explode, normalize_text
 from seamwatch.udfs.records import Event, Rejected

@@ -43,7 +43,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from seamwatch.udfs.countries import country_name
 from seamwatch.udfs.records import Event
 
 AddressKind = Literal["public", "private", "non_ip"]
@@ -360,7 +359,7 @@ def enrich_in_place(event: Event, max_accuracy_km: int = DEFAULT_MAX_ACCURACY_KM
     - Okta's (or Entra's) own geography wins: when the event already has a country (or
       coordinates) it keeps them and ``geo_source`` is ``"okta"`` (or ``"entra"``; Entra's
       ISO country code becomes the English name,
-      :func:`seamwatch.udfs.countries.country_name`). Coordinates (and a missing city) are
+      :func:`country_name`). Coordinates (and a missing city) are
       taken from the database only when it agrees on the country and the city, and a missing
       ASN organisation is filled, since neither changes where the vendor says the person is.
     - Otherwise the database fills country, city, coordinates and AS organisation and
@@ -403,3 +402,39 @@ def enrich_in_place(event: Event, max_accuracy_km: int = DEFAULT_MAX_ACCURACY_KM
     for name, value in changes.items():
         setattr(event, name, value)
     return event
+
+
+# -- country codes ---------------------------------------------------------------------------
+# Okta and the offline databases name countries in English (``United States``); Entra ID writes
+# ISO 3166-1 alpha-2 codes (``US``). The baseline compares an entity's countries across
+# sources, so a code becomes the name geoip2fast (the data that names located addresses'
+# countries) gives it. A code the table does not know stays as written.
+
+_names_lock = threading.Lock()
+_names: dict[str, str] | None = None
+
+
+def _country_names() -> dict[str, str]:
+    global _names
+    if _names is None:
+        with _names_lock:
+            if _names is None:
+                # geoip2fast fills its code -> name table when a database is opened: open the
+                # one the geolocation uses (once per process, shared with it).
+                geolocate("8.8.8.8")
+                from geoip2fast import geoip2fast as module
+
+                table = getattr(module, "geoipCountryNamesDict", None) or {}
+                _names = {
+                    str(code).upper(): str(name)
+                    for code, name in table.items()
+                    if len(str(code)) == 2 and str(code).isalpha() and name
+                }
+    return _names
+
+
+def country_name(value: str | None) -> str | None:
+    """The English name of an ISO alpha-2 ``value`` (any case); anything else as given."""
+    if value is None or len(value) != 2 or not value.isalpha():
+        return value
+    return _country_names().get(value.upper(), value)
