@@ -52,6 +52,12 @@ def create_environments(
     conf.set_string("pipeline.name", "seamwatch")
     # The Python functions are small; bundling more records per call amortises the crossing.
     conf.set_string("python.fn-execution.bundle.size", "10000")
+    # Chained operators hand each row on without a deep copy. Without this, every row is
+    # copied (strings included) once per chained reader: the events view feeds one filter per
+    # rule, so the copies grew with the catalog and were the JVM's largest cost. Safe here:
+    # the SQL runtime's operators do not keep input rows, and the Python operators convert
+    # each row into Python objects before they keep anything.
+    conf.set_string("pipeline.object-reuse", "true")
     for key, value in (extra or {}).items():
         conf.set_string(key, value)
     env = StreamExecutionEnvironment.get_execution_environment(conf)
