@@ -97,19 +97,31 @@ def check_source(source: str) -> str:
     return source
 
 
-def staged_line(ref: str, text: str, parsed: object, source: str) -> bytes:
-    """One staged JSON line for the record ``text`` (``parsed``: its parsed value)."""
-    if source in RAW_SOURCES:  # raw text and its time (seamwatch.jobs.raw_sources)
-        when = None if parsed is NOT_JSON else staged_time(source, parsed)
-        return orjson.dumps({REF_KEY: ref, RAW_KEY: text, TIME_KEY: when}) + b"\n"
-    ref_json = orjson.dumps(ref)
-    if (
-        parsed is not NOT_JSON
+def table_readable(source: str, parsed: object) -> bool:
+    """Whether the record goes to its source table as itself (its fields read by the table)
+    rather than as raw text for the Python step to normalize."""
+    return (
+        source not in RAW_SOURCES
+        and parsed is not NOT_JSON
         and sql_readable(source, parsed)
         # A record that has a key of ours itself goes the raw way (Flink would read ours).
         and REF_KEY not in parsed  # type: ignore[operator]
         and RAW_KEY not in parsed  # type: ignore[operator]
-    ):
+    )
+
+
+def staged_line(
+    ref: str, text: str, parsed: object, source: str, readable: bool | None = None
+) -> bytes:
+    """One staged JSON line for the record ``text`` (``parsed``: its parsed value;
+    ``readable``: :func:`table_readable`, computed here when not given)."""
+    if source in RAW_SOURCES:  # raw text and its time (seamwatch.jobs.raw_sources)
+        when = None if parsed is NOT_JSON else staged_time(source, parsed)
+        return orjson.dumps({REF_KEY: ref, RAW_KEY: text, TIME_KEY: when}) + b"\n"
+    ref_json = orjson.dumps(ref)
+    if readable is None:
+        readable = table_readable(source, parsed)
+    if readable:
         body = text.strip()
         if body.startswith("{") and "\n" not in body and "\r" not in body:
             return (
@@ -205,7 +217,7 @@ def stage_inputs(
     for source, paths, labels in planned:
         target = staging_dir / f"{source}.staged"
         target.mkdir(parents=True, exist_ok=True)
-        guard: FutureGuard[Record] = FutureGuard(now, bounds)
+        guard: FutureGuard[Staged] = FutureGuard(now, bounds)
         staged.append(_stage_source(source, paths, labels, ids, target, parts, guard))
     return staged
 
@@ -224,6 +236,8 @@ def skipped_summary(staged: list[StagedSource]) -> str:
 
 
 Record = tuple[str, str, object]  # (raw_ref, text, parsed), as iter_records yields them
+# A record on its way to the part files, with whether its table reads it (table_readable).
+Staged = tuple[str, str, object, bool]
 
 
 class _Writer:
@@ -235,13 +249,13 @@ class _Writer:
         self.count = 0
         self.rejected: list[dict[str, Any]] = []
 
-    def write(self, decided: Iterable[tuple[Record, str | None]]) -> None:
-        for (ref, text, parsed), reason in decided:
+    def write(self, decided: Iterable[tuple[Staged, str | None]]) -> None:
+        for (ref, text, parsed, readable), reason in decided:
             if reason is not None:
                 self.rejected.append(dead_letter(self.source, reason, ref, text))
                 continue
             self.outs[self.count % len(self.outs)].write(
-                staged_line(ref, text, parsed, self.source)
+                staged_line(ref, text, parsed, self.source, readable)
             )
             self.count += 1
 
@@ -257,7 +271,7 @@ def _stage_source(
     ids: RecordIds,
     target: Path,
     parts: int,
-    guard: FutureGuard[Record],
+    guard: FutureGuard[Staged],
 ) -> StagedSource:
     writer = _Writer(source, target, parts)
     tally = _Tally()
@@ -274,8 +288,9 @@ def _stage_source(
             if dead is not None:
                 writer.rejected.append(dead)
                 continue
-            when = _guard_time(source, parsed)
-            writer.write(guard.push((ref, text, parsed), when))
+            readable = table_readable(source, parsed)
+            when = _guard_time(source, parsed, readable)
+            writer.write(guard.push((ref, text, parsed, readable), when))
         writer.write(guard.finish())
     finally:
         writer.close()
@@ -292,13 +307,13 @@ def _stage_source(
     )
 
 
-def _guard_time(source: str, parsed: object) -> int | None:
+def _guard_time(source: str, parsed: object, readable: bool) -> int | None:
     """The time a staged record can push its source's watermark to (None: it cannot)."""
     if parsed is NOT_JSON:
         return None
     if source in RAW_SOURCES:
         return record_time(source, parsed)
-    if not sql_readable(source, parsed):
+    if not readable:
         return None
     return watermark_time(parsed[SOURCE_TIME_FIELDS[source]])  # type: ignore[index]
 
