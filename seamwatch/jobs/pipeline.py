@@ -44,6 +44,7 @@ from seamwatch.udfs.alerts import RuleMeta
 from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.udfs.geo import GeoDatabases, configure
 from seamwatch.udfs.hotrow import (
+    COUNTED_ROW,
     DEAD_ROW,
     DEVICE_VALUE_COLUMN,
     EVENT_ROW,
@@ -241,32 +242,91 @@ def _wanted_sql(source: str, relevance: Relevance | None) -> str | None:
     return " OR ".join(parts)
 
 
-def _not_needed_sql(source: str, table: SourceTable, wanted: str) -> str:
-    """The rows of a fields table no rule needs, as ``N`` rows (source, ref and time only):
-    they skip Python, and the job still counts them."""
-    columns = []
+def _not_event_columns(values: Mapping[str, str]) -> str:
+    """A SELECT list in OUTPUT_FIELDS order: ``values`` for the named columns, NULL for the
+    others."""
+    named = []
     for name, sql_type in OUTPUT_FIELDS:
-        if name == "kind":
-            columns.append(f"'{NOT_NEEDED_ROW}'")
-        elif name == "source":
-            columns.append(sql_literal(source))
-        elif name == "raw_ref":
-            columns.append(f"CAST({table.ref} AS STRING)")
-        elif name == "event_time":
-            columns.append("CAST(EXTRACT(EPOCH FROM ts) AS BIGINT) * 1000")
-        else:
-            columns.append(f"CAST(NULL AS {sql_type})")
-    named = [f"{value} AS {name}" for value, (name, _) in zip(columns, OUTPUT_FIELDS, strict=True)]
-    return f"SELECT {', '.join(named)} FROM {table.name} WHERE NOT ({wanted})"
+        named.append(f"{values.get(name, f'CAST(NULL AS {sql_type})')} AS {name}")
+    return ", ".join(named)
 
 
-def normalize_sql(tables: Mapping[str, SourceTable], relevance: Relevance | None = None) -> str:
+_SOURCE_TIME_MS = "CAST(EXTRACT(EPOCH FROM ts) AS BIGINT) * 1000"
+
+
+_LATE_AT_SOURCE = "(CURRENT_WATERMARK(ts) IS NOT NULL AND ts <= CURRENT_WATERMARK(ts))"
+
+
+def _not_needed_view(table: SourceTable) -> str:
+    return f"{table.name}_not_needed"
+
+
+def not_needed_views(
+    tables: Mapping[str, SourceTable], relevance: Relevance
+) -> list[tuple[str, str]]:
+    """The views :func:`normalize_sql` counts not-needed rows from (name, SQL): per fields
+    table, its rows no rule needs that are on time at their source."""
+    views = []
+    for source, table in tables.items():
+        wanted = _wanted_sql(source, relevance) if table.fields else None
+        if wanted:
+            views.append(
+                (
+                    _not_needed_view(table),
+                    f"SELECT * FROM {table.name} WHERE NOT ({wanted}) AND NOT {_LATE_AT_SOURCE}",
+                )
+            )
+    return views
+
+
+def _not_needed_sql(source: str, table: SourceTable, wanted: str) -> list[str]:
+    """The rows of a fields table no rule needs, counted without Python.
+
+    On time at their source (the usual case), they are counted in SQL, per day of event time
+    (over the view of :func:`not_needed_views`): one ``C`` row per day and source, the count
+    in ``detail`` and the day's latest time in ``event_time`` (a window aggregate, final when
+    the source's watermark passes the day). Behind their source's watermark (a window would
+    drop them), each stays one ``N`` row (source, ref and time only), which the job counts as
+    it counts the Python step's ``N`` rows. Every operator downstream of the source's
+    watermark assigner sees the watermark at or behind where this test saw it, so a row this
+    test finds on time is on time for the window too, and each row is counted once.
+    """
+    one_by_one = _not_event_columns(
+        {
+            "kind": f"'{NOT_NEEDED_ROW}'",
+            "source": sql_literal(source),
+            "raw_ref": f"CAST({table.ref} AS STRING)",
+            "event_time": _SOURCE_TIME_MS,
+        }
+    )
+    counted = _not_event_columns(
+        {
+            "kind": f"'{COUNTED_ROW}'",
+            "source": sql_literal(source),
+            "event_time": f"MAX({_SOURCE_TIME_MS})",
+            "detail": "CAST(COUNT(*) AS STRING)",
+        }
+    )
+    return [
+        f"SELECT {one_by_one} FROM {table.name} WHERE NOT ({wanted}) AND {_LATE_AT_SOURCE}",
+        f"SELECT {counted}\n"
+        f"FROM TABLE(TUMBLE(TABLE {_not_needed_view(table)}, DESCRIPTOR(ts), {COUNT_WINDOW}))\n"
+        f"GROUP BY window_start, window_end",
+    ]
+
+
+def normalize_sql(
+    tables: Mapping[str, SourceTable],
+    relevance: Relevance | None = None,
+    count_not_needed: bool = True,
+) -> str:
     """Every source table through the Python step, as one ``UNION ALL`` of its rows.
 
     With ``relevance``, rows of a fields table whose action no rule and no baseline needs
-    skip Python: they become ``N`` rows in SQL (source, ref and time only), which the job
-    counts as "not needed" like the ``N`` rows the Python step makes of what its fuller
-    relevance test drops.
+    skip Python. With ``count_not_needed`` they are counted in SQL (:func:`_not_needed_sql`;
+    the views of :func:`not_needed_views` must exist),
+    as the job counts the ``N`` rows the Python step makes of what its fuller relevance test
+    drops; without it (a job that reports no counts) they are only dropped.
     """
     names = ", ".join(name for name, _ in OUTPUT_FIELDS)
     parts = []
@@ -278,7 +338,8 @@ def normalize_sql(tables: Mapping[str, SourceTable], relevance: Relevance | None
             wanted = _wanted_sql(source, relevance)
             if wanted:
                 where = f" WHERE {wanted}"
-                parts.append(_not_needed_sql(source, table, wanted))
+                if count_not_needed:
+                    parts += _not_needed_sql(source, table, wanted)
         parts.append(
             f"SELECT T.* FROM (SELECT * FROM {table.name}{where}) AS S, "
             f"LATERAL TABLE(seamwatch_normalize({', '.join(args)})) AS T({names})"
@@ -315,16 +376,22 @@ def late_events_sql(view: str = NORMALIZED_VIEW) -> str:
 COUNT_WINDOW = "INTERVAL '1' DAY"
 
 
-def counts_sql(view: str = ON_TIME_VIEW) -> str:
+def counts_sql(view: str = ON_TIME_VIEW, normalized: str = NORMALIZED_VIEW) -> str:
     """On-time events counted per source and kind, per day of event time, with the latest
     event time of each: a window aggregate, final when the watermark passes the day (all of
     them at the end of a bounded input), one row per day, source and kind. Only on-time rows
-    come here (a window drops late ones); late rows are counted from the late-events output."""
+    come here (a window drops late ones); late rows are counted from the late-events output.
+    The ``C`` rows (not-needed events SQL counted before the Python step) join them as
+    ``N`` counts."""
     return (
         f"SELECT source, kind, COUNT(*) AS events, MAX(event_time) AS last_event_time\n"
         f"FROM TABLE(TUMBLE(TABLE {view}, DESCRIPTOR(rowtime), {COUNT_WINDOW}))\n"
         f"WHERE kind IN {_EVENT_KINDS}\n"
-        f"GROUP BY window_start, window_end, source, kind"
+        f"GROUP BY window_start, window_end, source, kind\n"
+        f"UNION ALL\n"
+        f"SELECT source, '{NOT_NEEDED_ROW}' AS kind, CAST(detail AS BIGINT) AS events, "
+        f"event_time AS last_event_time\n"
+        f"FROM {normalized}\nWHERE kind = '{COUNTED_ROW}'"
     )
 
 
@@ -376,9 +443,11 @@ def create_event_views(
     identity_topic: IdentityTopic | None = None,
     geo: GeoDatabases | None = None,
     clock_seconds: int | None = DEFAULT_CLOCK_SECONDS,
+    count_not_needed: bool = True,
 ) -> EventViews:
     """Register the Python step and the views from the source ``tables`` (source name ->
-    table name, see :func:`seamwatch.jobs.sources.staged_table_ddl`) to the events view."""
+    table name, see :func:`seamwatch.jobs.sources.staged_table_ddl`) to the events view.
+    ``count_not_needed``: see :func:`normalize_sql`."""
     relevance = Relevance(rules)
     # Wall-clock bound on the windows' state (links by key, baselines by entity and value):
     # detection forgets in event time (links' lifetimes, forget_after_days); this only lets
@@ -392,8 +461,10 @@ def create_event_views(
             result_types=[_DATA_TYPES[t]() for _, t in OUTPUT_FIELDS],
         ),
     )
+    if count_not_needed:
+        _create_views(t_env, not_needed_views(tables, relevance))
     # One DataStream hop: every reader below shares this one Python step.
-    rows = t_env.to_data_stream(t_env.sql_query(normalize_sql(tables, relevance)))
+    rows = t_env.to_data_stream(t_env.sql_query(normalize_sql(tables, relevance, count_not_needed)))
     t_env.create_temporary_view(NORMALIZED_VIEW, t_env.from_data_stream(rows, _normalized_schema()))
     # Late rows leave here, reported (late_events_sql), instead of being dropped unseen by the
     # first window; a late link row goes with its late event.
@@ -436,7 +507,16 @@ def build_pipeline(
     """
     baseline = baseline or BaselineConfig(learning_days=DEFAULT_LEARNING_DAYS)
     views = create_event_views(
-        t_env, tables, graph, rules, baseline, link_hops, identity_topic, geo, clock_seconds
+        t_env,
+        tables,
+        graph,
+        rules,
+        baseline,
+        link_hops,
+        identity_topic,
+        geo,
+        clock_seconds,
+        count_not_needed=counts,
     )
     dead_letters = t_env.to_data_stream(
         t_env.sql_query(f"SELECT detail FROM {views.normalized} WHERE kind = '{DEAD_ROW}'")

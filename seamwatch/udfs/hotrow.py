@@ -16,7 +16,10 @@ adds geography, and returns the rows the SQL side continues with, each a tuple i
 - ``D``: a dead letter (its JSON in ``detail``, event time 0);
 - ``N``: an event no rule and no baseline needs: only its source, ``raw_ref`` and time, so
   the job counts it (and the SQL side adds the same row for the records it drops by action
-  before Python, :func:`seamwatch.jobs.pipeline.normalize_sql`).
+  before Python when they are behind their source's watermark,
+  :func:`seamwatch.jobs.pipeline.normalize_sql`);
+- ``C`` (made only by SQL): the count of a source's on-time records no rule needs, per day, in
+  ``detail``, with the day's latest time in ``event_time``.
 
 Counting is the caller's: :class:`Prepared` says what happened to the row.
 """
@@ -57,6 +60,7 @@ EVENT_ROW = "E"
 LINK_ROW = "L"
 DEAD_ROW = "D"
 NOT_NEEDED_ROW = "N"
+COUNTED_ROW = "C"
 
 _NAMES = tuple(name for name, _ in ROW_EVENT_FIELDS)
 _INDEX = {name: i for i, name in enumerate(_NAMES)}
