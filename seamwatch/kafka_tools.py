@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -291,7 +290,3 @@ def load_files(
     inputs: Mapping[str, Sequence[str]], damaged: list[tuple[str, str]] | None = None
 ) -> dict[str, list[ReplayRecord]]:
     return {source: read_source_records(source, specs, damaged) for source, specs in inputs.items()}
-
-
-def describe(path: Path) -> str:
-    return str(path)
