@@ -28,6 +28,8 @@ def test_after_fires_only_when_event_time_passes_the_deadline() -> None:
     state = AbsenceState()
     match = [_event("deactivate", 10 * H)]
     assert on_match(state, AFTER, match) == 22 * H
+    # Nothing is decided on arrival: the match waits in state for its deadline.
+    assert [(p.deadline, p.anchor, p.events) for p in state.pending] == [(22 * H, 10 * H, match)]
     assert on_timer(state, AFTER, 22 * H - 1) == []
     assert on_timer(state, AFTER, 22 * H) == [match]
     assert state.pending == []
@@ -51,6 +53,9 @@ def test_after_candidate_arriving_before_the_match_still_cancels() -> None:
     state = AbsenceState()
     on_candidate(state, AFTER, 11 * H, _event("reactivate", 11 * H), NO_WATERMARK)
     assert on_match(state, AFTER, [_event("deactivate", 10 * H)]) is None
+    # Cancelled for good: nothing waits, so no later timer can alert on it.
+    assert state.pending == []
+    assert on_timer(state, AFTER, 30 * H) == []
 
 
 def test_after_respects_same_constraints() -> None:
@@ -74,6 +79,8 @@ def test_before_is_suppressed_by_an_event_inside_the_window() -> None:
     state = AbsenceState()
     on_candidate(state, BEFORE, 10 * 60_000, _event("sso", 10 * 60_000), NO_WATERMARK)
     assert on_match(state, BEFORE, [_event("console", 20 * 60_000)]) is None
+    assert state.pending == []
+    assert on_timer(state, BEFORE, 40 * 60_000) == []
 
 
 def test_before_candidate_arriving_after_the_match_still_suppresses() -> None:
