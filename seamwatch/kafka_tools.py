@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from seamwatch.errors import SeamwatchError
 from seamwatch.jobs.kafka_job import KafkaTopics
 from seamwatch.kafka_codec import AlertFormat, decode_alert
 
@@ -31,7 +32,7 @@ _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 
 
-class BrokerUnreachable(RuntimeError):
+class BrokerUnreachable(SeamwatchError, RuntimeError):
     """No Kafka broker answered (wrong address, broker down, or credentials refused)."""
 
 
