@@ -34,6 +34,33 @@ app.command("coverage")(coverage_command)
 app.command("respond")(respond_command)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            installed = version("seamwatch")
+        except PackageNotFoundError:  # imported from a checkout that was never installed
+            installed = "(not installed)"
+        console.print(f"seamwatch {installed}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the installed version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
 @app.command()
 def run(
     inputs: Annotated[
