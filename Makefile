@@ -1,11 +1,12 @@
 # Seamwatch: `make demo` sets up and runs the job on the bundled sample logs;
+# `make unit` sets up and runs the tests that start no Flink, Kafka or cluster (no Maven, no Go);
 # `make test` sets up and runs ruff, mypy and the whole pytest suite.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck pytest bench bench-cluster bench-kafka examples clean jars
+.PHONY: install demo unit test lint typecheck pytest bench bench-cluster bench-kafka examples clean jars
 
 # The venv is the cache of the ~330 MB PyFlink wheel: it is built once and reused until
 # pyproject.toml changes.
@@ -44,6 +45,12 @@ pytest: install jars
 	done; exit $$status
 
 test: lint typecheck pytest
+
+# The tests that start no Flink JVM, Kafka broker or standalone cluster, in one process: no
+# Maven-fetched jars, no Go-built kustomize (its tests skip without it). Tests that start one
+# carry the marker, and fail if they do not (tests/markers.py).
+unit: install
+	$(BIN)/pytest -m "not flink and not kafka and not cluster"
 
 # 1M records: the floor, the per-stage table and the whole job (parallelism 1).
 bench: install

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from seamwatch.cli_coverage import coverage_command
-from seamwatch.cli_output import console, fail, parse_pairs, print_alert
+from seamwatch.cli_output import CommandGroup, console, fail, parse_pairs, print_alert
 from seamwatch.cli_respond import prepare_response, respond_after_run, respond_command
 from seamwatch.jobs.rulebook import load_located_rules, load_rules, parse_duration, parse_watermark
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS, DEFAULT_RULES_DIR, JobSettings
@@ -16,7 +16,6 @@ from seamwatch.jobs.timeguard import FutureBounds
 from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.udfs.geo import GeoDatabases
 from seamwatch.udfs.terminal import terminal_safe
-from seamwatch.yamlfile import ConfigError
 
 if TYPE_CHECKING:
     from seamwatch.jobs.local import RunResult
@@ -25,6 +24,7 @@ app = typer.Typer(
     help="Seamwatch: correlate AWS CloudTrail with identity logs on Apache Flink.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=CommandGroup,
 )
 rules_app = typer.Typer(help="Inspect and check detection rules.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
@@ -32,6 +32,33 @@ identities_app = typer.Typer(help="Check the identity graph and resolution.", no
 app.add_typer(identities_app, name="identities")
 app.command("coverage")(coverage_command)
 app.command("respond")(respond_command)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            installed = version("seamwatch")
+        except PackageNotFoundError:  # imported from a checkout that was never installed
+            installed = "(not installed)"
+        console.print(f"seamwatch {installed}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the installed version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    pass
 
 
 @app.command()
@@ -147,7 +174,6 @@ def run(
         raise fail("--schema-registry frames the Avro alerts of a Kafka run: use it with --kafka")
     if alert_format not in (None, "json", "ocsf"):
         raise fail(f"--alert-format {alert_format!r}: the alert file is json or ocsf")
-    from seamwatch.jobs.inputs import InputError
     from seamwatch.jobs.local import run_files
     from seamwatch.jobs.sources import UnknownSourceError, check_source, skipped_summary
 
@@ -171,7 +197,7 @@ def run(
             settings.watermark_seconds[check_source(source)] = parse_watermark(values[-1])
         response = prepare_response(respond_mode, settings.rules_dir)
         result = run_files(settings)
-    except (ConfigError, InputError, UnknownSourceError, ValueError) as exc:
+    except (UnknownSourceError, ValueError) as exc:
         raise fail(str(exc)) from exc
 
     if not quiet:
@@ -247,7 +273,7 @@ def _run_kafka(
             geo=geo,
             future_bounds=bounds,
         )
-    except (ConfigError, UnknownSourceError, ValueError) as exc:
+    except (UnknownSourceError, ValueError) as exc:
         raise fail(str(exc)) from exc
 
 
@@ -259,10 +285,7 @@ def rules_compile(
     """Print the Flink SQL each rule compiles to."""
     from seamwatch.jobs.compiler import compile_rule
 
-    try:
-        loaded = load_rules(rules)
-    except ConfigError as exc:
-        raise fail(str(exc)) from exc
+    loaded = load_rules(rules)
     chosen = [r for r in loaded if rule is None or r.id == rule]
     if not chosen:
         raise fail(f"no rule with id {rule!r} in {rules}")
@@ -279,10 +302,7 @@ def rules_test(
     """Replay every rule's tests in event time through the real job; exit 1 on a failure."""
     from seamwatch.jobs.rule_tests import run_rule_tests
 
-    try:
-        report = run_rule_tests(rules, only=rule)
-    except ConfigError as exc:
-        raise fail(str(exc)) from exc
+    report = run_rule_tests(rules, only=rule)
     if not report.cases:
         raise fail("no rule tests found")
     for rule_id, cases in report.by_rule().items():
@@ -320,11 +340,8 @@ def rules_check(
     starts); exit 2 with file, line and reason on the first error."""
     from seamwatch.jobs.rule_sql import check_rules_sql
 
-    try:
-        located = load_located_rules(rules)
-        check_rules_sql(located)
-    except ConfigError as exc:
-        raise fail(str(exc)) from exc
+    located = load_located_rules(rules)
+    check_rules_sql(located)
     for item, _ in located:
         console.print(f"ok  {item.id}  ({len(item.steps)} steps, within {item.within}s)")
 
@@ -355,10 +372,7 @@ def identities_check(
     """Validate an identity graph file; exit 2 with file, line and reason on the first error."""
     from seamwatch.udfs.identity import load_identity_file
 
-    try:
-        graph = load_identity_file(path)
-    except ConfigError as exc:
-        raise fail(str(exc)) from exc
+    graph = load_identity_file(path)
     kinds: dict[str, int] = {}
     for entity in graph.entities.values():
         kinds[entity.type] = kinds.get(entity.type, 0) + 1
@@ -379,7 +393,6 @@ def identities_coverage(
     from rich.table import Table
 
     from seamwatch.coverage_report import METHODS, measure
-    from seamwatch.jobs.inputs import InputError
     from seamwatch.jobs.sources import UnknownSourceError, check_source
     from seamwatch.udfs.identity import IdentityGraph, load_identity_file
 
@@ -395,7 +408,7 @@ def identities_coverage(
             check_source(source)
         graph = load_identity_file(settings.identities) if settings.identities else IdentityGraph()
         coverage = measure(settings.inputs, graph)
-    except (ConfigError, InputError, UnknownSourceError) as exc:
+    except UnknownSourceError as exc:
         raise fail(str(exc)) from exc
 
     table = Table(title=f"Identity resolution of {coverage.events:,} events")

@@ -20,7 +20,7 @@ from rich.text import Text
 from seamwatch.cli_output import console, err_console, fail
 from seamwatch.jobs.rulebook import load_rules, parse_duration
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
-from seamwatch.triage.alertfile import AlertFileError, AlertSet, read_alerts
+from seamwatch.triage.alertfile import AlertSet, read_alerts
 from seamwatch.triage.health import (
     DEFAULT_MIN_VERDICTS,
     DEFAULT_THRESHOLD,
@@ -34,14 +34,12 @@ from seamwatch.triage.verdict_topic import VERDICT_TOPIC
 from seamwatch.triage.verdicts import (
     VERDICTS,
     Verdict,
-    VerdictError,
     VerdictLog,
     append_verdict,
     default_store,
     load_verdicts,
     make_verdict,
 )
-from seamwatch.yamlfile import ConfigError
 
 DEFAULT_ALERTS = Path("seamwatch-out/alerts.jsonl")
 DEFAULT_REPORT_DIR = Path("seamwatch-out/report")
@@ -109,10 +107,7 @@ def parse_threshold(text: str) -> float:
 
 
 def _read(paths: Sequence[Path]) -> AlertSet:
-    try:
-        found = read_alerts(paths)
-    except AlertFileError as exc:
-        raise fail(str(exc)) from exc
+    found = read_alerts(paths)
     for line in found.skipped[:10]:
         err_console.print(plain(f"skipped {line}"), style="yellow")
     if len(found.skipped) > 10:
@@ -137,12 +132,9 @@ def _verdict_log(
     if kafka is None:
         log = load_verdicts(store or default_store())
     else:
-        from seamwatch.triage.verdict_topic import VerdictTopicError, read_verdict_topic
+        from seamwatch.triage.verdict_topic import read_verdict_topic
 
-        try:
-            log = read_verdict_topic(_kafka_conf(kafka, properties), topic)
-        except VerdictTopicError as exc:
-            raise fail(str(exc)) from exc
+        log = read_verdict_topic(_kafka_conf(kafka, properties), topic)
     for line in log.skipped[:10]:
         err_console.print(plain(f"skipped verdict {line}"), style="yellow")
     return log
@@ -160,7 +152,7 @@ def _health(
     try:
         ratio = parse_threshold(threshold)
         titles = {rule.id: rule.title for rule in load_rules(rules)} if rules.is_dir() else {}
-    except (ConfigError, ValueError) as exc:
+    except ValueError as exc:  # a rule file's ConfigError is one too
         raise fail(str(exc)) from exc
     report = rule_health(
         alerts.alerts,
@@ -246,17 +238,14 @@ def verdict_command(
                 f"no alert {alert_id!r} in {names}; pass --alerts with the file that holds it, "
                 "or --no-check to record it anyway"
             )
-    try:
-        record = make_verdict(
-            alert_id,
-            verdict,
-            recorded_at=int(time.time() * 1000),
-            note=note,
-            analyst=analyst if analyst is not None else _login(),
-            rule_id=rule_id,
-        )
-    except VerdictError as exc:
-        raise fail(str(exc)) from exc
+    record = make_verdict(
+        alert_id,
+        verdict,
+        recorded_at=int(time.time() * 1000),
+        note=note,
+        analyst=analyst if analyst is not None else _login(),
+        rule_id=rule_id,
+    )
     rule = f" ({rule_id})" if rule_id else ""
     if kafka is not None:
         _publish(_kafka_conf(kafka, properties), record, verdict_topic)
@@ -279,10 +268,7 @@ def _publish(conf: dict[str, Any], record: Verdict, topic: str) -> None:
         create_verdict_topic(conf, topic)
     except VerdictTopicError as exc:  # e.g. not allowed to create topics: it may exist
         err_console.print(plain(f"warning: {exc}"), style="yellow")
-    try:
-        publish_verdict(conf, record, topic)
-    except VerdictTopicError as exc:
-        raise fail(str(exc)) from exc
+    publish_verdict(conf, record, topic)
 
 
 def _find(alerts: Sequence[dict[str, Any]], alert_id: str) -> list[dict[str, Any]]:

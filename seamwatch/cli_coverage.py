@@ -27,7 +27,6 @@ from seamwatch.coverage import (
 )
 from seamwatch.jobs.rulebook import load_rules
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
-from seamwatch.yamlfile import ConfigError
 
 DEFAULT_OUT_DIR = Path("seamwatch-out/coverage")
 OUTPUT_FILES = ("coverage.md", "coverage-navigator.json", "coverage.html")
@@ -98,11 +97,7 @@ def coverage_command(
     ] = False,
 ) -> None:
     """ATT&CK coverage of the rules: technique x data source, multi- vs single-source."""
-    try:
-        loaded = load_rules(rules)
-    except ConfigError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(code=2) from exc
+    loaded = load_rules(rules)
     report = compute_coverage(loaded, load_attack_data())
     console.print(_table(report, covered_only=not show_all))
     for warning in report.warnings:

@@ -32,7 +32,6 @@ from seamwatch.jobs.kafka_job import (
 )
 from seamwatch.jobs.timeguard import FutureBounds
 from seamwatch.kafka_codec import ALERT_FORMATS, AlertFormat
-from seamwatch.schema_registry import SchemaRegistryError
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases
 from seamwatch.udfs.terminal import terminal_safe
 
@@ -94,13 +93,10 @@ def _format(value: str) -> AlertFormat:
 def _client_conf(bootstrap: str, properties: ClientProperties) -> dict[str, Any]:
     """The client configuration, once a broker has answered: one clear line otherwise."""
     from seamwatch.kafka_client import librdkafka_config
-    from seamwatch.kafka_tools import BrokerUnreachable, check_broker
+    from seamwatch.kafka_tools import check_broker
 
     conf = librdkafka_config(bootstrap, properties)
-    try:
-        check_broker(conf)
-    except BrokerUnreachable as exc:
-        raise _fail(str(exc)) from exc
+    check_broker(conf)  # BrokerUnreachable: one line, from the command group
     return conf
 
 
@@ -157,7 +153,6 @@ def replay(
     """Produce log files to the source topics, in event-time order across sources."""
     from rich.progress import Progress
 
-    from seamwatch.jobs.inputs import InputError
     from seamwatch.jobs.sources import UnknownSourceError, check_source
     from seamwatch.kafka_tools import load_files, plan_replay, produce
 
@@ -170,7 +165,7 @@ def replay(
                 raise ValueError(f"{source!r} has no Kafka topic yet: read it with `run --input`")
         damaged: list[tuple[str, str]] = []
         planned = plan_replay(load_files(pairs, damaged), shift_to_now, datetime.now(UTC))
-    except (InputError, UnknownSourceError, ValueError) as exc:
+    except (UnknownSourceError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     for path, reason in damaged:  # its readable records are replayed
         err_console.print(f"warning: {terminal_safe(path)}: {terminal_safe(reason)}", markup=False)
@@ -222,8 +217,6 @@ def alerts_tail(
                 print_finding(alert)
             else:
                 print_alert(alert)
-    except SchemaRegistryError as exc:
-        raise _fail(str(exc)) from exc
     except KeyboardInterrupt:
         return
 
@@ -280,7 +273,7 @@ def run_kafka_command(
         # Registered here, before Flink starts, so an unreachable registry fails at once;
         # the job registers again (same schema, same id) when it is built.
         schema_id = register_alert_schema(settings)
-    except (KafkaConfigError, SchemaRegistryError) as exc:
+    except KafkaConfigError as exc:
         raise _fail(str(exc)) from exc
     _client_conf(bootstrap, settings.properties)  # a broker answers, or one clear line
     t = settings.topics
@@ -296,7 +289,5 @@ def run_kafka_command(
     )
     try:
         run_kafka(settings)
-    except SchemaRegistryError as exc:
-        raise _fail(str(exc)) from exc
     except KeyboardInterrupt:
         console.print("stopped")

@@ -12,7 +12,9 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
+from seamwatch.errors import SeamwatchError
 from seamwatch.udfs.alerts import timeline
 from seamwatch.udfs.terminal import terminal_safe
 
@@ -26,6 +28,18 @@ def fail(message: str) -> typer.Exit:
     """Print ``message`` as an error; the ``typer.Exit`` (code 2) for the caller to raise."""
     err_console.print(f"[bold red]error:[/] {escape(terminal_safe(message))}")
     return typer.Exit(code=2)
+
+
+class CommandGroup(TyperGroup):
+    """The ``seamwatch`` command group: the one place a :class:`SeamwatchError` from any
+    command (a bad rule or identity file, an input that names no file, a broker that does not
+    answer...) becomes one plain ``error:`` line and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SeamwatchError as exc:
+            raise fail(str(exc)) from exc
 
 
 def parse_pairs(values: list[str], what: str) -> dict[str, list[str]]:

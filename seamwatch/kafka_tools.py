@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
 
+from seamwatch.errors import SeamwatchError
 from seamwatch.jobs.kafka_job import KafkaTopics
 from seamwatch.kafka_codec import AlertFormat, decode_alert
 
@@ -32,7 +32,7 @@ _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 
 
-class BrokerUnreachable(RuntimeError):
+class BrokerUnreachable(SeamwatchError, RuntimeError):
     """No Kafka broker answered (wrong address, broker down, or credentials refused)."""
 
 
@@ -291,7 +291,3 @@ def load_files(
     inputs: Mapping[str, Sequence[str]], damaged: list[tuple[str, str]] | None = None
 ) -> dict[str, list[ReplayRecord]]:
     return {source: read_source_records(source, specs, damaged) for source, specs in inputs.items()}
-
-
-def describe(path: Path) -> str:
-    return str(path)

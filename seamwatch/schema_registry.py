@@ -34,6 +34,7 @@ from typing import Any
 import orjson
 from fastavro import parse_schema, schemaless_reader
 
+from seamwatch.errors import SeamwatchError
 from seamwatch.kafka_codec import DecodeError, avro_alert_times, avro_encode, schema
 
 MAGIC_BYTE = 0
@@ -44,7 +45,7 @@ ENV_CA_FILE = "SEAMWATCH_SCHEMA_REGISTRY_CA_FILE"
 _CONTENT_TYPE = "application/vnd.schemaregistry.v1+json"
 
 
-class SchemaRegistryError(RuntimeError):
+class SchemaRegistryError(SeamwatchError, RuntimeError):
     """The registry could not be reached, or refused a request (its message included)."""
 
 

@@ -16,18 +16,18 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from seamwatch.errors import SeamwatchError
+
 PathKey = tuple[str | int, ...]
 
 
-class ConfigError(ValueError):
+class ConfigError(SeamwatchError, ValueError):
     """A user-written file (rule, identity graph) is wrong: says file, line and reason."""
 
+    path: str
+
     def __init__(self, path: Path | str, line: int | None, reason: str) -> None:
-        self.path = str(path)
-        self.line = line
-        self.reason = reason
-        where = f"{self.path}:{line}" if line is not None else self.path
-        super().__init__(f"{where}: {reason}")
+        super().__init__(reason, path=path, line=line)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ from typing import Any, TypeVar
 import orjson
 import yaml
 
+from tests import markers
+
 T = TypeVar("T")
 
 
@@ -189,6 +191,7 @@ def standalone_cluster(
     ``taskmanagers=0`` starts the job manager alone (add task managers with
     :meth:`SessionCluster.start_taskmanager`); ``config`` adds or overrides configuration keys.
     """
+    markers.require("cluster", "the standalone Flink cluster")
     home = pyflink_home()
     conf, log, pid, lib = (root / n for n in ("conf", "log", "pid", "lib"))
     for d in (conf, log, pid, lib):

@@ -22,6 +22,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from tests import markers
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BROKER_JARS = REPO_ROOT / ".jars" / "broker"
 BROKER_POM = REPO_ROOT / "tests" / "broker" / "pom.xml"
@@ -146,6 +148,7 @@ class KafkaBroker:
         ]
 
     def start(self, timeout: float = 60.0) -> KafkaBroker:
+        markers.require("kafka", "a Kafka broker")
         self.workdir = Path(tempfile.mkdtemp(prefix="seamwatch-kafka-"))
         self.port, self.controller_port = free_port(), free_port()
         while self.controller_port == self.port:

@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tests import markers
 from tests.kafka_broker import REPO_ROOT, free_port
 
 REGISTRY_DIR = REPO_ROOT / ".jars" / "registry"
@@ -83,6 +84,7 @@ class ApicurioRegistry:
         return "\n".join(text[-lines:])
 
     def start(self, timeout: float = 180.0) -> ApicurioRegistry:
+        markers.require("kafka", "the schema registry")
         jar = registry_jar(self.directory)
         self.workdir = Path(tempfile.mkdtemp(prefix="seamwatch-registry-"))
         self.port = free_port()

@@ -27,8 +27,9 @@ def _event(step: str, t: int, **fields: Any) -> dict[str, Any]:
 def test_after_fires_only_when_event_time_passes_the_deadline() -> None:
     state = AbsenceState()
     match = [_event("deactivate", 10 * H)]
-    emit, timer = on_match(state, AFTER, match)
-    assert (emit, timer) == (None, 22 * H)
+    assert on_match(state, AFTER, match) == 22 * H
+    # Nothing is decided on arrival: the match waits in state for its deadline.
+    assert [(p.deadline, p.anchor, p.events) for p in state.pending] == [(22 * H, 10 * H, match)]
     assert on_timer(state, AFTER, 22 * H - 1) == []
     assert on_timer(state, AFTER, 22 * H) == [match]
     assert state.pending == []
@@ -51,8 +52,10 @@ def test_after_ignores_the_event_once_the_window_is_over() -> None:
 def test_after_candidate_arriving_before_the_match_still_cancels() -> None:
     state = AbsenceState()
     on_candidate(state, AFTER, 11 * H, _event("reactivate", 11 * H), NO_WATERMARK)
-    emit, timer = on_match(state, AFTER, [_event("deactivate", 10 * H)])
-    assert (emit, timer) == (None, None)
+    assert on_match(state, AFTER, [_event("deactivate", 10 * H)]) is None
+    # Cancelled for good: nothing waits, so no later timer can alert on it.
+    assert state.pending == []
+    assert on_timer(state, AFTER, 30 * H) == []
 
 
 def test_after_respects_same_constraints() -> None:
@@ -68,14 +71,16 @@ def test_before_alerts_when_event_time_passes_the_match_with_nothing_before() ->
     # 20 minutes before the match: outside the window.
     on_candidate(state, BEFORE, 0, _event("sso", 0), NO_WATERMARK)
     match = [_event("console", 20 * 60_000)]
-    assert on_match(state, BEFORE, match) == (None, 20 * 60_000)
+    assert on_match(state, BEFORE, match) == 20 * 60_000
     assert on_timer(state, BEFORE, 20 * 60_000) == [match]
 
 
 def test_before_is_suppressed_by_an_event_inside_the_window() -> None:
     state = AbsenceState()
     on_candidate(state, BEFORE, 10 * 60_000, _event("sso", 10 * 60_000), NO_WATERMARK)
-    assert on_match(state, BEFORE, [_event("console", 20 * 60_000)]) == (None, None)
+    assert on_match(state, BEFORE, [_event("console", 20 * 60_000)]) is None
+    assert state.pending == []
+    assert on_timer(state, BEFORE, 40 * 60_000) == []
 
 
 def test_before_candidate_arriving_after_the_match_still_suppresses() -> None:
@@ -107,7 +112,7 @@ def test_candidates_are_kept_only_as_long_as_a_match_to_come_can_reach_them() ->
     # The oldest one kept is still the one that suppresses the earliest match still possible.
     earliest_anchor = watermark - BEFORE.within_ms + 1
     assert earliest_anchor - BEFORE.window_ms <= last - 10 * 60_000 < earliest_anchor
-    assert on_match(state, BEFORE, [_event("console", earliest_anchor)]) == (None, None)
+    assert on_match(state, BEFORE, [_event("console", earliest_anchor)]) is None
 
 
 def test_a_candidate_at_the_horizon_is_kept_and_one_before_it_is_not() -> None:
@@ -134,7 +139,7 @@ def test_end_of_input_settles_only_what_the_input_reached() -> None:
 def test_take_due_returns_the_deadlines() -> None:
     state = AbsenceState()
     match = [{"step": "removed", "event_time": 10 * H}]
-    _, timer = on_match(state, AFTER, match)
+    timer = on_match(state, AFTER, match)
     (due,) = take_due(state, AFTER, 23 * H)
     assert (due.deadline, due.events) == (timer, match)
     assert state.pending == []

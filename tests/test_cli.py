@@ -127,3 +127,43 @@ def test_kafka_tools_fail_fast_when_no_broker_answers(args: list[str]) -> None:
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     assert len(lines) == 1, lines[:5]
     assert f"no Kafka broker answered at {bootstrap}" in lines[0]
+
+
+def test_version_comes_from_the_package_metadata() -> None:
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"seamwatch {version('seamwatch')}\n"
+
+
+def test_another_python_gets_one_line_not_a_traceback() -> None:
+    """The entry point checks the version before it imports the CLI (and PyFlink)."""
+    script = (
+        "import sys\n"
+        "sys.version_info = (3, 12, 4, 'final', 0)\n"
+        "from seamwatch.__main__ import main\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    print('imported' if 'seamwatch.cli' in sys.modules else 'not imported')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2
+    assert done.stdout == "not imported\n"
+    assert done.stderr == (
+        f"error: seamwatch needs Python 3.11 (PyFlink 2.2 runs on it); {sys.executable} is "
+        "Python 3.12.4\n"
+    )
+
+
+def test_the_package_ships_its_type_information() -> None:
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    assert (root / "seamwatch" / "py.typed").is_file()
+    assert "py.typed" in project["tool"]["setuptools"]["package-data"]["seamwatch"]
+    assert project["project"]["scripts"]["seamwatch"] == "seamwatch.__main__:main"

@@ -9,11 +9,14 @@ with ``jsonschema``. The CRDs come from the Operator's released API jar through 
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
+import posixpath
 import re
 import shutil
 import subprocess
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 K8S = REPO / "deploy" / "k8s"
+DOCKERFILE = REPO / "deploy" / "Dockerfile"
 PROFILES = ["base", "overlays/dev", "overlays/prod"]
 MAVEN_CRDS = REPO / ".crds" / "META-INF" / "fabric8"
 SHARED_CRDS = REPO.parent / "shared" / "k8s-crds"
@@ -187,26 +191,166 @@ def test_maven_crds_equal_the_reference_copy() -> None:
         assert ours["spec"] == reference["spec"], name
 
 
-def test_dockerfile_builds_on_the_pinned_flink_with_the_project() -> None:
-    text = (REPO / "deploy" / "Dockerfile").read_text()
+@dataclass
+class Image:
+    """What deploy/Dockerfile puts in the image, read from its instructions (no engine here).
+
+    ``files`` maps each path the ``COPY`` instructions create to the repository file it comes
+    from; ``copied_dirs`` are the destinations of directory sources (``.jars/job/`` may be
+    absent before ``make jars``); ``installs`` holds, for each ``pip install .``, its working
+    directory and the image's files at that point.
+    """
+
+    base: str
+    files: dict[str, Path] = field(default_factory=dict)
+    copied_dirs: set[str] = field(default_factory=set)
+    installs: list[tuple[str, frozenset[str]]] = field(default_factory=list)
+
+
+def _instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of a Dockerfile, continuation lines joined, comments left out."""
+    found = []
+    for line in re.sub(r"\\\n", " ", text).splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            word, _, rest = line.partition(" ")
+            found.append((word.upper(), rest.strip()))
+    return found
+
+
+def _ignored(relative: str) -> bool:
+    ignore = REPO / ".dockerignore"
+    if not ignore.is_file():
+        return False
+    patterns = [p.strip().rstrip("/") for p in ignore.read_text().splitlines()]
+    return any(
+        fnmatch.fnmatch(relative, p) or relative.startswith(p + "/")
+        for p in patterns
+        if p and not p.startswith("#")
+    )
+
+
+def _image() -> Image:
+    workdir = "/"
+    image: Image | None = None
+    for word, rest in _instructions(DOCKERFILE.read_text()):
+        if word == "FROM":
+            image = Image(base=rest)
+            continue
+        assert image is not None, "the Dockerfile must start FROM an image"
+        if word == "WORKDIR":
+            workdir = posixpath.normpath(posixpath.join(workdir, rest))
+        elif word == "COPY":
+            parts = [p for p in rest.split() if not p.startswith("--chown")]
+            assert not any(p.startswith("--") for p in parts), f"unexpected COPY flag: {rest}"
+            *sources, dest = parts
+            into_dir = dest.endswith("/") or len(sources) > 1
+            dest = posixpath.normpath(posixpath.join(workdir, dest))
+            for source in sources:
+                origin = REPO / source
+                if source.endswith("/") or origin.is_dir():
+                    image.copied_dirs.add(dest)
+                    for path in sorted(origin.rglob("*")) if origin.is_dir() else []:
+                        relative = path.relative_to(REPO).as_posix()
+                        if path.is_file() and not _ignored(relative):
+                            inner = path.relative_to(origin).as_posix()
+                            image.files[posixpath.join(dest, inner)] = path
+                else:
+                    assert origin.is_file() and not _ignored(source), f"COPY of missing {source}"
+                    target = posixpath.join(dest, origin.name) if into_dir else dest
+                    image.files[target] = origin
+        elif word == "RUN" and re.search(r"\bpip install\b[^&;|]*\s\.(\s|$)", rest):
+            image.installs.append((workdir, frozenset(image.files)))
+    assert image is not None
+    return image
+
+
+def _base_manifests() -> list[dict[str, Any]]:
+    """The base's own YAML documents, parsed (no kustomize needed)."""
+    docs: list[dict[str, Any]] = []
+    for name in ("flinkdeployment.yaml", "responder.yaml"):
+        docs.extend(d for d in yaml.safe_load_all((K8S / "base" / name).read_text()) if d)
+    return docs
+
+
+def _pod_specs(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    if doc["kind"] == "FlinkDeployment":
+        return [doc["spec"]["podTemplate"]["spec"]]
+    if doc["kind"] == "Deployment":
+        return [doc["spec"]["template"]["spec"]]
+    return []
+
+
+def test_the_image_installs_the_whole_package_with_its_schemas() -> None:
+    image = _image()
     pin = _flink_pin()
-    assert re.search(rf"^FROM flink:{re.escape(pin)}-java17$", text, re.M)
-    assert f"flink-python-{pin}.jar" in text
-    assert "COPY pyproject.toml" in text and "pip install" in text  # the pinned dependencies
-    assert "COPY seamwatch/" in text and "COPY rules/" in text
-    # `pip install .` installs the schemas only as package data (tests/test_job_files.py).
-    package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"][
-        "package-data"
-    ]["seamwatch"]
-    assert "schemas/*.avsc" in package_data
-    # The job jars are the ones deploy/jars/pom.xml resolves (`make jars` -> .jars/job).
-    assert "COPY .jars/job/" in text
-    assert (REPO / "deploy" / "jars" / "pom.xml").is_file()
-    image_tags = {
-        _deployment(_render(p))["spec"]["image"].rsplit(":", 1)[1] for p in PROFILES if _kustomize()
-    }
-    assert image_tags == {f"{pin}-java17"}
-    assert f"seamwatch:{pin}-java17" in text
+    assert image.base == f"flink:{pin}-java17"
+    # One `pip install .`, run where pyproject.toml, the README it names and every file of the
+    # package have been copied: a file copied after it, or not at all, is not installed.
+    ((workdir, present),) = image.installs
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    needed = ["pyproject.toml", project["project"]["readme"]]
+    package = sorted(
+        path.relative_to(REPO).as_posix()
+        for path in (REPO / "seamwatch").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    )
+    schemas = [f for f in package if f.startswith("seamwatch/schemas/")]
+    assert {"seamwatch/schemas/event.avsc", "seamwatch/schemas/alert.avsc"} <= set(schemas)
+    missing = [f for f in needed + package if posixpath.join(workdir, f) not in present]
+    assert missing == [], f"not in the image when the package is installed: {missing}"
+    # `pip install .` (not editable) installs the files that are not Python only as package
+    # data: every one of them must match a package-data pattern.
+    patterns = project["tool"]["setuptools"]["package-data"]["seamwatch"]
+    data = [f.removeprefix("seamwatch/") for f in package if not f.endswith(".py")]
+    unshipped = [f for f in data if not any(fnmatch.fnmatch(f, p) for p in patterns)]
+    assert unshipped == [], f"left out of the installed package: {unshipped}"
+
+
+def test_the_manifests_use_the_image_and_what_it_holds() -> None:
+    image = _image()
+    pin = _flink_pin()
+    docs = _base_manifests()
+    deployment = _deployment(docs)
+    tag = f"seamwatch:{pin}-java17"
+    assert deployment["spec"]["image"] == tag
+    containers = [c for doc in docs for pod in _pod_specs(doc) for c in pod["containers"]]
+    assert all(c.get("image", tag) == tag for c in containers)
+    # The job module is installed; the jars directory is one the image fills.
+    args = _args(deployment)
+    job_args = deployment["spec"]["job"]["args"]
+    module = job_args[job_args.index("-pym") + 1]
+    ((workdir, present),) = image.installs
+    assert posixpath.join(workdir, module.replace(".", "/") + ".py") in present
+    (jars_dir,) = args["--jars-dir"]
+    assert posixpath.normpath(jars_dir) in image.copied_dirs
+    assert (REPO / "deploy" / "jars" / "pom.xml").is_file()  # the one list of those jars
+    # jarURI names the PyFlink driver in opt/; the image also puts it in lib/ (see the
+    # Dockerfile for why).
+    jar = f"/opt/flink/opt/flink-python-{pin}.jar"
+    assert deployment["spec"]["job"]["jarURI"] == "local://" + jar
+    runs = [rest for word, rest in _instructions(DOCKERFILE.read_text()) if word == "RUN"]
+    assert any(re.search(rf"\bcp {re.escape(jar)} /opt/flink/lib/(\s|$)", r) for r in runs)
+    # Rules and identities are read from the mounted ConfigMaps.
+    mounts = [
+        m["mountPath"]
+        for pod in _pod_specs(deployment)
+        for m in pod["containers"][0]["volumeMounts"]
+    ]
+    for option in ("--rules", "--identities"):
+        (path,) = args[option]
+        assert any(path == m or path.startswith(m + "/") for m in mounts), (option, path)
+    # Commands other containers run are console scripts the package installs.
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    commands = [c["command"][0] for c in containers if "command" in c]
+    assert commands and all(command in scripts for command in commands)
+
+
+def test_every_profile_runs_the_image_of_the_pinned_flink(rendered: list[dict[str, Any]]) -> None:
+    tag = f"seamwatch:{_flink_pin()}-java17"
+    containers = [c for doc in rendered for pod in _pod_specs(doc) for c in pod["containers"]]
+    assert _deployment(rendered)["spec"]["image"] == tag
+    assert containers and all(c.get("image", tag) == tag for c in containers)
 
 
 def test_prod_reads_current_geography_from_a_mounted_volume() -> None:

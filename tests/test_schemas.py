@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,12 @@ import fastavro
 
 from seamwatch.udfs.alerts import RuleMeta, build_alert
 from seamwatch.udfs.identity import IdentityGraph
+from seamwatch.udfs.normalize import normalize_text
 from seamwatch.udfs.records import EVENT_FIELDS, SOURCE_DETAIL_FIELDS, Event
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "seamwatch" / "schemas"
+REPO = Path(__file__).resolve().parents[1]
+SCHEMAS = REPO / "seamwatch" / "schemas"
+EXAMPLES = REPO / "examples"
 
 
 def _schema(name: str) -> Any:
@@ -49,12 +53,10 @@ def test_an_assembled_alert_validates_against_the_alert_schema() -> None:
     ]
     meta = RuleMeta("r", "t", "d", ("T1078.004",), "high", 900, "entity_id")
     alert = build_alert(meta, "a", json.dumps(events), IdentityGraph(), 5_000)
-    buffer = io.BytesIO()
-    fastavro.schemaless_writer(buffer, _schema("alert.avsc"), alert)
-    buffer.seek(0)
-    back: Any = fastavro.schemaless_reader(buffer, _schema("alert.avsc"))
+    back = _round_trip("alert.avsc", alert)
     assert back["events"][0]["country"] == "Romania"
     assert back["time_to_detect_ms"] == 4_000
+    assert back == alert
 
 
 def _auth(i: int, at: int) -> dict[str, Any]:
@@ -117,12 +119,55 @@ def test_context_lists_the_groups_authentications_oldest_first_without_the_match
     assert build_alert(no_context, "a", json.dumps([quiet]), IdentityGraph(), 1)["context"] is None
 
 
-def test_a_normalized_event_validates_against_the_event_schema() -> None:
-    event = Event("e", "okta", 0, "user.session.start", "success", "f:1")
-    record = dataclasses.asdict(event)
+def _round_trip(schema: str, record: dict[str, Any]) -> Any:
+    """``record`` written with the schema and read back, timestamps as epoch milliseconds.
+
+    fastavro reads a ``timestamp-millis`` field as an aware datetime; it is turned back into
+    the milliseconds the code writes, so the result compares equal to ``record`` field for
+    field when nothing was lost or renamed on the way.
+    """
     buffer = io.BytesIO()
-    fastavro.schemaless_writer(buffer, _schema("event.avsc"), record)
-    assert buffer.getvalue()
+    fastavro.schemaless_writer(buffer, _schema(schema), record)
+    buffer.seek(0)
+    return _millis(fastavro.schemaless_reader(buffer, _schema(schema)))
+
+
+def _millis(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return round(value.timestamp() * 1000)
+    if isinstance(value, dict):
+        return {key: _millis(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_millis(item) for item in value]
+    return value
+
+
+def test_a_normalized_event_round_trips_through_the_event_schema() -> None:
+    # The field attack's first deny-push (examples/, line 239): Okta's geography, a user
+    # agent, a session, identifiers; then what the resolver and the baseline add.
+    line = (EXAMPLES / "okta" / "system-log.jsonl").read_text().splitlines()[238]
+    (normalized,) = normalize_text("okta", line, "examples/okta/system-log.jsonl:239")
+    assert isinstance(normalized, Event)
+    event = dataclasses.replace(
+        normalized,
+        entity_id="dana.whitfield",
+        entity_type="human",
+        entity_name="Dana Whitfield",
+        resolved_by="static",
+        resolved_via="email:dana.whitfield@example.com",
+        confidence=0.9,
+        new_country=True,
+        impossible_travel=True,
+        travel_speed_kmh=1234.5,
+    )
+    record = dataclasses.asdict(event)
+    assert (record["country"], record["asn"], record["session_id"]) == (
+        "Romania",
+        200019,
+        "idxITwjwH7lLCkBnpefsF2BWA",
+    )
+    assert record["identifiers"] and record["latitude"] == 44.4354
+    assert _round_trip("event.avsc", record) == record
 
 
 def test_suppression_counts_later_matches_on_the_open_alert() -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from seamwatch.errors import SeamwatchError
 from seamwatch.kafka_codec import DecodeError, decode_mapping
 from seamwatch.udfs.identity import IdentityGraph, entity_from_mapping
 
@@ -28,8 +29,8 @@ from seamwatch.udfs.identity import IdentityGraph, entity_from_mapping
 Update = tuple[str, str]
 
 
-class IdentityTopicError(RuntimeError):
-    pass
+class IdentityTopicError(SeamwatchError, RuntimeError):
+    """The identity-mapping topic is missing, unreadable or not read to its end in time."""
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,6 @@ def check_source_files(source: str, paths: Iterable[Path]) -> None:
         seen = looks_like(source, path)
         if seen is not None:
             raise WrongSourceError(
-                f"{path}: given as {source} input ({_NAMES.get(source, source)}), "
-                f"but it holds {seen}"
+                f"given as {source} input ({_NAMES.get(source, source)}), but it holds {seen}",
+                path=path,
             )

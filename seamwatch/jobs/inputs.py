@@ -27,6 +27,7 @@ from typing import IO
 
 import orjson
 
+from seamwatch.errors import SeamwatchError
 from seamwatch.jobs.damage import (
     InputNotice,
     SalvagingReader,
@@ -54,7 +55,7 @@ _GLOB_CHARS = frozenset("*?[")
 NOT_JSON: object = object()
 
 
-class InputError(Exception):
+class InputError(SeamwatchError):
     """The input specification names no readable file."""
 
 

@@ -33,6 +33,7 @@ from seamwatch.jobs.settings import (
 from seamwatch.jobs.timeguard import FutureBounds
 from seamwatch.kafka_client import librdkafka_config
 from seamwatch.kafka_codec import AlertFormat
+from seamwatch.kafka_properties import parse_properties
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases, check_databases
 
 JOB_JARS_DIR = REPO_ROOT / ".jars" / "job"
@@ -97,20 +98,6 @@ class ClientProperties(Mapping[str, str]):
         return f"ClientProperties({self.redacted()!r})"
 
     __str__ = __repr__
-
-
-def parse_properties(text: str) -> dict[str, str]:
-    """Java ``.properties`` lines: ``key=value`` or ``key: value``; ``#``/``!`` comments."""
-    values: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if not stripped or stripped[0] in "#!":
-            continue
-        match = re.match(r"^([^=:\s]+)\s*[=:]\s*(.*)$", stripped)
-        if match is None:
-            raise KafkaConfigError(f"line {number}: expected key=value, got {stripped[:40]!r}")
-        values[match.group(1)] = match.group(2).strip()
-    return values
 
 
 def load_client_properties(

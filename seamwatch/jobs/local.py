@@ -68,7 +68,6 @@ class RunResult:
     output: Path
     dead_letter_path: Path
     seconds: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
     late_events: list[dict[str, Any]] = field(default_factory=list)  # needed events only
     pending: list[dict[str, Any]] = field(default_factory=list)
     counts: Counts = field(default_factory=Counts)

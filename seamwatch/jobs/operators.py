@@ -91,12 +91,10 @@ class MatchesToAlerts(KeyedProcessFunction):  # type: ignore[misc]
             on_candidate(state, spec, value[4], orjson.loads(payload), watermark)
             self._store(state)
             return
-        emit, timer = on_match(state, spec, orjson.loads(payload))
+        timer = on_match(state, spec, orjson.loads(payload))
         self._store(state)
         if timer is not None:
             ctx.timer_service().register_event_time_timer(timer)
-        if emit is not None:
-            yield self._alert(rule_id, group_key, orjson.dumps(emit).decode())
 
     def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Any]:
         """Event time reached an absent step's deadline.

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import site
 import sys
-from pathlib import Path
 from typing import Any, Literal
 
 from seamwatch.jobs.settings import REPO_ROOT
@@ -65,7 +64,3 @@ def create_environments(
     t_env = StreamTableEnvironment.create(env)
     t_env.get_config().set("table.local-time-zone", "UTC")
     return env, t_env
-
-
-def project_root() -> Path:
-    return REPO_ROOT

@@ -14,12 +14,14 @@ from typing import Any
 
 import orjson
 
+from seamwatch.errors import SeamwatchError
+
 DEAD_LETTER_SUFFIX = ".dead-letter.jsonl"
 # Not alert files, though they may sit beside them: the local verdict store's default name.
 NOT_ALERT_FILES = ("verdicts.jsonl",)
 
 
-class AlertFileError(ValueError):
+class AlertFileError(SeamwatchError, ValueError):
     """An alerts path that does not exist or holds no alert files."""
 
 

@@ -17,13 +17,14 @@ from typing import Any
 
 import orjson
 
+from seamwatch.errors import SeamwatchError
 from seamwatch.triage.verdicts import Verdict, VerdictError, VerdictLog, parse_verdict
 
 VERDICT_TOPIC = "seamwatch.verdicts"
 TOPIC_CONFIG = {"cleanup.policy": "compact"}
 
 
-class VerdictTopicError(RuntimeError):
+class VerdictTopicError(SeamwatchError, RuntimeError):
     """The topic could not be written or read to its end."""
 
 

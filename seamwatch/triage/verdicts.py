@@ -18,6 +18,8 @@ from typing import Any, Literal, get_args
 
 import orjson
 
+from seamwatch.errors import SeamwatchError
+
 VerdictKind = Literal["confirmed", "benign", "duplicate"]
 VERDICTS: tuple[str, ...] = get_args(VerdictKind)
 STORE_ENV = "SEAMWATCH_VERDICTS"
@@ -28,7 +30,7 @@ _ALERT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 MAX_NOTE = 2000
 
 
-class VerdictError(ValueError):
+class VerdictError(SeamwatchError, ValueError):
     """A verdict that cannot be recorded as given."""
 
 

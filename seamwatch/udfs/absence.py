@@ -102,10 +102,13 @@ def _cancels(spec: AbsenceSpec, pending: Pending, time: int, event: Mapping[str,
     return inside and _fits(spec, pending.events, event)
 
 
-def on_match(
-    state: AbsenceState, spec: AbsenceSpec, events: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]] | None, int | None]:
-    """A present-step match arrived: the events to alert on now, or a timer to wait for."""
+def on_match(state: AbsenceState, spec: AbsenceSpec, events: list[dict[str, Any]]) -> int | None:
+    """A present-step match arrived: the event time to decide it at, or None when an absent-step
+    event already in state cancels it.
+
+    A match is never decided on arrival: the absent event may still come, so it waits in
+    ``state.pending`` until event time reaches the returned deadline (:func:`take_due`).
+    """
     times = [int(e["event_time"]) for e in events]
     if spec.mode == "after":
         anchor = max(times)
@@ -114,9 +117,9 @@ def on_match(
         anchor = min(times)
         pending = Pending(anchor, anchor, events)
     if any(_cancels(spec, pending, t, e) for t, e in state.candidates):
-        return None, None
+        return None
     state.pending.append(pending)
-    return None, pending.deadline
+    return pending.deadline
 
 
 def on_candidate(

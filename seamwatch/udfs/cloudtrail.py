@@ -68,7 +68,7 @@ from seamwatch.udfs.fields import (
 from seamwatch.udfs.records import Event, Identifier, Outcome
 from seamwatch.udfs.timeparse import parse_time
 
-__all__ = ["KIND_ORDER", "cloudtrail_identifiers", "normalize_cloudtrail"]
+__all__ = ["KIND_ORDER", "normalize_cloudtrail"]
 
 KIND_ORDER: tuple[str, ...] = (
     "aws_arn",
@@ -419,25 +419,6 @@ def _caller(identity: Mapping[str, Any] | None) -> _Caller:
         caller = _Caller(_IDENTITY.view(identity))
         _CALLERS.put(key, caller)
     return caller
-
-
-def cloudtrail_identifiers(
-    identity: Mapping[str, Any] | None,
-    event_name: str | None = None,
-    response: Mapping[str, Any] | None = None,
-) -> tuple[str | None, list[Identifier]]:
-    """The principal (as written, or described) and its identifiers, strongest first.
-
-    ``event_name`` and ``response`` matter only for AssumeRoleWithSAML/WithWebIdentity, whose
-    response names the federated subject and the role session it receives.
-    """
-    if identity is None:
-        return None, []
-    caller = _Caller(_IDENTITY.view(identity))
-    federation = None
-    if response is not None and event_name in _FEDERATION_CALLS:
-        federation = _RESPONSE.view(response)
-    return caller.principal, caller.identifiers(federation)
 
 
 def _outcome(

@@ -37,9 +37,7 @@ __all__ = [
     "fold_email",
     "get_ci",
     "get_map",
-    "get_str",
     "identifier_list",
-    "is_placeholder",
     "text",
 ]
 
@@ -145,34 +143,8 @@ def clean_text(value: object) -> str | None:
     return None
 
 
-def get_str(m: Mapping[str, Any] | None, *path: str) -> str | None:
-    """The non-blank string at ``path`` below ``m`` (case-insensitive keys, stripped), else None.
-
-    See :func:`text` for what counts as a string.
-    """
-    if m is None:
-        return None
-    if len(path) != 1:
-        if not path:
-            return None
-        parent = get_map(m, *path[:-1])
-        if parent is None:
-            return None
-        m = parent
-    return text(get_ci(m, path[-1]))
-
-
-def is_placeholder(value: str | None) -> bool:
-    """True for None and values that stand for "no value" (``redacted``, ``<Victim IP>``...)."""
-    if value is None:
-        return True
-    if len(value) in _PLACEHOLDER_LENGTHS and value.lower() in _PLACEHOLDERS:
-        return True
-    return value[0] == "<" and value[-1] == ">"
-
-
 def clean(value: str | None) -> str | None:
-    """``value`` unless it is a placeholder (see :func:`is_placeholder`)."""
+    """``value`` unless it is None or stands for "no value" (``redacted``, ``<Victim IP>``...)."""
     if value is None:
         return None
     if len(value) in _PLACEHOLDER_LENGTHS and value.lower() in _PLACEHOLDERS:

@@ -43,6 +43,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from seamwatch.errors import SeamwatchError
 from seamwatch.udfs.records import Event
 
 AddressKind = Literal["public", "private", "non_ip"]
@@ -145,7 +146,7 @@ class GeoDatabases:
 BUNDLED = GeoDatabases()
 
 
-class GeoDatabaseError(ValueError):
+class GeoDatabaseError(SeamwatchError, ValueError):
     """A supplied database cannot be read, or is not of the kind it was given as."""
 
 

@@ -29,7 +29,7 @@ from seamwatch.udfs.fields import (
 from seamwatch.udfs.records import Event, Identifier, Outcome
 from seamwatch.udfs.timeparse import parse_time
 
-__all__ = ["normalize_okta", "okta_identifiers"]
+__all__ = ["normalize_okta"]
 
 # outcome.result values (Okta documents SUCCESS, FAILURE, SKIPPED, ALLOW, DENY, CHALLENGE,
 # UNKNOWN, RATE_LIMIT, DEFERRED, SCHEDULED, ABANDONED, UNANSWERED). Those not listed here,
@@ -105,8 +105,14 @@ def _outcome(result: str | None) -> Outcome:
 def _actor_identifiers(
     actor_type: str | None, login_text: str | None, actor_id: str | None
 ) -> tuple[Identifier, ...]:
-    """An actor's identifiers (see :func:`okta_identifiers`) from its ``type``, ``alternateId``
-    and ``id``, each as :func:`~seamwatch.udfs.fields.text` reads it.
+    """An actor's identifiers, strongest first, from its ``type``, ``alternateId`` and ``id``,
+    each as :func:`~seamwatch.udfs.fields.text` reads it.
+
+    * ``User`` (or no type): ``okta_user_id`` (``actor.id``), ``okta_login`` (``alternateId``
+      lower-cased), ``email`` (the login with any ``+alias`` removed, if it looks like one);
+    * ``PublicClientApp``: ``okta_client``; ``SystemPrincipal``: ``okta_system`` (``actor.id``);
+    * ``IP address`` (ThreatInsight events): ``ip`` (``actor.id``, when it is an address);
+    * any other type: none.
     """
     pairs: tuple[tuple[str, str | None], ...]
     if actor_type is None or actor_type == "User":
@@ -127,22 +133,6 @@ def _actor_identifiers(
     else:
         return ()
     return tuple(identifier_list(pairs))
-
-
-def okta_identifiers(actor: Mapping[str, Any] | None) -> list[Identifier]:
-    """The identifiers of an Okta ``actor``, strongest first.
-
-    * ``User`` (or no type): ``okta_user_id`` (``actor.id``), ``okta_login`` (``alternateId``
-      lower-cased), ``email`` (the login with any ``+alias`` removed, if it looks like one);
-    * ``PublicClientApp``: ``okta_client``; ``SystemPrincipal``: ``okta_system`` (``actor.id``);
-    * ``IP address`` (ThreatInsight events): ``ip`` (``actor.id``, when it is an address);
-    * any other type: none.
-    """
-    if actor is None:
-        return []
-    view = _ACTOR.view(actor)
-    actor_type, login_text = text(view.get("type")), text(view.get("alternateId"))
-    return list(_actor_identifiers(actor_type, login_text, text(view.get("id"))))
 
 
 def _first_target(target: object, of_type: str, key: str) -> str | None:

@@ -9,6 +9,13 @@ A family is deliberately coarse so that version bumps do not look like new devic
   and ``*.amazonaws.com`` service agents);
 - anything else: the first product token's name (``"python-requests"``, ``"curl"``), or
   ``"other"`` when there is none.
+
+Why not ua-parser: this runs once per event in the Python step. Timed on this project's
+machine (2026-11, 154 distinct user agents of examples/ and the shared corpus, no cache),
+the browser/OS part here takes 1.5 us per call; ua-parser 1.0.2 with its builtin rules takes
+280-450 us in pure Python and 6.1 us with its native accelerator (ua-parser-rs 0.1.5), and
+knows none of the AWS tools above, which would stay. Its families are also finer than the
+baseline wants (``Ubuntu`` and ``Mac OS X`` where this says ``Linux`` and ``macOS``).
 """
 
 from __future__ import annotations
