@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from seamwatch.errors import SeamwatchError
 from seamwatch.jobs.compiler import sql_interval
 from seamwatch.jobs.settings import (
     DEFAULT_IDLE_TIMEOUT_SECONDS,
@@ -52,7 +53,7 @@ _SQL_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 
-class KafkaConfigError(ValueError):
+class KafkaConfigError(SeamwatchError, ValueError):
     pass
 
 

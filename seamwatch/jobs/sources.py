@@ -30,6 +30,7 @@ from typing import Any
 
 import orjson
 
+from seamwatch.errors import SeamwatchError
 from seamwatch.jobs.compiler import sql_interval, sql_literal
 from seamwatch.jobs.damage import InputNotice, has_invalid_utf8
 from seamwatch.jobs.input_check import check_source_files, labelled_files, relative_ref
@@ -59,7 +60,7 @@ REF_KEY = "_ref"
 RAW_KEY = "_raw"
 
 
-class UnknownSourceError(ValueError):
+class UnknownSourceError(SeamwatchError, ValueError):
     pass
 
 
