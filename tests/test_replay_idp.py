@@ -136,3 +136,20 @@ def test_the_cluster_entry_point_takes_the_same_options() -> None:
         "cloudtrail": "seamwatch.cloudtrail",
         "windows": "seamwatch.windows",
     }
+
+
+def test_submit_passes_the_topics_and_idle_timeouts_to_the_cluster() -> None:
+    from seamwatch.cli_deploy import SubmitOptions, job_arguments
+
+    options = SubmitOptions(
+        mode="kafka",
+        bootstrap="b:9092",
+        sources=["entra", "okta"],
+        idle_timeouts=["entra=20m"],
+        watermarks=["entra=30m"],
+    )
+    args = argument_parser().parse_args(job_arguments(options))
+    settings = settings_from_args(args)
+    assert settings.idle_timeouts()["entra"] == 1200
+    assert settings.watermark_seconds["entra"] == 1800
+    assert args.source == ["entra", "okta"]
