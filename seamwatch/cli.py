@@ -43,7 +43,8 @@ def run(
             "--input",
             "-i",
             help="SOURCE=PATH (okta, cloudtrail, entra or windows; a file, directory or glob of "
-            ".json, .jsonl or .gz). Repeat per source or path. Default: the bundled examples/.",
+            ".json, .jsonl or .gz, and .evtx for windows). Repeat per source or path. Default: "
+            "the bundled examples/.",
         ),
     ] = None,
     identities: Annotated[
