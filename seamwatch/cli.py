@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -69,7 +70,8 @@ def run(
             "--input",
             "-i",
             help="SOURCE=PATH (okta, cloudtrail, entra or windows; a file, directory or glob of "
-            ".json, .jsonl or .gz). Repeat per source or path. Default: the bundled examples/.",
+            ".json, .jsonl or .gz, and .evtx for windows). Repeat per source or path. Default: "
+            "the bundled examples/.",
         ),
     ] = None,
     identities: Annotated[
@@ -127,6 +129,22 @@ def run(
             "(docs/kafka.md; client properties from $SEAMWATCH_KAFKA_PROPERTIES / env).",
         ),
     ] = None,
+    kafka_sources: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source",
+            help="With --kafka: a log topic to read (okta, cloudtrail, entra, windows); repeat. "
+            "Default: okta and cloudtrail. A topic read but not fed holds event time back for "
+            "its idle timeout.",
+        ),
+    ] = None,
+    idle_timeout: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="With --kafka: [SOURCE=]DURATION a quiet topic stops holding back event time "
+            "after, e.g. entra=20m (default: okta 1m, cloudtrail 15m, entra 15m, windows 1m).",
+        ),
+    ] = None,
     alert_format: Annotated[
         str | None,
         typer.Option(
@@ -167,9 +185,20 @@ def run(
     if kafka is not None:
         fmt = alert_format or "avro"
         _run_kafka(
-            kafka, identities, rules, watermark, parallelism, fmt, schema_registry, geo, bounds
+            kafka,
+            identities,
+            rules,
+            watermark,
+            parallelism,
+            fmt,
+            schema_registry,
+            geo,
+            bounds,
+            KafkaReading(kafka_sources or [], idle_timeout or []),
         )
         return
+    if kafka_sources or idle_timeout:
+        raise fail("--source and --idle-timeout choose the Kafka topics read: use with --kafka")
     if schema_registry is not None:
         raise fail("--schema-registry frames the Avro alerts of a Kafka run: use it with --kafka")
     if alert_format not in (None, "json", "ocsf"):
@@ -244,6 +273,29 @@ def summary_lines(result: RunResult) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True)
+class KafkaReading:
+    """``--source`` and ``--idle-timeout`` of ``run --kafka``, as given."""
+
+    sources: list[str]
+    idle_timeouts: list[str]
+
+    def parsed(self) -> tuple[tuple[str, ...], dict[str, float]]:
+        """The sources read (the defaults if none given) and the idle timeout per source."""
+        from seamwatch.jobs.settings import DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_KAFKA_SOURCES
+        from seamwatch.jobs.sources import check_source
+
+        sources = tuple(dict.fromkeys(check_source(s) for s in self.sources))
+        timeouts = {k: float(v) for k, v in DEFAULT_IDLE_TIMEOUT_SECONDS.items()}
+        for value in self.idle_timeouts:
+            name, sep, duration = value.partition("=")
+            if sep:
+                timeouts[check_source(name.strip())] = parse_duration(duration)
+            else:
+                timeouts = dict.fromkeys(timeouts, float(parse_duration(value)))
+        return sources or DEFAULT_KAFKA_SOURCES, timeouts
+
+
 def _run_kafka(
     bootstrap: str,
     identities: Path | None,
@@ -254,6 +306,7 @@ def _run_kafka(
     schema_registry: str | None,
     geo: GeoDatabases,
     bounds: FutureBounds,
+    reading: KafkaReading,
 ) -> None:
     from seamwatch.cli_kafka import run_kafka_command
     from seamwatch.jobs.sources import UnknownSourceError, check_source
@@ -262,6 +315,7 @@ def _run_kafka(
     try:
         for source, values in parse_pairs(watermark or [], "--watermark").items():
             settings.watermark_seconds[check_source(source)] = parse_watermark(values[-1])
+        sources, idle_timeouts = reading.parsed()
         run_kafka_command(
             bootstrap,
             identities=identities,
@@ -272,6 +326,8 @@ def _run_kafka(
             schema_registry=schema_registry,
             geo=geo,
             future_bounds=bounds,
+            sources=sources,
+            idle_timeout_seconds=idle_timeouts,
         )
     except (UnknownSourceError, ValueError) as exc:
         raise fail(str(exc)) from exc

@@ -77,6 +77,8 @@ class SubmitOptions:
     state_backend: str = "rocksdb"
     checkpoint_dir: str | None = None
     watermarks: list[str] = field(default_factory=list)  # SOURCE=DURATION
+    idle_timeouts: list[str] = field(default_factory=list)  # [SOURCE=]DURATION
+    sources: list[str] = field(default_factory=list)  # kafka mode: the log topics read
     geo_city: Path | None = None  # MaxMind City database on the cluster's nodes
     geo_asn: Path | None = None  # MaxMind ASN database on the cluster's nodes
     from_savepoint: str | None = None
@@ -116,6 +118,8 @@ def job_arguments(options: SubmitOptions) -> list[str]:
         args += ["--checkpoint-dir", options.checkpoint_dir]
     for value in options.watermarks:
         args += ["--watermark", value]
+    for value in options.idle_timeouts:
+        args += ["--idle-timeout", value]
     if options.alert_format is not None:
         args += ["--alert-format", options.alert_format]
     if options.geo_city is not None:
@@ -132,6 +136,8 @@ def job_arguments(options: SubmitOptions) -> list[str]:
         if not options.bootstrap:
             raise ValueError("kafka mode needs --bootstrap HOST:PORT")
         args += ["--bootstrap", options.bootstrap]
+        for source in options.sources:
+            args += ["--source", source]
         if options.schema_registry:
             args += ["--schema-registry", options.schema_registry]
     return args
@@ -192,6 +198,21 @@ def submit(
         list[str] | None,
         typer.Option(help="SOURCE=DURATION watermark bound, e.g. cloudtrail=20m."),
     ] = None,
+    idle_timeout: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="[SOURCE=]DURATION a quiet source stops holding back event time after, "
+            "e.g. entra=20m."
+        ),
+    ] = None,
+    kafka_sources: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source",
+            help="Kafka mode: a log topic to read (okta, cloudtrail, entra, windows); repeat. "
+            "Default: okta and cloudtrail.",
+        ),
+    ] = None,
     geo_city: Annotated[
         Path | None,
         typer.Option("--geo-city", help="MaxMind City database (.mmdb) the cluster's nodes read."),
@@ -229,6 +250,7 @@ def submit(
 ) -> None:
     """Submit the job to a running Flink session cluster (flink run; see docs/deploy.md)."""
     from seamwatch.jobs.rulebook import parse_duration, parse_watermark
+    from seamwatch.jobs.sources import check_source
 
     allowed = ("avro", "json", "ocsf") if kafka else ("json", "ocsf")
     if alert_format is not None and alert_format not in allowed:
@@ -243,6 +265,12 @@ def submit(
         parse_duration(checkpoint_interval)
         for value in watermark or []:  # refused here, not by the cluster's planner
             parse_watermark(value.partition("=")[2])
+        for value in idle_timeout or []:
+            parse_duration(value.rpartition("=")[2])
+        if kafka_sources and not kafka:
+            raise ValueError("--source chooses the Kafka topics read: use it with --kafka")
+        for source in kafka_sources or []:
+            check_source(source)
         options = SubmitOptions(
             mode="kafka" if kafka else "files",
             inputs=inputs or [],
@@ -255,6 +283,8 @@ def submit(
             state_backend=state_backend,
             checkpoint_dir=checkpoint_dir,
             watermarks=watermark or [],
+            idle_timeouts=idle_timeout or [],
+            sources=kafka_sources or [],
             geo_city=geo_city,
             geo_asn=geo_asn,
             from_savepoint=from_savepoint,

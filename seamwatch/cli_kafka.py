@@ -49,6 +49,8 @@ PropertiesOption = Annotated[
 ]
 OktaTopic = Annotated[str, typer.Option(help="Okta System Log topic.")]
 CloudTrailTopic = Annotated[str, typer.Option(help="CloudTrail topic.")]
+EntraTopic = Annotated[str, typer.Option(help="Entra ID sign-in and audit log topic.")]
+WindowsTopic = Annotated[str, typer.Option(help="Windows / AD Security event topic.")]
 IdentityTopic = Annotated[str, typer.Option(help="Identity-mapping topic (compacted).")]
 AlertTopic = Annotated[str, typer.Option(help="Alert topic.")]
 DeadLetterTopic = Annotated[str, typer.Option(help="Dead-letter topic.")]
@@ -117,6 +119,8 @@ def topics_create(
     alert_topic: AlertTopic = _DEFAULTS.alerts,
     dead_letter_topic: DeadLetterTopic = _DEFAULTS.dead_letters,
     late_topic: LateTopic = _DEFAULTS.late_events,
+    entra_topic: EntraTopic = _DEFAULTS.entra,
+    windows_topic: WindowsTopic = _DEFAULTS.windows,
     partitions: Annotated[int, typer.Option(min=1, help="Partitions per topic.")] = 1,
     replication: Annotated[int, typer.Option(min=1, help="Replication factor.")] = 1,
 ) -> None:
@@ -124,7 +128,14 @@ def topics_create(
     from seamwatch.kafka_tools import create_topics
 
     topics = KafkaTopics(
-        okta_topic, cloudtrail_topic, identity_topic, alert_topic, dead_letter_topic, late_topic
+        okta_topic,
+        cloudtrail_topic,
+        identity_topic,
+        alert_topic,
+        dead_letter_topic,
+        late_topic,
+        entra_topic,
+        windows_topic,
     )
     conf = _client_conf(kafka, _properties(properties))
     try:
@@ -138,11 +149,14 @@ def topics_create(
 def replay(
     kafka: BootstrapOption,
     inputs: Annotated[
-        list[str], typer.Option("--input", "-i", help="SOURCE=PATH (okta or cloudtrail).")
+        list[str],
+        typer.Option("--input", "-i", help="SOURCE=PATH (okta, cloudtrail, entra or windows)."),
     ],
     properties: PropertiesOption = None,
     okta_topic: OktaTopic = _DEFAULTS.okta,
     cloudtrail_topic: CloudTrailTopic = _DEFAULTS.cloudtrail,
+    entra_topic: EntraTopic = _DEFAULTS.entra,
+    windows_topic: WindowsTopic = _DEFAULTS.windows,
     rate: Annotated[
         float | None, typer.Option(min=0.001, help="At most this many records per second.")
     ] = None,
@@ -150,19 +164,24 @@ def replay(
         bool, typer.Option(help="Move event times so that the newest record is now.")
     ] = False,
 ) -> None:
-    """Produce log files to the source topics, in event-time order across sources."""
+    """Produce log files to the source topics, in event-time order across sources.
+
+    With ``--shift-to-now``, Okta's ``published`` and CloudTrail's ``eventTime`` move; in Entra
+    ID and Windows records every time moves (by whole seconds), so that times read from
+    different keys (NXLog's local ``EventTime`` and Logstash's ``@timestamp``) stay apart.
+    """
     from rich.progress import Progress
 
     from seamwatch.jobs.sources import UnknownSourceError, check_source
     from seamwatch.kafka_tools import load_files, plan_replay, produce
 
-    topics = KafkaTopics(okta=okta_topic, cloudtrail=cloudtrail_topic).sources()
+    topics = KafkaTopics(
+        okta=okta_topic, cloudtrail=cloudtrail_topic, entra=entra_topic, windows=windows_topic
+    ).sources()
     try:
         pairs = parse_pairs(inputs, "--input")
         for source in pairs:
             check_source(source)
-            if source not in topics:  # entra, windows: file input only for now
-                raise ValueError(f"{source!r} has no Kafka topic yet: read it with `run --input`")
         damaged: list[tuple[str, str]] = []
         planned = plan_replay(load_files(pairs, damaged), shift_to_now, datetime.now(UTC))
     except (UnknownSourceError, ValueError) as exc:
@@ -250,6 +269,8 @@ def run_kafka_command(
     schema_registry: str | None = None,
     geo: GeoDatabases = BUNDLED,
     future_bounds: FutureBounds | None = None,
+    sources: tuple[str, ...] | None = None,
+    idle_timeout_seconds: dict[str, float] | None = None,
 ) -> None:
     """``seamwatch run --kafka BOOTSTRAP``: run the job on Kafka until interrupted."""
     from seamwatch.jobs.kafka_job import run_kafka
@@ -267,7 +288,12 @@ def run_kafka_command(
         geo=geo,
         future_bounds=future_bounds or FutureBounds(),
     )
+    if sources is not None:
+        settings.sources = sources
+    if idle_timeout_seconds is not None:
+        settings.idle_timeout_seconds = dict(idle_timeout_seconds)
     try:
+        settings.source_topics()
         settings.startup_mode  # noqa: B018  (validated before anything starts)
         settings.job_jars()
         # Registered here, before Flink starts, so an unreachable registry fails at once;
@@ -277,11 +303,15 @@ def run_kafka_command(
         raise _fail(str(exc)) from exc
     _client_conf(bootstrap, settings.properties)  # a broker answers, or one clear line
     t = settings.topics
+    read = " + ".join(
+        f"{topic} (idle after {settings.idle_timeout(source):g}s)"
+        for source, topic in settings.source_topics().items()
+    )
     encoding: str = settings.alert_format
     if schema_id is not None:
         encoding += f", Confluent wire format, schema id {schema_id} at {schema_registry}"
     console.print(
-        f"seamwatch on {bootstrap}: {t.okta} + {t.cloudtrail} (+ {t.identities}) -> "
+        f"seamwatch on {bootstrap}: {read} (+ {t.identities}) -> "
         f"{t.alerts} ({encoding}), dead letters -> {t.dead_letters}, "
         f"late events -> {t.late_events}; "
         f"client properties {settings.properties.redacted()}",

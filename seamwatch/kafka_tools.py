@@ -9,10 +9,12 @@ translate the few that librdkafka spells differently
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -64,6 +66,8 @@ def topic_specs(topics: KafkaTopics) -> dict[str, dict[str, str]]:
     return {
         topics.okta: dict(big),
         topics.cloudtrail: dict(big),
+        topics.entra: dict(big),
+        topics.windows: dict(big),
         topics.dead_letters: dict(big),
         topics.late_events: {},
         topics.alerts: {},
@@ -109,10 +113,14 @@ class ReplayRecord:
 
 
 def _event_time(source: str, doc: Any) -> datetime | None:
+    from seamwatch.jobs.raw_sources import RAW_SOURCES, record_time
     from seamwatch.udfs.timeparse import parse_time
 
     if not isinstance(doc, dict):
         return None
+    if source in RAW_SOURCES:  # Entra ID, Windows: their normalizers' own time rules
+        at = record_time(source, doc)
+        return datetime.fromtimestamp(at / 1000, tz=UTC) if at is not None else None
     text = doc.get("published") if source == "okta" else doc.get("eventTime")
     if not isinstance(text, str):
         return None
@@ -155,12 +163,57 @@ def _format_like(original: str, at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Times as Entra ID and Windows producers write them: ISO-8601 with a "T" or a space, any
+# fraction, "Z", an offset or no zone (NXLog); and AD FS's US form.
+_ISO_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
+_US_TIME = re.compile(r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}:\d{2} [AP]M")
+_US_FORMAT = "%m/%d/%Y %I:%M:%S %p"
+
+
+def _shift_time_text(value: str, delta: timedelta) -> str:
+    """``value`` moved by ``delta`` (whole seconds) if it is a time, in its own format."""
+    iso = _ISO_TIME.fullmatch(value)
+    if iso is not None:
+        head = iso.group(1)
+        moved = datetime.fromisoformat(head.replace(" ", "T")) + delta
+        text = moved.strftime("%Y-%m-%dT%H:%M:%S" if "T" in head else "%Y-%m-%d %H:%M:%S")
+        return text + (iso.group(2) or "") + (iso.group(3) or "")
+    if _US_TIME.fullmatch(value):
+        return (datetime.strptime(value, _US_FORMAT) + delta).strftime(_US_FORMAT)
+    return value
+
+
+def _shift_times(node: Any, delta: timedelta) -> Any:
+    """Every time in ``node`` moved by ``delta``: a raw source's time is read from several
+    keys, at several depths, some local (NXLog's ``EventTime`` beside Logstash's
+    ``@timestamp``), so all of them move together and keep their differences."""
+    if isinstance(node, dict):
+        return {k: _shift_times(v, delta) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_shift_times(v, delta) for v in node]
+    if isinstance(node, str):
+        return _shift_time_text(node, delta)
+    return node
+
+
+def _shift_raw(record: ReplayRecord, delta_seconds: float) -> ReplayRecord:
+    delta = timedelta(seconds=round(delta_seconds))
+    doc = _shift_times(orjson.loads(record.value), delta)
+    return ReplayRecord(record.source, orjson.dumps(doc), _event_time(record.source, doc))
+
+
 def shift_record(record: ReplayRecord, delta_seconds: float) -> ReplayRecord:
-    """The record with its event time moved by ``delta_seconds`` (payload rewritten)."""
-    from datetime import timedelta
+    """The record with its event time moved by ``delta_seconds`` (payload rewritten).
+
+    Entra ID and Windows records have every time in them moved, by whole seconds, each
+    written as before (:func:`_shift_times`).
+    """
+    from seamwatch.jobs.raw_sources import RAW_SOURCES
 
     if record.event_time is None or delta_seconds == 0:
         return record
+    if record.source in RAW_SOURCES:
+        return _shift_raw(record, delta_seconds)
     doc = orjson.loads(record.value)
     key = "published" if record.source == "okta" else "eventTime"
     moved = record.event_time + timedelta(seconds=delta_seconds)

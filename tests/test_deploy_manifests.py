@@ -158,7 +158,10 @@ def test_tuning_names_agree_between_job_arguments_and_flink_configuration(
     assert args["--checkpoint-interval"] == [
         spec["flinkConfiguration"]["execution.checkpointing.interval"]
     ]
-    assert {w.split("=")[0] for w in args["--watermark"]} == {"okta", "cloudtrail"}
+    # Every log topic read has its own watermark bound and idle timeout.
+    assert set(args["--source"]) == {"okta", "cloudtrail"}
+    assert {w.split("=")[0] for w in args["--watermark"]} == set(args["--source"])
+    assert {w.split("=")[0] for w in args["--idle-timeout"]} == set(args["--source"])
     # The job's own parser accepts these arguments (same names as `seamwatch submit`).
     from seamwatch.jobs.cluster import argument_parser
 

@@ -225,15 +225,19 @@ def test_corpus_stages_with_a_time_and_every_record_normalizes_or_says_why(
     assert normalized > 0
 
 
-def test_replay_to_kafka_refuses_the_sources_without_a_topic(tmp_path: Path) -> None:
+def test_replay_to_kafka_takes_entra_and_refuses_an_unknown_source(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from seamwatch.cli import app
 
     path = tmp_path / "entra.jsonl"
     path.write_bytes(orjson.dumps(SIGN_IN) + b"\n")
-    result = CliRunner().invoke(
+    unknown = CliRunner().invoke(
+        app, ["replay", "--kafka", "127.0.0.1:1", "--input", f"ldap={path}"]
+    )
+    assert unknown.exit_code != 0 and "unknown log source 'ldap'" in unknown.output
+    # Entra has its topic (tests/test_kafka_idp.py replays to it): only the broker is missing.
+    entra = CliRunner().invoke(
         app, ["replay", "--kafka", "127.0.0.1:1", "--input", f"entra={path}"]
     )
-    assert result.exit_code != 0
-    assert "'entra' has no Kafka topic yet" in result.output
+    assert entra.exit_code != 0 and "no Kafka broker answered" in entra.output

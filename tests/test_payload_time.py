@@ -38,3 +38,71 @@ def test_the_time_is_read_from_the_text_without_parsing_it() -> None:
     assert [got[i] for i in range(len(CASES))] == [want for _, want in CASES]
     okta = payload_time_sql("okta", "p")
     assert "published" in okta and "eventTime" not in okta
+
+
+# Entra ID and Windows records as their topics carry them: the time keys their normalizers read.
+RAW_CASES = [
+    # Diagnostic settings: the sign-in's own time before the envelope's (Event Hub delivery).
+    (
+        "entra",
+        '{"time":"2026-03-10T09:20:00.1234567Z","category":"SignInLogs",'
+        '"properties":{"createdDateTime":"2026-03-10T09:05:11.1234567Z"}}',
+        "2026-03-10 09:05:11.000",
+    ),
+    # Panther lower-cases keys; Log Analytics capitalises them.
+    ("entra", '{"createddatetime": "2025-01-15 09:30:45.123"}', "2025-01-15 09:30:45.000"),
+    (
+        "entra",
+        '{"Type":"AuditLogs","ActivityDateTime":"2026-03-10T07:00:01Z"}',
+        "2026-03-10 07:00:01.000",
+    ),
+    # AD FS's US date is no time to SQL: Log Analytics' TimeGenerated is read instead.
+    (
+        "entra",
+        '{"Type":"ADFSSignInLogs","CreatedDateTime":"12/12/2025 3:03:58 PM",'
+        '"TimeGenerated":"2025-12-12T15:04:30Z"}',
+        "2025-12-12 15:04:30.000",
+    ),
+    # evtx JSON (the Rust parser, pretty-printed) and xmltodict's attribute spelling.
+    (
+        "windows",
+        '{"Event": {"System": {"TimeCreated": {"#attributes": {"SystemTime": '
+        '"2013-10-23T16:22:39.973500Z"}}}}}',
+        "2013-10-23 16:22:39.000",
+    ),
+    (
+        "windows",
+        '{"Event":{"System":{"TimeCreated":{"@SystemTime":"2019-05-01T10:00:00Z"}}}}',
+        "2019-05-01 10:00:00.000",
+    ),
+    # NXLog through Logstash: the UTC @timestamp, not the collector's local EventTime.
+    (
+        "windows",
+        '{"EventTime":"2026-03-10 11:00:00","EventID":4624,'
+        '"@timestamp":"2026-03-10T09:00:02.000Z"}',
+        "2026-03-10 09:00:02.000",
+    ),
+    (
+        "windows",
+        '{"EventID":4624,"TimeGenerated":"2026-03-10T09:00:05Z"}',
+        "2026-03-10 09:00:05.000",
+    ),
+    ("windows", '{"EventID": 4624}', "1970-01-01 00:00:00.000"),
+]
+
+
+def test_entra_and_windows_times_are_read_from_their_own_keys() -> None:
+    from seamwatch.jobs.runtime import create_environments
+
+    _, t_env = create_environments(1)
+    union = " UNION ALL ".join(
+        f"SELECT {i} AS n, CAST({payload_time_sql(source, _literal(text))} AS STRING) AS t"
+        for i, (source, text, _) in enumerate(RAW_CASES)
+    )
+    with t_env.sql_query(union).execute().collect() as rows:
+        got = {row[0]: row[1] for row in rows}
+    assert [got[i] for i in range(len(RAW_CASES))] == [want for _, _, want in RAW_CASES]
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

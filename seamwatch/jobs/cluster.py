@@ -24,7 +24,8 @@ Two input modes:
 
 The tuning options carry the same names everywhere (this program, ``seamwatch submit``, the
 Kubernetes manifests and docs/deploy.md): ``--parallelism``, ``--checkpoint-interval``,
-``--state-backend``, ``--checkpoint-dir`` and ``--watermark SOURCE=DURATION``.
+``--state-backend``, ``--checkpoint-dir``, ``--watermark SOURCE=DURATION``, ``--idle-timeout
+[SOURCE=]DURATION`` and, in Kafka mode, ``--source SOURCE`` (the log topics read).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from seamwatch.jobs.compiler import sql_interval, sql_literal
 from seamwatch.jobs.rulebook import parse_duration, parse_watermark
 from seamwatch.jobs.settings import (
     DEFAULT_IDLE_TIMEOUT_SECONDS,
+    DEFAULT_KAFKA_SOURCES,
     DEFAULT_RULES_DIR,
     DEFAULT_WATERMARK_SECONDS,
 )
@@ -72,13 +74,18 @@ class ClusterSettings:
     )
     # None: the per-source defaults (settings.DEFAULT_IDLE_TIMEOUT_SECONDS); a number: every source.
     idle_timeout_seconds: int | None = None
+    # --idle-timeout SOURCE=DURATION: one source's timeout, over the two above.
+    idle_timeout_by_source: dict[str, int] = field(default_factory=dict)
     geo: GeoDatabases = BUNDLED  # --geo-city / --geo-asn: MaxMind databases the workers read
 
     def idle_timeouts(self) -> dict[str, int]:
         """Idle timeout per source."""
         if self.idle_timeout_seconds is None:
-            return dict(DEFAULT_IDLE_TIMEOUT_SECONDS)
-        return {source: self.idle_timeout_seconds for source in DEFAULT_IDLE_TIMEOUT_SECONDS}
+            timeouts = dict(DEFAULT_IDLE_TIMEOUT_SECONDS)
+        else:
+            timeouts = dict.fromkeys(DEFAULT_IDLE_TIMEOUT_SECONDS, self.idle_timeout_seconds)
+        timeouts.update(self.idle_timeout_by_source)
+        return timeouts
 
     def flink_configuration(self) -> dict[str, str]:
         """Flink configuration keys for checkpointing and state (set before the job is built)."""
@@ -262,6 +269,17 @@ def _watermark_seconds(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _idle_timeout(text: str) -> tuple[str | None, int]:
+    """``DURATION`` (every source) or ``SOURCE=DURATION``."""
+    name, sep, value = text.partition("=")
+    if not sep:
+        return None, _duration_seconds(text)
+    try:
+        return check_source(name.strip()), _duration_seconds(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _pair(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name or not value:
@@ -303,9 +321,12 @@ def argument_parser() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--idle-timeout",
-        type=_duration_seconds,
-        default=None,
-        help="one idle timeout for every source (default: okta 1m, cloudtrail 15m)",
+        type=_idle_timeout,
+        action="append",
+        default=[],
+        help="[SOURCE=]DURATION a quiet source stops holding back event time after, e.g. "
+        "entra=20m; without SOURCE= for every source (default: okta 1m, cloudtrail 15m, "
+        "entra 15m, windows 1m)",
     )
     modes = parser.add_subparsers(dest="mode", required=True)
     files = modes.add_parser("files", parents=[common], help="watched directories of JSON lines")
@@ -327,6 +348,13 @@ def argument_parser() -> argparse.ArgumentParser:
         "kafka", parents=[common], help="Kafka topics (seamwatch.jobs.kafka_job)"
     )
     kafka.add_argument("--bootstrap", required=True, help="Kafka bootstrap servers")
+    kafka.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        help="a log topic to read: okta, cloudtrail, entra or windows; repeat (default: okta "
+        "and cloudtrail). A topic read but not fed holds event time back for its idle timeout",
+    )
     kafka.add_argument("--alert-format", choices=("avro", "json", "ocsf"), default="avro")
     kafka.add_argument(
         "--schema-registry",
@@ -343,6 +371,8 @@ def settings_from_args(args: argparse.Namespace) -> ClusterSettings:
         watermarks[check_source(source)] = _watermark_seconds(value)
     if args.parallelism < 1:
         raise ValueError("--parallelism must be at least 1")
+    every = [seconds for source, seconds in args.idle_timeout if source is None]
+    by_source = {source: seconds for source, seconds in args.idle_timeout if source is not None}
     return ClusterSettings(
         rules_dir=args.rules,
         identities=args.identities,
@@ -351,7 +381,8 @@ def settings_from_args(args: argparse.Namespace) -> ClusterSettings:
         state_backend=args.state_backend,
         checkpoint_dir=args.checkpoint_dir,
         watermark_seconds=watermarks,
-        idle_timeout_seconds=args.idle_timeout,
+        idle_timeout_seconds=every[-1] if every else None,
+        idle_timeout_by_source=by_source,
         geo=GeoDatabases(city=args.geo_city, asn=args.geo_asn),
     )
 
@@ -417,6 +448,7 @@ def _kafka_settings(args: argparse.Namespace, settings: ClusterSettings) -> Any:
         schema_registry=args.schema_registry,
         watermark_seconds=dict(settings.watermark_seconds),
         idle_timeout_seconds={k: float(v) for k, v in settings.idle_timeouts().items()},
+        sources=tuple(check_source(s) for s in args.source) or DEFAULT_KAFKA_SOURCES,
         parallelism=settings.parallelism,
         checkpoint_interval_ms=settings.checkpoint_interval_seconds * 1000,
         geo=settings.geo,

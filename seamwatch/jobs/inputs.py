@@ -7,20 +7,26 @@ into records and names each record's origin:
 * ``"<path>:<line>"`` (1-based) for a record that is one line of a JSON Lines file, yielded as
   the original line text (without the line break);
 * ``"<path>:<line>#<i>"`` for member ``i`` (0-based) of a container (S3 ``{"Records": [...]}``
-  file, API array, Okta event-hook delivery) starting at ``line``, re-serialised compactly.
+  file, API array, Okta event-hook delivery) starting at ``line``, re-serialised compactly;
+* ``"<path>#<record id>"`` for a record of a Windows event log file (``.evtx``, recognised by
+  its ``ElfFile`` signature), read with the ``evtx`` parser (pyevtx-rs): its JSON, the shape
+  :mod:`seamwatch.udfs.windows_shapes` reads first, keyed by the record's ``EventRecordID``.
 
 A file whose first record is not valid JSON on its own line is read as one JSON document
 (pretty-printed S3 file or array); when that fails too, it is read line by line. Lines that are
 not valid JSON are yielded verbatim so that the job dead-letters them with their ref; blank
 lines are skipped. ``.gz`` files are decompressed on the fly. A damaged file (truncated or
 corrupt ``.gz``, unreadable) yields what can be read and then a notice naming the damage; an
-empty container yields a notice too (:class:`~seamwatch.jobs.damage.InputNotice`).
+empty container yields a notice too (:class:`~seamwatch.jobs.damage.InputNotice`). A damaged
+``.evtx`` (no valid header, a corrupt chunk or record) yields every record the parser can
+read and a notice per damage, with the parser's reason.
 """
 
 from __future__ import annotations
 
 import glob
 import re
+import struct
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
@@ -39,15 +45,26 @@ from seamwatch.jobs.damage import (
 from seamwatch.udfs.normalize import explode
 
 __all__ = [
+    "EVTX_SIGNATURE",
     "INPUT_SUFFIXES",
     "NOT_JSON",
     "InputError",
     "expand_paths",
+    "is_evtx",
     "iter_raw_records",
     "iter_records",
 ]
 
-INPUT_SUFFIXES: tuple[str, ...] = (".json", ".jsonl", ".gz")
+INPUT_SUFFIXES: tuple[str, ...] = (".json", ".jsonl", ".gz", ".evtx")
+# The first bytes of a Windows event log file (the EVTX file header's signature).
+EVTX_SIGNATURE = b"ElfFile\x00"
+# The EVTX file header: its size read here, where its block size and chunk count are, and
+# the size of a chunk.
+_EVTX_HEADER_BYTES = 128
+_EVTX_BLOCK_SIZE_OFFSET = 40
+_EVTX_CHUNK_BYTES = 65536
+# Parser errors in a row after which the rest of an .evtx file is given up as damaged.
+_EVTX_MAX_ERRORS_IN_A_ROW = 64
 _GLOB_CHARS = frozenset("*?[")
 
 
@@ -67,8 +84,8 @@ def expand_paths(spec: str) -> list[Path]:
     """The input files ``spec`` names, sorted.
 
     ``spec`` is a file (taken whatever its name), a directory (searched recursively for
-    ``*.json``, ``*.jsonl`` and ``*.gz``) or a glob pattern (``**`` recurses; directories it
-    matches are searched as above). Raises :class:`InputError` when nothing matches.
+    ``*.json``, ``*.jsonl``, ``*.gz`` and ``*.evtx``) or a glob pattern (``**`` recurses;
+    directories it matches are searched as above). Raises :class:`InputError` when nothing matches.
     """
     path = Path(spec).expanduser()
     if path.is_file():
@@ -143,7 +160,90 @@ def _parses(text: str) -> bool:
     return _loads(text) is not NOT_JSON
 
 
+def is_evtx(path: Path) -> bool:
+    """Whether ``path`` is a Windows event log file: named ``.evtx`` (read as one, so that a
+    damaged header is reported as such), or carrying the signature whatever its name."""
+    if path.suffix.lower() == ".evtx":
+        return True
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(EVTX_SIGNATURE)) == EVTX_SIGNATURE
+    except OSError:
+        return False
+
+
+def _evtx_truncation(path: Path) -> str | None:
+    """Why ``path`` is shorter than its header says, or None. The parser skips a chunk cut
+    short without a word (a copy cut at 40 KB of a one-chunk log gives no record and no
+    error), so the header's chunk count is checked against the size: a 4 KiB file header,
+    then 64 KiB chunks. A file may be longer than that (space allocated ahead), not shorter.
+    """
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(_EVTX_HEADER_BYTES)
+        size = path.stat().st_size
+    except OSError as exc:
+        return f"unreadable: {exc.strerror or exc}"
+    if len(header) < _EVTX_HEADER_BYTES:
+        return None  # the parser refuses a file without a whole header itself
+    block_size, chunks = struct.unpack_from("<HH", header, _EVTX_BLOCK_SIZE_OFFSET)
+    expected = block_size + chunks * _EVTX_CHUNK_BYTES
+    if size >= expected:
+        return None
+    return (
+        f"cut short: {size} bytes where its header names {chunks} chunks ({expected} bytes); "
+        "the records past its last whole chunk are lost"
+    )
+
+
+def _iter_evtx(path: Path) -> Iterator[tuple[str, str, object]]:
+    """The records of an ``.evtx`` file as the ``evtx`` parser's JSON (``records_json``).
+
+    The parser reads chunk by chunk and goes on after a chunk or record it cannot read; each
+    such failure becomes a ``damaged`` notice naming the file and the parser's reason, so the
+    records around it are still read and the loss is counted.
+    """
+    from evtx import PyEvtxParser
+
+    damaged = f"damaged .evtx file {path.name}"
+    try:
+        records = iter(PyEvtxParser(str(path)).records_json())
+    except (OSError, RuntimeError, ValueError) as exc:
+        reason = f"{damaged}: {exc}"
+        yield str(path), reason, InputNotice("damaged", reason)
+        return
+    truncation = _evtx_truncation(path)
+    errors_in_a_row = 0
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            if truncation is not None:
+                reason = f"{damaged}: {truncation}"
+                yield str(path), reason, InputNotice("damaged", reason)
+            return
+        except (OSError, RuntimeError, ValueError) as exc:
+            reason = f"{damaged}: {exc}"
+            yield str(path), reason, InputNotice("damaged", reason)
+            errors_in_a_row += 1
+            if errors_in_a_row >= _EVTX_MAX_ERRORS_IN_A_ROW:
+                reason = f"{damaged}: {errors_in_a_row} errors in a row, the rest is not read"
+                yield str(path), reason, InputNotice("damaged", reason)
+                return
+            continue
+        errors_in_a_row = 0
+        if not isinstance(record, dict):  # the parser yields dicts; anything else is damage
+            reason = f"{damaged}: the parser gave {type(record).__name__}, not a record"
+            yield str(path), reason, InputNotice("damaged", reason)
+            continue
+        text = str(record.get("data", ""))
+        yield f"{path}#{record.get('event_record_id')}", text, _loads(text)
+
+
 def _iter_file(source: str, path: Path) -> Iterator[tuple[str, str, object]]:
+    if is_evtx(path):
+        yield from _iter_evtx(path)
+        return
     try:
         handle, reader = _open_text(path)
     except OSError as exc:

@@ -4,6 +4,7 @@ Topology around :func:`seamwatch.jobs.pipeline.build_pipeline`::
 
     <okta topic>        -> SQL table (raw value, watermark from the payload, idle timeout) -+
     <cloudtrail topic>  -> SQL table (same)                                                 -+-> raw
+    <entra topic>, <windows topic> -> the same, when asked for (``sources``)               -+
     <identity topic>    -> read whole by the resolver itself (jobs.identity_topic), Avro
     alerts       -> Avro (framed for a schema registry, or not), JSON or OCSF -> <alert topic>
                                                            exactly once (Kafka transactions)
@@ -27,6 +28,7 @@ from seamwatch.errors import SeamwatchError
 from seamwatch.jobs.compiler import sql_interval
 from seamwatch.jobs.settings import (
     DEFAULT_IDLE_TIMEOUT_SECONDS,
+    DEFAULT_KAFKA_SOURCES,
     DEFAULT_RULES_DIR,
     DEFAULT_WATERMARK_SECONDS,
     REPO_ROOT,
@@ -67,10 +69,18 @@ class KafkaTopics:
     alerts: str = "seamwatch.alerts"
     dead_letters: str = "seamwatch.dead-letters"
     late_events: str = "seamwatch.late-events"
+    entra: str = "seamwatch.entra"
+    windows: str = "seamwatch.windows"
 
     def sources(self) -> dict[str, str]:
-        """Log source -> topic."""
-        return {"okta": self.okta, "cloudtrail": self.cloudtrail}
+        """Log source -> topic, for every log source (which ones a run reads:
+        :attr:`KafkaSettings.sources`)."""
+        return {
+            "okta": self.okta,
+            "cloudtrail": self.cloudtrail,
+            "entra": self.entra,
+            "windows": self.windows,
+        }
 
 
 class ClientProperties(Mapping[str, str]):
@@ -145,6 +155,9 @@ class KafkaSettings:
     idle_timeout_seconds: dict[str, float] = field(
         default_factory=lambda: {k: float(v) for k, v in DEFAULT_IDLE_TIMEOUT_SECONDS.items()}
     )
+    # The log topics read (--source); each one read must be fed, or it holds event time back
+    # for its idle timeout at every start (settings.DEFAULT_KAFKA_SOURCES).
+    sources: tuple[str, ...] = DEFAULT_KAFKA_SOURCES
     parallelism: int = 1
     python_mode: Literal["thread", "process"] = "thread"
     # How far ahead of the clock an event time may be and still move a watermark.
@@ -169,6 +182,25 @@ class KafkaSettings:
             if mode == known:
                 return known
         raise KafkaConfigError(f"{_STARTUP_KEY}={mode!r}: use one of {', '.join(_STARTUP_MODES)}")
+
+    def source_topics(self) -> dict[str, str]:
+        """The log topics this run reads: source -> topic."""
+        topics = self.topics.sources()
+        unknown = [s for s in self.sources if s not in topics]
+        if unknown or not self.sources:
+            raise KafkaConfigError(
+                f"--source {', '.join(unknown) or '(none)'}: read one or more of "
+                f"{', '.join(topics)}"
+            )
+        return {s: topics[s] for s in topics if s in self.sources}
+
+    def watermark_bound(self, source: str) -> int:
+        """The source's watermark bound in seconds (its default if the settings omit it)."""
+        return self.watermark_seconds.get(source, DEFAULT_WATERMARK_SECONDS[source])
+
+    def idle_timeout(self, source: str) -> float:
+        """Seconds a source's partition may be quiet before event time moves on without it."""
+        return self.idle_timeout_seconds.get(source, DEFAULT_IDLE_TIMEOUT_SECONDS[source])
 
     def client_properties(self) -> dict[str, str]:
         """Properties passed to every Kafka client of the job (without Seamwatch's own keys)."""
@@ -232,7 +264,11 @@ def _client_options(settings: KafkaSettings, group_suffix: str = "") -> dict[str
 
 
 def source_table_ddl(table: str, source: str, topic: str, settings: KafkaSettings) -> str:
-    """A Kafka table of one log source: raw value, Kafka coordinates, payload event time."""
+    """A Kafka table of one log source: raw value, Kafka coordinates, payload event time.
+
+    Every source's table reads the value as text; the watermark column finds the event time in
+    it (:func:`seamwatch.jobs.sources.payload_time_sql`; Entra ID and Windows by their
+    normalizers' time keys), with the source's own bound and idle timeout."""
     from seamwatch.jobs.sources import payload_time_sql
     from seamwatch.jobs.timeguard import bounded_time_sql
 
@@ -243,11 +279,11 @@ def source_table_ddl(table: str, source: str, topic: str, settings: KafkaSetting
         "topic": topic,
         "scan.startup.mode": settings.startup_mode,
         # Per source: see settings.DEFAULT_IDLE_TIMEOUT_SECONDS.
-        "scan.watermark.idle-timeout": f"{int(settings.idle_timeout_seconds[source] * 1000)} ms",
+        "scan.watermark.idle-timeout": f"{int(settings.idle_timeout(source) * 1000)} ms",
         "format": "raw",
         "raw.charset": "UTF-8",
     }
-    bound = sql_interval(settings.watermark_seconds[source])
+    bound = sql_interval(settings.watermark_bound(source))
     # A time too far ahead of the clock never moves the watermark (jobs.timeguard).
     clock = settings.future_bounds.clock_seconds
     return (
@@ -303,7 +339,7 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
     # The planner resolves the connector factory on the client: put the jars there too.
     t_env.get_config().set("pipeline.jars", settings.flink_configuration()["pipeline.jars"])
     tables = {}
-    for source, topic in settings.topics.sources().items():
+    for source, topic in settings.source_topics().items():
         table = f"{source}_kafka"
         t_env.execute_sql(source_table_ddl(table, source, topic, settings)).wait()
         tables[source] = SourceTable(

@@ -33,8 +33,19 @@ DEFAULT_WATERMARK_SECONDS: dict[str, int] = {
 # Longer than the source's normal gap between deliveries: while one source is idle the others'
 # watermark rules alone, and when it resumes, its records behind that watermark are late (and
 # dropped by the matcher). CloudTrail arrives in bursts about every 5 minutes, minutes behind;
-# the Okta System Log is a near real-time stream.
-DEFAULT_IDLE_TIMEOUT_SECONDS: dict[str, int] = {"okta": 60, "cloudtrail": 900}
+# the Okta System Log is a near real-time stream. Entra ID diagnostic settings deliver to Event
+# Hub in batches minutes apart, like CloudTrail; Winlogbeat and NXLog ship each host's Security
+# log within seconds, like Okta.
+DEFAULT_IDLE_TIMEOUT_SECONDS: dict[str, int] = {
+    "okta": 60,
+    "cloudtrail": 900,
+    "entra": 900,
+    "windows": 60,
+}
+# The log topics a Kafka run reads unless told otherwise (--source). A topic the job reads but
+# nobody feeds holds event time back for its idle timeout at every start, so Entra ID and
+# Windows are read when asked for.
+DEFAULT_KAFKA_SOURCES: tuple[str, ...] = ("okta", "cloudtrail")
 
 # Baseline defaults for this job: one day of history before "new" flags, so a short log export
 # (and the bundled four days of examples) already yields them. In production raise it

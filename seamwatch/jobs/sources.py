@@ -38,6 +38,7 @@ from seamwatch.jobs.inputs import NOT_JSON, expand_paths, iter_records, replay_o
 from seamwatch.jobs.raw_sources import (
     RAW_SOURCES,
     TIME_KEY,
+    raw_payload_time_sql,
     raw_time_sql,
     record_time,
     staged_time,
@@ -368,8 +369,11 @@ def payload_time_sql(source: str, payload: str) -> str:
     characters after it, to the second: a substring search, where ``JSON_VALUE`` parses the
     whole record for each key (measured at 2.8-3.5k records/s for a few keys). A quote inside
     a string value is escaped in JSON text, so no field's content can pose as the key. The
-    exact time of each event is the normalizer's, in Python.
+    exact time of each event is the normalizer's, in Python. Entra ID and Windows records:
+    :func:`~seamwatch.jobs.raw_sources.raw_payload_time_sql`.
     """
+    if check_source(source) in RAW_SOURCES:
+        return raw_payload_time_sql(source, payload)
     candidates = []
     for key in PAYLOAD_TIME_KEYS[check_source(source)]:
         for pattern in (f'"{key}":"', f'"{key}": "'):
