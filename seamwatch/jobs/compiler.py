@@ -77,6 +77,13 @@ ALERT_EVENT_FIELDS = (
     "region",
     "service",
     "error_code",
+    # Entra ID and Windows detail that is a column of the event row (records.EVENT_FIELDS); the
+    # rest of their detail (auth method, conditional access, ...) is not carried by the job.
+    "host",
+    "logon_type",
+    "ticket_encryption",
+    "target_group",
+    "risk_level",
     "arrived_at",
 )
 

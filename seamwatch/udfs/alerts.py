@@ -250,6 +250,11 @@ _EVENT_KEYS = (
     "region",
     "service",
     "error_code",
+    "host",
+    "logon_type",
+    "ticket_encryption",
+    "target_group",
+    "risk_level",
 )
 _FLAGS = ("new_country", "new_ip", "new_asn", "new_device", "new_role", "impossible_travel")
 # The fields of each authentication in an alert's context (the SQL aggregates these).
