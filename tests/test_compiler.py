@@ -163,7 +163,10 @@ def test_an_absent_middle_step_is_decided_before_the_next_step_in_sql() -> None:
     assert golden.absent_step is golden.steps[1] and absence_in_sql(golden)
     sql = compile_rule(golden)
     assert "PATTERN (S0 F0*? S1) WITHIN INTERVAL '7 00:00:00' DAY TO SECOND" in sql
-    assert "LAST_VALUE(CASE WHEN source IN ('windows', 'entra') AND action = 'adfs_sign_in'" in sql
+    assert (
+        "LAST_VALUE(CASE WHEN source IN ('windows', 'entra', 'okta') "
+        "AND action IN ('adfs_sign_in', 'user.authentication.sso')"
+    ) in sql
     # The federation (S1) and the filler before it need no AD FS sign-in in the 10 minutes
     # before; the key theft (S0) does not.
     s0 = sql[sql.index("S0 AS ") : sql.index("F0 AS ")]
