@@ -167,14 +167,14 @@ def test_an_absent_middle_step_is_decided_before_the_next_step_in_sql() -> None:
         "LAST_VALUE(CASE WHEN source IN ('windows', 'entra', 'okta') "
         "AND action IN ('adfs_sign_in', 'user.authentication.sso')"
     ) in sql
-    # The federation (S1) and the filler before it need no AD FS sign-in in the 10 minutes
+    # The federation (S1) and the filler before it need no AD FS sign-in in the 15 minutes
     # before; the key theft (S0) does not.
     s0 = sql[sql.index("S0 AS ") : sql.index("F0 AS ")]
     f0 = sql[sql.index("F0 AS ") : sql.index("S1 AS ")]
     s1 = sql[sql.index("S1 AS ") :]
     assert "absent_before" not in s0
-    assert "F0.event_time - F0.absent_before > 600000" in f0
-    assert "S1.event_time - S1.absent_before > 600000" in s1
+    assert "F0.event_time - F0.absent_before > 900000" in f0
+    assert "S1.event_time - S1.absent_before > 900000" in s1
     candidates = compile_absence_candidates(list(rules.values()))
     assert candidates is not None and golden.id not in candidates
     assert golden.id in compile_catalog(list(rules.values()))
