@@ -131,3 +131,41 @@ def test_the_sql_builds_every_field_the_alert_shows_and_the_schema_holds_them() 
     assert back["events"][0]["event_time_iso"] == iso_ms(OLD)
     assert (back["events"][0]["region"], back["events"][0]["asn"]) == ("r", 1)
     assert back["time_to_detect_ms"] == 10
+
+
+def test_windows_and_entra_events_carry_host_logon_type_ticket_and_risk() -> None:
+    from seamwatch.udfs.records import EVENT_FIELDS
+
+    detail = ["host", "logon_type", "ticket_encryption", "target_group", "risk_level"]
+    # Read from the event row the rules already read: the alert widens no row.
+    columns = {name for name, _ in EVENT_FIELDS}
+    assert set(detail) <= set(ALERT_EVENT_FIELDS) <= columns
+    ticket = _event(
+        "w1",
+        OLD,
+        None,
+        source="windows",
+        action="kerberos_service_ticket_request",
+        host="dc01.corp.local",
+        ticket_encryption="0x17",
+    )
+    logon = _event(
+        "w2", OLD + 1, None, source="windows", action="logon", host="srv7", logon_type="10"
+    )
+    group = _event(
+        "w3", OLD + 2, None, source="windows", action="group_member_added", target_group="CORP\\x"
+    )
+    risky = _event("e1", OLD + 3, None, source="entra", action="sign_in", risk_level="high")
+    events = [ticket, logon, group, risky]
+    alert = build_alert(META, "dana", json.dumps(events), IdentityGraph(), OLD + 20)
+    shown = alert["events"]
+    assert (shown[0]["host"], shown[0]["ticket_encryption"]) == ("dc01.corp.local", "0x17")
+    assert (shown[1]["host"], shown[1]["logon_type"]) == ("srv7", "10")
+    assert shown[2]["target_group"] == "CORP\\x" and shown[3]["risk_level"] == "high"
+    assert shown[3]["host"] is None  # an Entra sign-in names no logging machine
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, SCHEMA, alert)
+    buffer.seek(0)
+    back: Any = fastavro.schemaless_reader(buffer, SCHEMA)
+    assert [e["logon_type"] for e in back["events"]] == [None, "10", None, None]
+    assert back["events"][0]["ticket_encryption"] == "0x17"

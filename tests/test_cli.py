@@ -82,16 +82,41 @@ def test_default_run_finds_the_attack_woven_into_the_examples(tmp_path: Path) ->
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    truth = build_sample().attack
+    sample = build_sample()
+    truth, hybrid = sample.attack, sample.hybrid
+    assert hybrid is not None
     alerts = {
         a["rule_id"]: a for a in (orjson.loads(line) for line in output.read_bytes().splitlines())
     }
-    # The woven attack is caught by the field rule and by the broader account-manipulation
-    # rule; nobody in the benign background alerts.
-    assert sorted(alerts) == ["okta-anomalous-login-iam-persistence", RULE]
-    assert {a["entity"]["id"] for a in alerts.values()} == {truth.entity}
+    # The first attack is caught by the field rule and by the broader account-manipulation
+    # rule, with the alert ids the demo has always shown; the second, on one person across the
+    # four sources, by a Windows -> Entra rule and an Okta -> AWS rule. Nobody in the benign
+    # background alerts.
+    golden, reused = (
+        "golden-saml-key-theft-then-entra-app-credentials",
+        ("okta-session-reused-from-another-country"),
+    )
+    assert sorted(alerts) == [golden, "okta-anomalous-login-iam-persistence", RULE, reused]
+    assert alerts[RULE]["alert_id"] == "14426430a86220b5aeeb8cf0a72268ed"
+    assert alerts["okta-anomalous-login-iam-persistence"]["alert_id"] == (
+        "864823a13fbb95ddc27148bc63dd472f"
+    )
     assert tuple(e["event_id"] for e in alerts[RULE]["events"]) == truth.event_ids
+    first = (RULE, "okta-anomalous-login-iam-persistence")
+    assert {alerts[rule]["entity"]["id"] for rule in first} == {truth.entity}
+    assert {alerts[rule]["entity"]["id"] for rule in (golden, reused)} == {hybrid.entity}
+    assert [(e["source"], e["event_id"]) for e in alerts[golden]["events"]] == [
+        ("windows", hybrid.key_read),
+        ("entra", hybrid.app_secret),
+    ]
+    assert [(e["source"], e["event_id"]) for e in alerts[reused]["events"]] == [
+        ("okta", hybrid.okta_session),
+        ("cloudtrail", hybrid.assume_role),
+    ]
+    # The Windows event names the domain controller that logged the key read.
+    assert alerts[golden]["events"][0]["host"] == "dc01.corp.example.com"
     assert f"entity {truth.entity} (Dana Whitfield)" in done.stdout
+    assert f"entity {hybrid.entity} (Felix Wagner)" in done.stdout
     assert "user.session.start" in done.stdout and "CreateAccessKey" in done.stdout
     assert "0 dead-lettered" in done.stdout
     assert EXAMPLES_DIR.is_dir()

@@ -153,3 +153,28 @@ def test_an_absent_first_step_is_decided_in_the_rules_own_sql() -> None:
     candidates = compile_absence_candidates(list(rules.values()))
     assert candidates is not None
     assert console.id not in candidates and mfa.id in candidates
+
+
+def test_an_absent_middle_step_is_decided_before_the_next_step_in_sql() -> None:
+    from seamwatch.jobs.compiler import absence_in_sql, compile_absence_candidates
+
+    rules = {rule.id: rule for rule in load_rules(DEFAULT_RULES_DIR)}
+    golden = rules["golden-saml-key-theft-then-federation-without-adfs"]
+    assert golden.absent_step is golden.steps[1] and absence_in_sql(golden)
+    sql = compile_rule(golden)
+    assert "PATTERN (S0 F0*? S1) WITHIN INTERVAL '7 00:00:00' DAY TO SECOND" in sql
+    assert (
+        "LAST_VALUE(CASE WHEN source IN ('windows', 'entra', 'okta') "
+        "AND action IN ('adfs_sign_in', 'user.authentication.sso')"
+    ) in sql
+    # The federation (S1) and the filler before it need no AD FS sign-in in the 15 minutes
+    # before; the key theft (S0) does not.
+    s0 = sql[sql.index("S0 AS ") : sql.index("F0 AS ")]
+    f0 = sql[sql.index("F0 AS ") : sql.index("S1 AS ")]
+    s1 = sql[sql.index("S1 AS ") :]
+    assert "absent_before" not in s0
+    assert "F0.event_time - F0.absent_before > 900000" in f0
+    assert "S1.event_time - S1.absent_before > 900000" in s1
+    candidates = compile_absence_candidates(list(rules.values()))
+    assert candidates is not None and golden.id not in candidates
+    assert golden.id in compile_catalog(list(rules.values()))

@@ -40,8 +40,12 @@ DCSYNC_GUIDS = (
 )
 SKIP_REASON = re.compile(
     r"not of interest: (?:event id [0-9]+ is not read|channel '[^']+' is not Security"
-    r"|event 4662 without replication rights or AD FS key access)"
+    r"|event 4662 without replication rights or AD FS key access"
+    r"|AD FS event 501 without a caller's name or SID claim"
+    r"|AD FS event 120[0-3] without a UserId)"
 )
+# AD FS's own claim types naming the caller of a token (event 501).
+CALLER_CLAIMS = ("/identity/claims/name", "/identity/claims/primarysid", "/identity/claims/upn")
 DKM_GUID = "8d3bca50-1d7e-11d0-a081-00aa006c33ed"
 
 # Event counts PROVENANCE.md gives per file ("Top types"), for the ids read.
@@ -99,6 +103,9 @@ def _expect_windows_event(rec: dict[str, Any]) -> bool:
         return False
     if event_id == 4662:
         return any(guid in properties for guid in DCSYNC_GUIDS) or DKM_GUID in properties
+    if event_id == 501:  # only the part of a long claim list that names the caller
+        text = orjson.dumps(rec).decode()
+        return any(claim in text for claim in CALLER_CLAIMS)
     return event_id in ACTIONS
 
 

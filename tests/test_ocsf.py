@@ -277,3 +277,17 @@ def test_run_writes_every_alert_as_a_valid_finding(tmp_path: Path) -> None:
         assert schema_errors(finding) == []
         assert finding["class_uid"] == 2004
         assert finding["evidences"][0]["actor"]["user"]["uid"] == "dana.whitfield"
+
+
+def test_windows_and_entra_detail_reach_the_evidence() -> None:
+    alert = _alert()
+    logon, sign_in = alert["events"][0], alert["events"][1]
+    logon.update(source="windows", action="logon", host="dc01.corp.local", logon_type="10")
+    sign_in.update(source="entra", action="sign_in", risk_level="high")
+    finding = detection_finding(alert)
+    assert schema_errors(finding) == []
+    windows, entra, _ = finding["evidences"]
+    device = windows["device"]
+    assert (device["hostname"], device["type_id"]) == ("dc01.corp.local", 0)
+    assert windows["data"]["logon_type"] == "10"
+    assert entra["data"]["risk_level"] == "high" and "device" not in entra

@@ -122,3 +122,45 @@ def test_duplicate_rule_ids_are_refused(tmp_path: Path) -> None:
 def test_empty_rules_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no rule files"):
         load_rules(tmp_path)
+
+
+MIDDLE_ABSENT = """\
+id: middle-absent
+title: Key read, then a federation with no AD FS sign-in before it
+techniques: [T1606.002]
+severity: high
+within: 1d
+steps:
+  - {name: theft, source: windows, where: {action: adfs_dkm_key_read}}
+  - name: adfs
+    source: windows
+    absent: true
+    within: 10m
+    where: {action: adfs_sign_in}
+  - {name: federation, source: cloudtrail, where: {action: AssumeRoleWithSAML}}
+"""
+
+
+def test_an_absent_step_between_two_steps_loads_without_comparisons(tmp_path: Path) -> None:
+    rule = load_rule(_write(tmp_path, MIDDLE_ABSENT))
+    assert rule.absent_step is rule.steps[1]
+    assert [s.name for s in rule.present_steps] == ["theft", "federation"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("    within: 10m\n", "    within: 10m\n    same: {src_ip: theft}\n"),
+        ("    within: 10m\n", "    within: 10m\n    differ: {host: theft}\n"),
+        ("within: 1d\n", "within: 1d\ncontext: 1h\n"),
+    ],
+)
+def test_an_absent_step_between_two_steps_is_refused_with_comparisons_or_context(
+    tmp_path: Path, old: str, new: str
+) -> None:
+    text = MIDDLE_ABSENT.replace(old, new, 1)
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_rule(path)
+    assert "between two steps takes no same or differ" in caught.value.reason
+    assert caught.value.line == text.splitlines().index("    absent: true") + 1

@@ -407,3 +407,86 @@ def test_bench_victims_have_a_baseline_before_their_attack(tmp_path: Path) -> No
         )
         history = datetime.fromisoformat(login["published"]) - datetime.fromisoformat(first)
         assert history > timedelta(days=DEFAULT_LEARNING_DAYS), email
+
+
+def test_the_second_attack_is_one_person_across_the_four_sources(sample: Sample) -> None:
+    from seamwatch.udfs.cloudtrail import normalize_cloudtrail
+    from seamwatch.udfs.entra import normalize_entra
+    from seamwatch.udfs.identity import IdentityGraph, entity_from_mapping, resolve
+    from seamwatch.udfs.okta import normalize_okta
+    from seamwatch.udfs.windows import normalize_windows
+
+    hybrid = sample.hybrid
+    assert hybrid is not None and hybrid.entity == "felix.wagner"
+    felix = next(p for p in sample.people if p.key == hybrid.entity)
+    graph = IdentityGraph.from_entities(
+        entity_from_mapping(e) for e in sample.identities["entities"]
+    )
+    windows = [normalize_windows(r, "w") for r in sample.windows]
+    entra = [normalize_entra(r, "e") for r in sample.entra]
+    okta = [normalize_okta(r, "o") for r in sample.okta]
+    cloudtrail = [normalize_cloudtrail(r, "c") for r in sample.cloudtrail]
+    by_id = {e.event_id: resolve(e, graph) for e in [*windows, *entra, *okta, *cloudtrail]}
+    chain = [
+        by_id[hybrid.key_read],
+        by_id[hybrid.app_secret],
+        by_id[hybrid.okta_session],
+        by_id[hybrid.okta_sso],
+        by_id[hybrid.assume_role],
+        by_id[hybrid.attach_policy],
+    ]
+    assert [(e.source, e.action) for e in chain] == [
+        ("windows", "adfs_dkm_key_read"),
+        ("entra", "Update application \u2013 Certificates and secrets management"),
+        ("okta", "user.session.start"),
+        ("okta", "user.authentication.sso"),
+        ("cloudtrail", "AssumeRoleWithSAML"),
+        ("cloudtrail", "AttachUserPolicy"),
+    ]
+    # SID, Entra object id, Okta user id and SAML subject all lead to the one person.
+    assert {e.entity_id for e in chain} == {"felix.wagner"}
+    assert [e.resolved_via for e in chain[:3]] == [
+        "ad_sid:S-1-5-21-1004336348-1177238915-682003330-1147",
+        f"entra_object_id:{chain[1].identifiers[0].value}",
+        f"okta_user_id:{felix.okta_id}",
+    ]
+    times = [e.event_time for e in chain]
+    assert times == sorted(times)
+    # The session is the victim's own, from home; the replay comes three minutes later from
+    # abroad, and the Okta -> AWS rule's window is five minutes.
+    assert chain[2].src_ip != hybrid.ip == chain[3].src_ip == chain[4].src_ip
+    assert chain[4].event_time - chain[2].event_time <= 5 * 60_000
+    # The background of the three domain admins resolves too: no Windows or Entra event of the
+    # sample is left on an identifier's own key.
+    assert {by_id[e.event_id].resolved_by for e in [*windows, *entra]} == {"static"}
+
+
+def test_the_second_attack_leaves_the_first_attacks_files_as_they_were(
+    tmp_path: Path, sample: Sample
+) -> None:
+    import dataclasses
+
+    hybrid = sample.hybrid
+    assert hybrid is not None
+    without = dataclasses.replace(
+        sample,
+        okta=[r for r in sample.okta if r["uuid"] != hybrid.okta_sso],
+        cloudtrail=[r for r in sample.cloudtrail if r["eventID"] not in hybrid.cloudtrail],
+        entra=[],
+        windows=[],
+        hybrid=None,
+    )
+    write_sample(without, tmp_path / "one")
+    write_sample(sample, tmp_path / "two")
+    one = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.json.gz"))
+    two = {p.relative_to(tmp_path / "two") for p in (tmp_path / "two").rglob("*.json.gz")}
+    assert len(two) == len(one) + 2 and set(one) <= two
+    for rel in one:
+        assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "two" / rel).read_bytes()
+    # The Okta log gains one line, after the first attack: its records keep their line numbers.
+    okta_one = (tmp_path / "one" / "okta" / "system-log.jsonl").read_bytes().splitlines()
+    okta_two = (tmp_path / "two" / "okta" / "system-log.jsonl").read_bytes().splitlines()
+    inserted = next(i for i, line in enumerate(okta_two) if hybrid.okta_sso.encode() in line)
+    assert okta_two[:inserted] == okta_one[:inserted]
+    login = sample.attack.login_uuid.encode()
+    assert any(login in line for line in okta_two[:inserted])

@@ -287,6 +287,91 @@ def test_golden_saml_adfs_dkm_key_read(corpus_dir: Path) -> None:
     assert {e.principal for e in reads} == {"SIMULANDLABS\\wardog"}
 
 
+def test_adfs_caller_claims_501_is_an_adfs_sign_in(corpus_dir: Path) -> None:
+    # The lab's AD FS server (Log Analytics row): its 501 names who got a token; the 412 of the
+    # same issuance names nobody and stays unread.
+    name = "otrf_security-datasets_GoldenSAMLADFSMailAccess_WindowsEvents.jsonl"
+    [sign_in] = [e for e in _corpus_events(corpus_dir, name) if e.action == "adfs_sign_in"]
+    assert (sign_in.event_code, sign_in.outcome, sign_in.host) == (
+        "501",
+        "success",
+        "adfs01.simulandlabs.com",
+    )
+    assert sign_in.principal == "SIMULANDLABS\\adfsadmin" and sign_in.principal_type == "user"
+    assert _ids(sign_in)[:2] == [
+        "ad_sid:S-1-5-21-2490359158-13971675-3780420524-1103",
+        "ad_account:simulandlabs\\adfsadmin",
+    ]
+
+
+def test_adfs_501_as_nxlog_keeps_it_in_the_rendered_message() -> None:
+    claims = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims"
+    message = (
+        "More information for the event entry with Instance ID d7a4. \r\n\r\nCaller identity: "
+        f"\r\n{claims}/name \r\nCORP\\merry \r\n"
+        "http://schemas.microsoft.com/ws/2008/06/identity/claims/primarysid \r\n"
+        f"{SID} \r\n"
+    )
+    rec = {
+        "SourceName": "AD FS Auditing",
+        "Channel": "Security",
+        "Hostname": "ADFS01.corp.local",
+        "TimeCreated": "2026-03-02T10:00:00.000Z",
+        "EventID": 501,
+        "Message": message,
+    }
+    event = normalize_windows(rec, "f:1")
+    assert (event.action, event.principal) == ("adfs_sign_in", "CORP\\merry")
+    assert _ids(event) == [f"ad_sid:{SID}", "ad_account:corp\\merry", "ad_sam:merry"]
+    # The second 501 of a long claim set carries only group SIDs: nobody to name.
+    rest = {**rec, "Message": f"Caller identity: \r\n{claims}/groupsid \r\nS-1-1-0"}
+    with pytest.raises(NotOfInterest, match="without a caller"):
+        normalize_windows(rest, "f:2")
+    with pytest.raises(NotOfInterest, match="of 'Some-Other-Provider' is not read"):
+        normalize_windows({**rec, "SourceName": "Some-Other-Provider"}, "f:3")
+
+
+def _adfs_audit(result: str, user: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="utf-16"?><AuditBase xsi:type="AppTokenAudit">'
+        f"<AuditType>AppToken</AuditType><AuditResult>{result}</AuditResult>"
+        '<ContextComponents><Component xsi:type="ResourceAuditComponent">'
+        f"<RelyingParty>urn:amazon:webservices</RelyingParty><UserId>{user}</UserId>"
+        '</Component><Component xsi:type="RequestAuditComponent">'
+        "<IpAddress>198.51.100.7,10.0.0.4</IpAddress></Component></ContextComponents>"
+        "</AuditBase>"
+    )
+
+
+def test_adfs_2016_audits_1200_and_1203_read_the_audit_xml() -> None:
+    def evtx(event_id: int, xml: str) -> dict[str, Any]:
+        return {
+            "Event": {
+                "System": {
+                    "EventID": event_id,
+                    "TimeCreated": {"#attributes": {"SystemTime": "2026-03-02T10:00:00Z"}},
+                    "EventRecordID": 9,
+                    "Channel": "Security",
+                    "Computer": "ADFS01.corp.local",
+                    "Provider": {"#attributes": {"Name": "AD FS Auditing"}},
+                },
+                "EventData": {"Data": ["00000000-0000-0000-0000-000000000000", xml]},
+            }
+        }
+
+    issued = normalize_windows(evtx(1200, _adfs_audit("Success", "CORP\\merry")), "f:1")
+    assert (issued.action, issued.outcome, issued.principal) == (
+        "adfs_sign_in",
+        "success",
+        "CORP\\merry",
+    )
+    assert issued.src_ip == "198.51.100.7"  # the client, before the proxy's address
+    refused = normalize_windows(evtx(1203, _adfs_audit("Failure", "merry@corp.example")), "f:2")
+    assert (refused.outcome, _ids(refused)) == ("failure", ["email:merry@corp.example"])
+    with pytest.raises(NotOfInterest, match="without a UserId"):
+        normalize_windows(evtx(1200, _adfs_audit("Success", "N/A")), "f:3")
+
+
 # --- records labelled by the ATT&CK folder of their .evtx file (hayabusa-sample-evtx) ------
 
 HAYABUSA = "yamato-security_hayabusa-sample-evtx_evtx-to-mitre-attack_security.jsonl"

@@ -77,6 +77,13 @@ ALERT_EVENT_FIELDS = (
     "region",
     "service",
     "error_code",
+    # Entra ID and Windows detail that is a column of the event row (records.EVENT_FIELDS); the
+    # rest of their detail (auth method, conditional access, ...) is not carried by the job.
+    "host",
+    "logon_type",
+    "ticket_encryption",
+    "target_group",
+    "risk_level",
     "arrived_at",
 )
 
@@ -165,18 +172,35 @@ def absence_in_sql(rule: Rule) -> bool:
 
     True for an absent *first* step ("no such event in the window before the sequence") whose
     constraints compare it only with the first present step, and only for equality
-    (``same``), on a rule without a ``context``: then the latest such event before each row
-    of the group (with the same compared fields) is an event-time ``OVER`` aggregate, and the
-    first present step requires it to be missing or older than the window. It is exact in event
+    (``same``), on a rule without a ``context``, and for an absent step *between* two present
+    steps ("no such event in the window before the next step"; it compares no fields, the rule
+    has no ``context``): then the latest such event before each row of the group (with the same
+    compared fields) is an event-time ``OVER`` aggregate, and the present step after the absent
+    one requires it to be missing or older than the window. It is exact in event
     time (the window sorts rows by their time as the watermark passes them, so an absent-step
     event that arrives late but within the bound still counts) and sends no candidate into
     Python. Every other absent step goes to :class:`seamwatch.jobs.operators.MatchesToAlerts`.
     """
     step = rule.absent_step
-    if step is None or rule.steps[0] is not step or step.differ or rule.context is not None:
+    if step is None or step.differ or rule.context is not None:
         return False
+    if step is rule.steps[-1]:
+        return False
+    if step is not rule.steps[0]:
+        return not step.same
     first = rule.present_steps[0].name
     return all(other == first for other in step.same.values())
+
+
+def _checked_before(rule: Rule) -> int | None:
+    """The present step (its index among the present steps) that requires no absent-step event
+    in the window before it, when the rule's SQL decides the absence."""
+    if not absence_in_sql(rule):
+        return None
+    step = rule.absent_step
+    assert step is not None
+    # The present step that follows the absent one has the absent step's own index.
+    return next(i for i, candidate in enumerate(rule.steps) if candidate is step)
 
 
 def _absent_before_input(rule: Rule, view: str, prefilter: str) -> str:
@@ -231,8 +255,10 @@ def _step_conditions(rule: Rule, i: int, var: str) -> list[str]:
         conditions.append(f"{var}.{field} <> {names[other]}.{field}")
     if step.max_gap is not None:
         conditions.append(f"{var}.event_time - S{i - 1}.event_time <= {step.max_gap * 1000}")
-    if i == 0 and absence_in_sql(rule):
-        window = rule.steps[0].within
+    if i == _checked_before(rule):
+        absent = rule.absent_step
+        assert absent is not None
+        window = absent.within
         assert window is not None
         conditions.append(
             f"({var}.{ABSENT_BEFORE} IS NULL OR "

@@ -285,9 +285,15 @@ def cross_step_problems(rule: Rule) -> list[tuple[tuple[str | int, ...], str]]:
                 problems.append(((*at, "absent"), "an absent step needs its own within"))
             if step.count is not None or step.max_gap is not None:
                 problems.append(((*at, "absent"), "an absent step takes no count or max_gap"))
-            if 0 < i < len(rule.steps) - 1:
+            if 0 < i < len(rule.steps) - 1 and (step.same or step.differ or rule.context):
+                # A middle step means "none in its window before the next step", decided in
+                # the rule's own SQL (compiler.absence_in_sql), which compares no fields.
                 problems.append(
-                    ((*at, "absent"), "an absent step must be the first or the last step")
+                    (
+                        (*at, "absent"),
+                        "an absent step between two steps takes no same or differ, and its "
+                        "rule no context",
+                    )
                 )
             if len(rule.steps) < 2:
                 problems.append(((*at, "absent"), "an absent step needs a step to relate to"))

@@ -98,6 +98,8 @@ class JobSettings:
             inputs={
                 "okta": [str(EXAMPLES_DIR / "okta")],
                 "cloudtrail": [str(EXAMPLES_DIR / "cloudtrail")],
+                "entra": [str(EXAMPLES_DIR / "entra")],
+                "windows": [str(EXAMPLES_DIR / "windows")],
             },
             identities=EXAMPLES_DIR / "identities.yaml",
         )

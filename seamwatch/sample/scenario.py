@@ -1,4 +1,5 @@
-"""The bundled sample: a few days of a small company's Okta and CloudTrail logs with one attack.
+"""The bundled sample: a few days of a small company's Okta, CloudTrail, Entra ID and Windows
+logs with two attacks.
 
 :func:`build_sample` simulates about twenty people working from their home cities (US offices
 plus Dublin and Berlin), three IAM-user service accounts and some AWS-service activity, and
@@ -6,6 +7,9 @@ weaves in one attack: a sign-in from a country the victim has never signed in fr
 within minutes by ``AssumeRoleWithSAML`` from the same address and ``iam:CreateAccessKey`` for a
 service account. :func:`write_sample` writes it the way the vendors deliver it (Okta System Log
 as JSON lines, CloudTrail as gzipped ``{"Records": [...]}`` files of about an hour each).
+Three of the people also administer the Windows domain and the Entra ID tenant: their Entra
+sign-ins and domain-controller events, and a second attack that crosses all four sources, come
+from :mod:`seamwatch.sample.identity_logs`.
 
 Run ``python -m seamwatch.sample.scenario OUT_DIR`` to (re)generate ``examples/``.
 """
@@ -52,6 +56,15 @@ from seamwatch.sample.factories import (
     okta_sso_aws,
     okta_user_id,
     pick_everyday_call,
+)
+from seamwatch.sample.identity_logs import (
+    DOMAIN_ADMINS,
+    HYBRID_VICTIM,
+    HybridTruth,
+    IdentityLogs,
+    admin_days,
+    hybrid_attack,
+    identity_entries,
 )
 
 PROD_ACCOUNT = "111122223333"
@@ -259,6 +272,8 @@ ATTACK_ROLE = "PlatformAdmin"
 ATTACK_DAY = 2
 ATTACK_TIME_OF_DAY = timedelta(hours=10, minutes=27, seconds=41, milliseconds=386)
 KEY_ROTATOR = "grace.kim"
+#: The day (from 0) of the attack across the four sources (seamwatch.sample.identity_logs).
+HYBRID_DAY = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +316,9 @@ class AttackTruth:
 
 @dataclass(slots=True)
 class Sample:
-    """A generated sample: raw records of both sources, the principals and the ground truth."""
+    """A generated sample: raw records of the four sources, the principals and the ground truth
+    of both attacks (``hybrid``: the one across the four sources, when the sample's days reach
+    it)."""
 
     okta: list[JsonDict]
     cloudtrail: list[JsonDict]
@@ -311,6 +328,9 @@ class Sample:
     seed: int = 7
     start: datetime = field(default_factory=lambda: datetime(2026, 3, 2, tzinfo=UTC))
     days: int = 4
+    entra: list[JsonDict] = field(default_factory=list)
+    windows: list[JsonDict] = field(default_factory=list)
+    hybrid: HybridTruth | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,6 +390,8 @@ def sample_identities(people: Iterable[Person]) -> dict[str, Any]:
             ]
         else:
             identifiers = [{"kind": "aws_arn", "value": person.iam_user_arn or ""}]
+        if person.key in DOMAIN_ADMINS:
+            identifiers += identity_entries(person.key)
         entities.append(
             {
                 "id": person.key,
@@ -962,6 +984,25 @@ def build_sample(
     attack_day = min(ATTACK_DAY, days - 1)
     attack_at = start + timedelta(days=attack_day) + ATTACK_TIME_OF_DAY
     attack = _attack(log, victim, attack_at, random.Random(f"{seed}:attack"))
+    # The second attack, on the fourth day (after the first, whose records stay as they were).
+    identity_logs = IdentityLogs()
+    record_ids = admin_days(people, start, days, seed, identity_logs)
+    hybrid = None
+    if days > HYBRID_DAY:
+        hybrid_victim = next(p for p in humans if p.key == HYBRID_VICTIM)
+        okta_extra, ct_extra, hybrid_logs, hybrid = hybrid_attack(
+            hybrid_victim,
+            start + timedelta(days=HYBRID_DAY),
+            log.okta,
+            PROD_ACCOUNT,
+            record_ids,
+            rng=random.Random(f"{seed}:hybrid"),
+        )
+        log.okta.extend(okta_extra)
+        log.cloudtrail.extend(ct_extra)
+        identity_logs.entra.extend(hybrid_logs.entra)
+        identity_logs.windows.extend(hybrid_logs.windows)
+    identity_logs.sort()
     okta = sorted(log.okta, key=lambda r: (r["published"], r["uuid"]))
     cloudtrail = sorted(log.cloudtrail, key=lambda r: (r["eventTime"], r["eventID"]))
     return Sample(
@@ -973,6 +1014,9 @@ def build_sample(
         seed=seed,
         start=start,
         days=days,
+        entra=identity_logs.entra,
+        windows=identity_logs.windows,
+        hybrid=hybrid,
     )
 
 
@@ -992,7 +1036,9 @@ def _gzip(data: bytes) -> bytes:
     return buf.getvalue()
 
 
-def cloudtrail_files(records: Sequence[JsonDict], seed: int) -> list[tuple[str, list[JsonDict]]]:
+def cloudtrail_files(
+    records: Sequence[JsonDict], seed: int, stream: str = "delivery"
+) -> list[tuple[str, list[JsonDict]]]:
     """Group records into S3 delivery files as CloudTrail writes them: ``[(path, records)]``.
 
     Each record reaches S3 1-8 minutes after its call; CloudTrail writes one file per account,
@@ -1000,9 +1046,10 @@ def cloudtrail_files(records: Sequence[JsonDict], seed: int) -> list[tuple[str, 
     ``AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<account>_CloudTrail_<region>_
     <YYYYMMDDTHHMMZ>_<16 chars>.json.gz``. Records inside a file are in delivery order, so
     only roughly in time order; across files, event time is out of order by at most the
-    delivery lag plus the window (under 15 minutes).
+    delivery lag plus the window (under 15 minutes). ``stream`` names the random stream of the
+    delivery lags and file names.
     """
-    rng = random.Random(f"{seed}:delivery")
+    rng = random.Random(f"{seed}:{stream}")
     groups: dict[tuple[str, str, datetime], list[tuple[float, JsonDict]]] = defaultdict(list)
     for record in records:
         delivered = _parse_ct_time(record["eventTime"]).timestamp() + rng.uniform(60, 480)
@@ -1019,21 +1066,40 @@ def cloudtrail_files(records: Sequence[JsonDict], seed: int) -> list[tuple[str, 
     return files
 
 
+def _json_lines(records: Iterable[JsonDict]) -> bytes:
+    return b"".join(orjson.dumps(r) + b"\n" for r in records)
+
+
 def write_sample(sample: Sample, out_dir: Path) -> None:
-    """Write ``okta/system-log.jsonl``, ``cloudtrail/*.json.gz`` and ``identities.yaml``."""
+    """Write ``okta/system-log.jsonl``, ``cloudtrail/*.json.gz``, ``entra/diagnostic-logs.jsonl``,
+    ``windows/security.jsonl`` and ``identities.yaml``.
+
+    The second attack's CloudTrail records are delivered in files of their own (their own
+    random stream), so that adding it left every file of the first attack's sample as it was.
+    """
     out_dir = Path(out_dir)
     okta_dir = out_dir / "okta"
     ct_dir = out_dir / "cloudtrail"
-    okta_dir.mkdir(parents=True, exist_ok=True)
-    ct_dir.mkdir(parents=True, exist_ok=True)
+    for directory in (okta_dir, ct_dir, out_dir / "entra", out_dir / "windows"):
+        directory.mkdir(parents=True, exist_ok=True)
     for stale in ct_dir.rglob("*.json.gz"):
         stale.unlink()
     okta = sorted(sample.okta, key=lambda r: (r["published"], r["uuid"]))
-    (okta_dir / "system-log.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in okta))
-    for name, records in cloudtrail_files(sample.cloudtrail, sample.seed):
+    (okta_dir / "system-log.jsonl").write_bytes(_json_lines(okta))
+    second = set(sample.hybrid.cloudtrail) if sample.hybrid is not None else set()
+    first = [r for r in sample.cloudtrail if r["eventID"] not in second]
+    files = cloudtrail_files(first, sample.seed)
+    files += cloudtrail_files(
+        [r for r in sample.cloudtrail if r["eventID"] in second], sample.seed, "delivery:hybrid"
+    )
+    for name, records in files:
         target = ct_dir / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(_gzip(orjson.dumps({"Records": records})))
+    # One diagnostic-settings export, sign-ins and audits together in time order (a file
+    # read after another is checked against it: seamwatch/jobs/timeguard.py).
+    (out_dir / "entra" / "diagnostic-logs.jsonl").write_bytes(_json_lines(sample.entra))
+    (out_dir / "windows" / "security.jsonl").write_bytes(_json_lines(sample.windows))
     (out_dir / "identities.yaml").write_text(
         yaml.safe_dump(sample.identities, sort_keys=False, allow_unicode=True, width=100),
         encoding="utf-8",
@@ -1051,10 +1117,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     write_sample(sample, args.out_dir)
     a = sample.attack
     print(
-        f"wrote {len(sample.okta)} Okta and {len(sample.cloudtrail)} CloudTrail records to "
+        f"wrote {len(sample.okta)} Okta, {len(sample.cloudtrail)} CloudTrail, "
+        f"{len(sample.entra)} Entra and {len(sample.windows)} Windows records to "
         f"{args.out_dir}; attack on {a.entity} from {a.ip} ({a.country}) at {a.login_time}: "
         f"{' -> '.join(a.event_ids)}"
     )
+    if sample.hybrid is not None:
+        h = sample.hybrid
+        print(
+            f"attack across the four sources on {h.entity}: {h.key_read} -> {h.app_secret} -> "
+            f"{h.okta_session} -> {h.assume_role} -> {h.attach_policy} (from {h.ip})"
+        )
 
 
 if __name__ == "__main__":

@@ -250,6 +250,11 @@ _EVENT_KEYS = (
     "region",
     "service",
     "error_code",
+    "host",
+    "logon_type",
+    "ticket_encryption",
+    "target_group",
+    "risk_level",
 )
 _FLAGS = ("new_country", "new_ip", "new_asn", "new_device", "new_role", "impossible_travel")
 # The fields of each authentication in an alert's context (the SQL aggregates these).
@@ -351,7 +356,8 @@ def _timeline_lines(alert: Mapping[str, Any]) -> list[str]:
 
 
 def _timeline_event(event: Mapping[str, Any]) -> str:
-    where = event.get("src_ip") or event.get("src_host") or "-"
+    # A Windows event without a client address shows the machine that logged it.
+    where = event.get("src_ip") or event.get("src_host") or event.get("host") or "-"
     country = event.get("country") or "-"
     flag = "".join(f" {name.upper().replace('_', '-')}" for name in _FLAGS if event.get(name))
     return (

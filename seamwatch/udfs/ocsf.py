@@ -54,6 +54,10 @@ EVIDENCE_DATA_KEYS = (
     "region",
     "service",
     "error_code",
+    "logon_type",
+    "ticket_encryption",
+    "target_group",
+    "risk_level",
     "access_key_id",
     "role_arn",
     "target_user",
@@ -150,12 +154,15 @@ def _evidence(event: Mapping[str, Any], user: Mapping[str, Any]) -> dict[str, An
             }
         )
     data = {key: event[key] for key in EVIDENCE_DATA_KEYS if event.get(key) is not None}
+    # The Windows machine that logged the event; OCSF's Device needs a type: 0 Unknown.
+    device = {"hostname": event["host"], "type_id": 0} if event.get("host") else None
     return _compact(
         {
             "uid": event.get("event_id"),
             "name": event.get("step"),
             "actor": {"user": dict(user)},
             "src_endpoint": _endpoint(event),
+            "device": device,
             "api": api,
             "data": data,
         }

@@ -18,6 +18,8 @@ event ids               action                                       outcome
 1102                    ``security_log_cleared``                     success
 4662 (replication)      ``directory_replication_rights_used``        success
 4662 (AD FS DKM key)    ``adfs_dkm_key_read``                        success
+501, 1200 - 1203        ``adfs_sign_in`` (provider AD FS Auditing)   ``AuditResult``; 501
+                                                                     success
 ======================  ===========================================  =========================
 
 Every other event id, a 4662 without those rights, and events of other channels are
@@ -26,9 +28,12 @@ Every other event id, a 4662 without those rights, and events of other channels 
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from seamwatch.udfs.errors import NotOfInterest
@@ -40,6 +45,7 @@ from seamwatch.udfs.windows_shapes import WindowsRecord, read_windows_record
 __all__ = [
     "ACTIONS",
     "ADFS_DKM_GUIDS",
+    "ADFS_SIGN_IN_EVENTS",
     "REPLICATION_RIGHTS",
     "normalize_windows",
     "windows_records",
@@ -62,6 +68,11 @@ ACTIONS: dict[int, str] = {
     4756: "group_member_added",
     1102: "security_log_cleared",
     4662: "directory_replication_rights_used",  # or adfs_dkm_key_read, see _directory_access
+    501: "adfs_sign_in",
+    1200: "adfs_sign_in",
+    1201: "adfs_sign_in",
+    1202: "adfs_sign_in",
+    1203: "adfs_sign_in",
 }
 """Event id -> action for the Security-channel events read."""
 
@@ -78,6 +89,21 @@ ADFS_DKM_GUIDS = {
     "attribute": "8d3bca50-1d7e-11d0-a081-00aa006c33ed",  # thumbnailPhoto
     "class": "5cb41ed0-0e4c-11d0-a286-00aa003049e2",  # contact
 }
+# AD FS Auditing events (Security channel) of a user authenticating at AD FS: the legacy
+# verbose audit's caller claims (501, with 299/500 of the same token issuance), and the
+# AD FS 2016+ audits of a token issued to an application (1200 success, 1201 failure) and of
+# credentials validated (1202 success, 1203 failure). A forged (Golden SAML) token has none.
+ADFS_SIGN_IN_EVENTS: dict[int, str] = {
+    501: "caller claims of an issued token",
+    1200: "application token issued",
+    1201: "application token refused",
+    1202: "fresh credentials validated",
+    1203: "fresh credentials refused",
+}
+_ADFS_PROVIDER = "ad fs"
+_CLAIM = "/identity/claims/"
+# Elements of the AuditBase XML of events 1200-1203 (inside an unnamed <Data>).
+_AUDIT_ELEMENT = re.compile(r"<(UserId|IpAddress|AuditResult)>([^<]*)</\1>")
 _SECURITY_CHANNEL = "security"
 _SUCCESS_STATUS = frozenset({"0x0", "0", "0x00000000"})
 
@@ -288,6 +314,63 @@ def _object_access(record: WindowsRecord, host: str | None) -> _Read:
     return _Read(who=_subject(record, host), action=action, access_rights=rights)
 
 
+def _strings(node: object, out: list[str]) -> list[str]:
+    """Every text of ``node`` in document order, JSON arrays held in a string opened (Log
+    Analytics' ``EventData_dynamic``): AD FS events write their data as unnamed ``<Data>``
+    items, which each producer keeps in its own place."""
+    if isinstance(node, str):
+        stripped = node.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            try:
+                return _strings(json.loads(stripped), out)
+            except ValueError:
+                pass
+        out.append(node)
+    elif isinstance(node, Mapping):
+        for value in node.values():
+            _strings(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _strings(value, out)
+    return out
+
+
+def _adfs(record: WindowsRecord, raw: Mapping[str, Any], host: str | None) -> _Read:
+    """An AD FS authentication: the user from the 501 caller claims (``name`` = ``DOMAIN\\sam``,
+    ``upn``, ``primarysid``) or from the AuditBase XML of 1200-1203 (``UserId``, ``IpAddress``,
+    ``AuditResult``)."""
+    texts = _strings(raw, [])
+    if record.event_id == 501:
+        # Each claim type is followed by its value: as Data items, or as lines of the rendered
+        # Message that NXLog keeps ("Caller identity: \r\n<type> \r\n<value> ...").
+        lines = [line.strip() for value in texts for line in value.splitlines()]
+        lines = [line for line in lines if line]
+        claims: dict[str, str] = {}
+        for uri, value in pairwise(lines):
+            if _CLAIM in uri:
+                claims.setdefault(uri.rsplit("/", 1)[-1].lower(), value)
+        who = account(claims.get("primarysid"), claims.get("name") or claims.get("upn"), None, host)
+        if who.principal is None:
+            raise NotOfInterest("AD FS event 501 without a caller's name or SID claim")
+        return _Read(who=who)
+    audit: dict[str, str] = {}
+    for value in texts:
+        if "AuditBase" in value:
+            for name, body in _AUDIT_ELEMENT.findall(html.unescape(value)):
+                audit.setdefault(name, body.strip())
+    user = audit.get("UserId")
+    if user is None or user.upper() == "N/A":
+        raise NotOfInterest(f"AD FS event {record.event_id} without a UserId")
+    result = audit.get("AuditResult", "").lower()
+    failed = result == "failure" or (not result and record.event_id in (1201, 1203))
+    address = (audit.get("IpAddress") or "").split(",")[0].strip()
+    return _Read(
+        who=account(None, user, None, host),
+        outcome="failure" if failed else "success",
+        src_ip=_ip(address or None),
+    )
+
+
 _MAPPERS: dict[int, Mapper] = {
     4624: _logon,
     4625: _logon,
@@ -319,11 +402,17 @@ def normalize_windows(rec: Mapping[str, Any], raw_ref: str) -> Event:
     record = read_windows_record(rec)
     if record.channel is not None and record.channel.lower() != _SECURITY_CHANNEL:
         raise NotOfInterest(f"channel {record.channel!r} is not Security")
-    mapper = _MAPPERS.get(record.event_id)
-    if mapper is None:
-        raise NotOfInterest(f"event id {record.event_id} is not read")
     host = record.host.lower() if record.host is not None else None
-    read = mapper(record, host)
+    if record.event_id in ADFS_SIGN_IN_EVENTS:
+        # These ids mean something else from other providers: only AD FS's own are read.
+        if record.provider is not None and _ADFS_PROVIDER not in record.provider.lower():
+            raise NotOfInterest(f"event id {record.event_id} of {record.provider!r} is not read")
+        read = _adfs(record, rec, host)
+    else:
+        mapper = _MAPPERS.get(record.event_id)
+        if mapper is None:
+            raise NotOfInterest(f"event id {record.event_id} is not read")
+        read = mapper(record, host)
     event_id = (
         f"{host}:{record.event_id}:{record.record_id}"
         if host is not None and record.record_id is not None
