@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+import pytest
+
 from seamwatch.udfs.absence import (
+    STATE_VERSION,
     AbsenceSpec,
     AbsenceState,
+    Pending,
     on_candidate,
     on_match,
     on_timer,
     settle_at_end,
     take_due,
 )
+from seamwatch.udfs.errors import StateFormatError
 
 H = 3_600_000
 AFTER = AbsenceSpec("mfa-gone", "after", 12 * H, within_ms=60_000)
@@ -96,6 +102,50 @@ def test_state_round_trips() -> None:
     on_candidate(state, AFTER, 1, _event("reactivate", 1), NO_WATERMARK)
     again = AbsenceState.decode(state.encode())
     assert again == state
+    assert orjson.loads(state.encode())["version"] == STATE_VERSION == 1
+
+
+# Written by AbsenceState.encode before the format had a version (commit c58aee3): version 0.
+V0_STATE = (
+    '{"pending":[[1772663447000,1772620247000,[{"step":"factor_removed","event_id":"o-1",'
+    '"event_time":1772620247000,"source":"okta","action":"user.mfa.factor.deactivate"}]]],'
+    '"candidates":[[1772620100000,{"step":"factor_restored","event_id":"o-0"}]]}'
+)
+
+
+def test_state_of_the_format_before_the_version_marker_is_read_and_acts() -> None:
+    state = AbsenceState.decode(V0_STATE)
+    removed = {
+        "step": "factor_removed",
+        "event_id": "o-1",
+        "event_time": 1772620247000,
+        "source": "okta",
+        "action": "user.mfa.factor.deactivate",
+    }
+    assert state == AbsenceState(
+        pending=[Pending(1772663447000, 1772620247000, [removed])],
+        candidates=[(1772620100000, {"step": "factor_restored", "event_id": "o-0"})],
+    )
+    # The waiting match it held is decided as it would have been: due at its deadline.
+    assert on_timer(state, AFTER, 1772663447000 - 1) == []
+    assert on_timer(state, AFTER, 1772663447000) == [[removed]]
+    # Stored again, it is the current version.
+    assert orjson.loads(AbsenceState.decode(V0_STATE).encode())["version"] == STATE_VERSION
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('{"version":2,"pending":[],"candidates":[]}', "format version 2 is not one"),
+        ('{"version":true,"pending":[],"candidates":[]}', "format version True is not one"),
+        ('{"version":1,"pending":[[1,2]],"candidates":[]}', "format version 1 is damaged"),
+        ("[1, 2]", "format version 'unreadable'"),
+        ("not json", "format version 'unreadable'"),
+    ],
+)
+def test_state_of_another_version_fails_loudly_naming_it(text: str, named: str) -> None:
+    with pytest.raises(StateFormatError, match=named):
+        AbsenceState.decode(text)
 
 
 def test_candidates_are_kept_only_as_long_as_a_match_to_come_can_reach_them() -> None:

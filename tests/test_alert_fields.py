@@ -8,9 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import fastavro
+import orjson
+import pytest
 
 from seamwatch.jobs.compiler import ALERT_EVENT_FIELDS
-from seamwatch.udfs.alerts import RuleMeta, build_alert, fold_into_open_alert, iso_ms
+from seamwatch.udfs.alerts import (
+    OPEN_ALERT_VERSION,
+    RuleMeta,
+    build_alert,
+    decode_open_alert,
+    encode_open_alert,
+    fold_into_open_alert,
+    iso_ms,
+)
+from seamwatch.udfs.errors import StateFormatError
 from seamwatch.udfs.identity import IdentityGraph
 
 SCHEMA = fastavro.parse_schema(
@@ -169,3 +180,60 @@ def test_windows_and_entra_events_carry_host_logon_type_ticket_and_risk() -> Non
     back: Any = fastavro.schemaless_reader(buffer, SCHEMA)
     assert [e["logon_type"] for e in back["events"]] == [None, "10", None, None]
     assert back["events"][0]["ticket_encryption"] == "0x17"
+
+
+# An open alert as MatchesToAlerts stored it before the format had a version (the bare alert,
+# ``orjson.dumps(open_alert)``, commit c58aee3): version 0.
+V0_OPEN_ALERT = (
+    '{"alert_id":"a43bff996c1be1108f0e8dd441bf6f5e","rule_id":"r","title":"t","description"'
+    ':"d","techniques":["T1098.001"],"severity":"high","group_by":"entity_id","group_key":"'
+    'dana","entity":{"id":"dana","type":"human","name":null,"identifiers":[{"kind":"aws_arn'
+    '","value":"arn:aws:sts::111122223333:assumed-role/Admin/dana"},{"kind":"email","value"'
+    ':"dana@example.com"}],"resolved_by":"static","confidence":0.9},"entities":[{"id":"dana'
+    '","type":"human","name":null,"identifiers":[{"kind":"aws_arn","value":"arn:aws:sts::11'
+    '1122223333:assumed-role/Admin/dana"},{"kind":"email","value":"dana@example.com"}],"res'
+    'olved_by":"static","confidence":0.9}],"window_seconds":900,"first_event_time":17726206'
+    '04000,"first_event_time_iso":"2026-03-04T10:36:44.000Z","last_event_time":177262060400'
+    '0,"last_event_time_iso":"2026-03-04T10:36:44.000Z","detected_at":1772620700000,"detect'
+    'ed_at_iso":"2026-03-04T10:38:20.000Z","time_to_detect_ms":96000,"match_count":1,"last_'
+    'match_time":1772620604000,"last_match_time_iso":"2026-03-04T10:36:44.000Z","events":[{'
+    '"step":"create_key","count":null,"event_id":"ct-1","source":"cloudtrail","event_time":'
+    '1772620604000,"action":"CreateAccessKey","outcome":"success","principal":"arn:aws:sts:'
+    ':111122223333:assumed-role/Admin/dana","principal_type":null,"src_ip":null,"src_host":'
+    'null,"country":null,"city":null,"user_agent":null,"access_key_id":null,"role_arn":null'
+    ',"target_user":null,"resolved_by":"static","resolved_via":"email:dana@example.com","ne'
+    'w_country":false,"new_ip":false,"new_asn":false,"new_device":false,"new_role":false,"i'
+    'mpossible_travel":false,"travel_speed_kmh":null,"as_org":null,"device":null,"geo_sourc'
+    'e":null,"raw_ref":"ct.jsonl:1","asn":null,"account_id":null,"region":null,"service":nu'
+    'll,"error_code":null,"event_time_iso":"2026-03-04T10:36:44.000Z"}],"context":null}'
+)
+
+
+def test_an_open_alert_of_the_format_before_the_version_marker_still_counts_matches() -> None:
+    stored = decode_open_alert(V0_OPEN_ALERT)
+    assert stored == orjson.loads(V0_OPEN_ALERT)
+    later = build_alert(
+        META, "dana", json.dumps([_event("e2", 1772620604000 + 60_000, None)]), IdentityGraph(), 1
+    )
+    kept, out = fold_into_open_alert(stored, later, META.suppress_seconds)
+    assert out["alert_id"] == "a43bff996c1be1108f0e8dd441bf6f5e"
+    assert out["match_count"] == 2
+    assert kept is not None
+    again = encode_open_alert(kept)
+    assert orjson.loads(again)["version"] == OPEN_ALERT_VERSION == 1
+    assert decode_open_alert(again) == kept
+    assert decode_open_alert(None) is None and decode_open_alert("") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('{"version": 2, "alert": {"alert_id": "x"}}', "format version 2 "),
+        ('{"version": 1, "alert": {}}', "format version 1 "),
+        ('{"rule_id": "r"}', "format version 'unreadable'"),
+        ("{", "format version 'unreadable'"),
+    ],
+)
+def test_an_open_alert_of_another_version_fails_loudly_naming_it(text: str, named: str) -> None:
+    with pytest.raises(StateFormatError, match=named):
+        decode_open_alert(text)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from seamwatch.udfs.errors import StateFormatError
 from seamwatch.udfs.identity import Entity, IdentityGraph
 from seamwatch.udfs.links import (
+    LINK_FORMAT,
     LONG_TERM_LINK_SECONDS,
     TEMPORARY_LINK_SECONDS,
     Link,
@@ -122,7 +124,49 @@ def test_links_expire_in_event_time() -> None:
 
 def test_link_state_encoding_round_trips() -> None:
     link = Link("dana", "human", None, 0.855, "evt-1", 1_700_000_000_000)
+    assert link.encode().endswith(f"\t{LINK_FORMAT}")
     assert Link.decode(link.encode()) == link
+
+
+# Written by Link.encode before the format had a version (commit c58aee3): version 0.
+V0_LINKS = [
+    (
+        "dana.whitfield\thuman\tDana Whitfield\t0.8550\tevt-saml-1\t1772620127000",
+        Link("dana.whitfield", "human", "Dana Whitfield", 0.855, "evt-saml-1", 1772620127000),
+    ),
+    (
+        "unresolved:aws_arn:arn:aws:iam::111122223333:user/ops\tunknown\t\t0.9500\tevt-key-2"
+        "\t1772620200000",
+        Link(
+            "unresolved:aws_arn:arn:aws:iam::111122223333:user/ops",
+            "unknown",
+            None,
+            0.95,
+            "evt-key-2",
+            1772620200000,
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "link"), V0_LINKS)
+def test_a_link_of_the_format_before_the_version_marker_is_read(text: str, link: Link) -> None:
+    assert Link.decode(text) == link
+    # ... and written again in the current version, the same six fields first.
+    assert link.encode() == f"{text}\tv1"
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("dana\thuman\t\t0.9500\tevt-1\t1772620127000\tv2", "'v2'"),
+        ("dana\thuman\t\t0.9500\tevt-1\t1772620127000\tv1\tmore", "'v1'"),
+        ("dana\thuman\t0.9500", "'none'"),
+    ],
+)
+def test_a_link_of_another_version_fails_naming_it(text: str, named: str) -> None:
+    with pytest.raises(StateFormatError, match=f"format version {named}"):
+        Link.decode(text)
 
 
 def test_a_link_overrides_a_session_name_but_not_an_agreeing_static_resolution() -> None:

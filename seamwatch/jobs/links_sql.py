@@ -14,6 +14,11 @@ resolution, was not resolved by an earlier hop, and the link is valid at its tim
 (36 hours for temporary keys, 90 days for long-term ones). A static resolution to the same
 entity is kept. A credential-issuing call that took a link in hop *n* teaches hop *n + 1* the
 key it issued (role chaining), so ``hops`` hops follow chains that many roles deep.
+
+The links a window holds are state a savepoint keeps, in the format of the release that wrote
+them (:mod:`seamwatch.udfs.links`): an event takes a link of the current version or of version
+0 (no marker; the six fields are where they were), and never one of another version, which it
+ignores as if no link were known. The links the hops teach are written in the current version.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from __future__ import annotations
 from seamwatch.udfs.hotrow import EVENT_ROW, LINK_ROW, OUTPUT_FIELDS
 from seamwatch.udfs.links import (
     LINK_DISCOUNT,
+    LINK_FIELDS,
+    LINK_FORMAT,
     LONG_TERM_LINK_SECONDS,
     TEMPORARY_ISSUERS,
     TEMPORARY_LINK_SECONDS,
@@ -35,6 +42,13 @@ def _part(index: int) -> str:
     return f"SPLIT_INDEX(known_link, {_TAB}, {index})"
 
 
+def _readable_link() -> str:
+    """The link's format is one this release reads: the current version, or version 0 (six
+    fields, no marker; ``SPLIT_INDEX`` past the last field is NULL)."""
+    marker, beyond = _part(LINK_FIELDS), _part(LINK_FIELDS + 1)
+    return f"({marker} IS NULL OR ({marker} = '{LINK_FORMAT}' AND {beyond} IS NULL))"
+
+
 def _takes_link() -> str:
     issued_at = f"CAST({_part(5)} AS BIGINT)"
     lifetime = (
@@ -43,6 +57,7 @@ def _takes_link() -> str:
     )
     return (
         f"kind = '{EVENT_ROW}' AND known_link IS NOT NULL AND access_key_id IS NOT NULL"
+        f" AND {_readable_link()}"
         " AND resolved_by <> 'learned'"
         " AND NOT (resolved_by = 'static' AND confidence >= 1.0)"
         f" AND event_time - {issued_at} BETWEEN -60000 AND {lifetime}"
@@ -74,7 +89,7 @@ def _teach_columns() -> list[str]:
     packed = (
         f"CONCAT_WS({_TAB}, entity_id, entity_type, COALESCE(entity_name, ''), "
         f"CAST(ROUND(confidence * {LINK_DISCOUNT}, 4) AS STRING), event_id, "
-        "CAST(event_time AS STRING))"
+        f"CAST(event_time AS STRING), '{LINK_FORMAT}')"
     )
     replaced = {"kind": f"'{LINK_ROW}'", "access_key_id": "issued_access_key", "detail": packed}
     return [*(f"{replaced.get(name, name)} AS {name}" for name in _COLUMNS), "rowtime"]

@@ -23,7 +23,13 @@ from pyflink.datastream.state import ValueStateDescriptor
 from seamwatch.jobs.compiler import CANDIDATE, MATCH
 from seamwatch.jobs.identity_topic import IdentityTopic, LiveIdentityGraph
 from seamwatch.udfs.absence import AbsenceSpec, AbsenceState, on_candidate, on_match, take_due
-from seamwatch.udfs.alerts import RuleMeta, build_alert, fold_into_open_alert
+from seamwatch.udfs.alerts import (
+    RuleMeta,
+    build_alert,
+    decode_open_alert,
+    encode_open_alert,
+    fold_into_open_alert,
+)
 from seamwatch.udfs.identity import IdentityGraph
 
 # The watermark a bounded input ends with (Long.MAX_VALUE): it fires every timer at once.
@@ -50,6 +56,10 @@ class MatchesToAlerts(KeyedProcessFunction):  # type: ignore[misc]
     Rules with a suppression period keep their open alert in state and count later matches on
     it (:func:`seamwatch.udfs.alerts.fold_into_open_alert`). One function for both, since both
     are keyed alike: a match crosses into Python once.
+
+    Its two ``ValueState`` texts are versioned formats that read the version before them
+    (:func:`seamwatch.udfs.alerts.decode_open_alert`, :meth:`AbsenceState.decode`); a version
+    they do not know fails the job with a :class:`~seamwatch.udfs.errors.StateFormatError`.
     """
 
     def __init__(
@@ -128,12 +138,11 @@ class MatchesToAlerts(KeyedProcessFunction):  # type: ignore[misc]
         alert = build_alert(meta, group_key, events, self._identities.graph, now_ms())
         if not meta.suppress_seconds:
             return orjson.dumps(alert).decode()
-        stored = self._open.value()
         open_alert, out = fold_into_open_alert(
-            orjson.loads(stored) if stored else None, alert, meta.suppress_seconds
+            decode_open_alert(self._open.value()), alert, meta.suppress_seconds
         )
         if open_alert is not None:
-            self._open.update(orjson.dumps(open_alert).decode())
+            self._open.update(encode_open_alert(open_alert))
         return orjson.dumps(out).decode()
 
 

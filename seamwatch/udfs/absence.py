@@ -20,6 +20,17 @@ signs in to Okta all day does not grow one large value rewritten at every sign-i
 
 The state is plain data (:class:`AbsenceState`) so the Flink function only loads, calls,
 stores and sets timers.
+
+**State format.** :meth:`AbsenceState.encode` writes one JSON object,
+``{"version": 1, "pending": [[deadline, anchor, events], ...], "candidates": [[time, event],
+...]}`` (:data:`STATE_VERSION`), kept in Flink ``ValueState`` across checkpoints. Readable:
+version 1, and version 0, the same object without ``version`` (what releases before the
+marker wrote). Any other version, or text that is not such an object, raises
+:class:`~seamwatch.udfs.errors.StateFormatError` naming the version: the job fails loudly
+rather than go on without the state. Unlike the baseline's, which restarts learning, this
+state cannot be rebuilt: a waiting match dropped is an absence alert never raised, and nothing
+would say so. Only a newer release's savepoint (a downgrade) or damaged state can hold another
+version; the fix is to restore with the release that wrote it.
 """
 
 from __future__ import annotations
@@ -30,7 +41,11 @@ from typing import Any, Literal
 
 import orjson
 
+from seamwatch.udfs.errors import StateFormatError
+
 MAX_CANDIDATES = 64
+# The version :meth:`AbsenceState.encode` writes; :meth:`AbsenceState.decode` also reads 0.
+STATE_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -64,8 +79,10 @@ class AbsenceState:
     candidates: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
     def encode(self) -> str:
+        """The state as the ``ValueState`` text, in version :data:`STATE_VERSION`."""
         return orjson.dumps(
             {
+                "version": STATE_VERSION,
                 "pending": [[p.deadline, p.anchor, p.events] for p in self.pending],
                 "candidates": [[t, e] for t, e in self.candidates],
             }
@@ -73,13 +90,31 @@ class AbsenceState:
 
     @classmethod
     def decode(cls, text: str | None) -> AbsenceState:
+        """The state :meth:`encode` wrote, in this version or version 0 (no ``version`` key);
+        an empty state for ``None`` or empty text (the key holds nothing).
+
+        Raises :class:`~seamwatch.udfs.errors.StateFormatError` for another version or for
+        text that is not a state of a version it knows.
+        """
         if not text:
             return cls()
-        raw = orjson.loads(text)
-        return cls(
-            pending=[Pending(d, a, e) for d, a, e in raw["pending"]],
-            candidates=[(t, e) for t, e in raw["candidates"]],
-        )
+        version: object = "unreadable"
+        try:
+            raw = orjson.loads(text)
+            version = raw.get("version", 0)
+            if version not in (0, STATE_VERSION) or isinstance(version, bool):
+                raise ValueError(version)
+            return cls(
+                pending=[Pending(int(d), int(a), list(e)) for d, a, e in raw["pending"]],
+                candidates=[(int(t), dict(e)) for t, e in raw["candidates"]],
+            )
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            known = version in (0, STATE_VERSION) and not isinstance(version, bool)
+            problem = "is damaged" if known else "is not one this release reads"
+            raise StateFormatError(
+                f"absence state: format version {version!r} {problem}"
+                f" (it reads 0 and {STATE_VERSION}): {text[:120]!r}"
+            ) from exc
 
 
 def _fits(spec: AbsenceSpec, events: list[dict[str, Any]], candidate: Mapping[str, Any]) -> bool:

@@ -4,6 +4,14 @@
 metadata, the identity graph and the detection time; the Flink operator around it supplies the
 wall clock. The ``alert_id`` is a hash of the rule, the group and the matched event ids, so the
 same input always yields the same id and a consumer can drop repeats after a restart.
+
+A rule with a suppression period keeps its open alert in Flink ``ValueState`` across
+checkpoints: :func:`encode_open_alert` writes ``{"version": 1, "alert": {...}}``
+(:data:`OPEN_ALERT_VERSION`); :func:`decode_open_alert` reads that and version 0, the bare alert
+object releases before the marker stored. Another version raises
+:class:`~seamwatch.udfs.errors.StateFormatError` naming it: dropping the open alert would open
+a second alert (a new ``alert_id``) for matches the first one should count, so the job fails
+instead, as it does for the absence state.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from seamwatch.udfs.errors import StateFormatError
 from seamwatch.udfs.identity import IdentityGraph
 from seamwatch.udfs.terminal import terminal_safe
 
@@ -212,6 +221,45 @@ def fold_into_open_alert(
         updated["detected_at_iso"] = alert.get("detected_at_iso", iso_ms(alert["detected_at"]))
         return updated, updated
     return alert, alert
+
+
+# The version encode_open_alert writes; decode_open_alert also reads 0 (the bare alert).
+OPEN_ALERT_VERSION = 1
+
+
+def encode_open_alert(alert: Mapping[str, Any]) -> str:
+    """The open alert as its ``ValueState`` text, in version :data:`OPEN_ALERT_VERSION`."""
+    return orjson.dumps({"version": OPEN_ALERT_VERSION, "alert": alert}).decode()
+
+
+def decode_open_alert(text: str | None) -> dict[str, Any] | None:
+    """The open alert :func:`encode_open_alert` wrote, or a version-0 bare alert object; None
+    for ``None`` or empty text (no open alert).
+
+    Raises :class:`~seamwatch.udfs.errors.StateFormatError` for another version or for text
+    that is neither.
+    """
+    if not text:
+        return None
+    version: object = "unreadable"
+    try:
+        raw = orjson.loads(text)
+        if "version" not in raw and "alert_id" in raw:
+            version = 0
+            alert = raw
+        else:
+            version = raw["version"]
+            alert = raw["alert"]
+        if version not in (0, OPEN_ALERT_VERSION) or isinstance(version, bool):
+            raise ValueError(version)
+        if not isinstance(alert, dict) or "alert_id" not in alert:
+            raise TypeError("not an alert")
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise StateFormatError(
+            f"open alert: format version {version!r} is not one this release reads"
+            f" (0 and {OPEN_ALERT_VERSION}), or the state is damaged: {text[:120]!r}"
+        ) from exc
+    return alert
 
 
 _EVENT_KEYS = (

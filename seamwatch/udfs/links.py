@@ -15,6 +15,25 @@ how a link resolves it. The job's Python step emits what :func:`teaches` returns
 row, and Flink SQL applies links as :func:`waits_for_link` and :func:`apply_link` say
 (:mod:`seamwatch.jobs.links_sql`); the identity coverage report runs them in Python. Links
 are only trusted from successful calls whose issuer is resolved.
+
+**The encoded link is state.** It travels in the ``detail`` column of link rows and Flink
+keeps it across checkpoints in the link hops' ``OVER`` windows (``LAST_VALUE``), so a savepoint
+holds links in the format of the release that wrote them. The format is six tab-separated
+fields (entity id, entity type, name or empty, confidence, the issuing event's id, its time in
+ms), then the version marker as a seventh field, ``v1`` (:data:`LINK_FORMAT`). The marker comes
+last so that the six fields keep their positions in every version: SQL reads them with
+``SPLIT_INDEX`` wherever the marker says the version is one it knows. Readable:
+
+- version 1, ``...\tv1``;
+- version 0, the same six fields without a marker (what releases before the marker wrote).
+
+A link of any other version (only a newer release's savepoint, restored into this one, holds
+one): :meth:`Link.decode` raises :class:`~seamwatch.udfs.errors.StateFormatError` naming it,
+and the SQL hops (:mod:`seamwatch.jobs.links_sql`) do not apply it: the event keeps the
+resolution its own identifiers give, as an event signed by a key whose issuing call was never
+seen does. A link is knowledge the logs teach again (the next issuing call for the key), and a
+plan cannot raise a readable error per row without a Python call on the hot path; what it
+costs is the learned resolution of keys issued before the downgrade, for their lifetime.
 """
 
 from __future__ import annotations
@@ -22,6 +41,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from seamwatch.udfs.arns import iam_user_arn
+from seamwatch.udfs.errors import StateFormatError
 from seamwatch.udfs.identity import IdentityGraph, resolve
 from seamwatch.udfs.records import EntityType, Event, Identifier
 
@@ -43,6 +63,11 @@ LINK_DISCOUNT = 0.95
 TEMPORARY_LINK_SECONDS = 36 * 3600
 LONG_TERM_LINK_SECONDS = 90 * 86400
 
+# The version marker of the encoded link (its seventh field), see the module docstring.
+LINK_FORMAT = "v1"
+# Fields of an encoded link before the marker; version 0 is these alone.
+LINK_FIELDS = 6
+
 
 @dataclass(frozen=True, slots=True)
 class Link:
@@ -56,7 +81,7 @@ class Link:
     issued_at: int  # event time (ms) of that call
 
     def encode(self) -> str:
-        """Compact text form for Flink state."""
+        """Compact text form for Flink state, in the current version (:data:`LINK_FORMAT`)."""
         return "\t".join(
             [
                 self.entity_id,
@@ -65,12 +90,24 @@ class Link:
                 f"{self.confidence:.4f}",
                 self.taught_by,
                 str(self.issued_at),
+                LINK_FORMAT,
             ]
         )
 
     @classmethod
     def decode(cls, text: str) -> Link:
-        entity_id, entity_type, name, confidence, taught_by, issued_at = text.split("\t")
+        """The link :meth:`encode` wrote, in this version or version 0 (no marker).
+
+        Raises :class:`~seamwatch.udfs.errors.StateFormatError` for any other version.
+        """
+        parts = text.split("\t")
+        if len(parts) != LINK_FIELDS and parts[LINK_FIELDS:] != [LINK_FORMAT]:
+            version = parts[LINK_FIELDS] if len(parts) > LINK_FIELDS else "none"
+            raise StateFormatError(
+                f"learned link {text[:80]!r}: format version {version!r} in {len(parts)} fields;"
+                f" this release reads {LINK_FORMAT} and version 0 (6 fields, no marker)"
+            )
+        entity_id, entity_type, name, confidence, taught_by, issued_at = parts[:LINK_FIELDS]
         return cls(
             entity_id,
             entity_type,  # type: ignore[arg-type]
