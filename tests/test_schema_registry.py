@@ -159,6 +159,7 @@ def test_an_unreachable_registry_is_a_clear_error() -> None:
     assert url in str(caught.value)
 
 
+@pytest.mark.kafka  # `run --kafka` checks for the Kafka connector jars (make jars) first
 def test_run_kafka_fails_before_flink_starts_when_the_registry_is_down() -> None:
     url = _dead_registry()
     args = ["run", "--kafka", f"127.0.0.1:{free_port()}", "--schema-registry", url]
