@@ -20,6 +20,7 @@ def main() -> None:
             f"{sys.executable} is Python {found}\n"
         )
         raise SystemExit(2)
+    # Deferred: the whole CLI is imported only once the version check above has passed.
     from seamwatch.cli import app
 
     app()

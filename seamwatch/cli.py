@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
+from rich.table import Table
 
+from seamwatch import cli_analyst, cli_deploy, cli_kafka
 from seamwatch.cli_coverage import coverage_command
 from seamwatch.cli_output import CommandGroup, console, fail, parse_pairs, print_alert
 from seamwatch.cli_respond import prepare_response, respond_after_run, respond_command
+from seamwatch.coverage_report import METHODS, measure
+from seamwatch.jobs.compiler import compile_rule
+from seamwatch.jobs.local import RunResult, run_files
+from seamwatch.jobs.rule_sql import check_rules_sql
+from seamwatch.jobs.rule_tests import run_rule_tests
 from seamwatch.jobs.rulebook import load_located_rules, load_rules, parse_duration, parse_watermark
-from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS, DEFAULT_RULES_DIR, JobSettings
+from seamwatch.jobs.settings import (
+    DEFAULT_IDLE_TIMEOUT_SECONDS,
+    DEFAULT_KAFKA_SOURCES,
+    DEFAULT_LEARNING_DAYS,
+    DEFAULT_RULES_DIR,
+    JobSettings,
+)
+from seamwatch.jobs.sources import UnknownSourceError, check_source, skipped_summary
 from seamwatch.jobs.timeguard import FutureBounds
 from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.udfs.geo import GeoDatabases
+from seamwatch.udfs.identity import IdentityGraph, load_identity_file
 from seamwatch.udfs.terminal import terminal_safe
-
-if TYPE_CHECKING:
-    from seamwatch.jobs.local import RunResult
 
 app = typer.Typer(
     help="Seamwatch: correlate AWS CloudTrail with identity logs on Apache Flink.",
@@ -37,11 +50,9 @@ app.command("respond")(respond_command)
 
 def _print_version(value: bool) -> None:
     if value:
-        from importlib.metadata import PackageNotFoundError, version
-
         try:
-            installed = version("seamwatch")
-        except PackageNotFoundError:  # imported from a checkout that was never installed
+            installed = metadata.version("seamwatch")
+        except metadata.PackageNotFoundError:  # imported from a checkout that was never installed
             installed = "(not installed)"
         console.print(f"seamwatch {installed}", markup=False)
         raise typer.Exit()
@@ -203,9 +214,6 @@ def run(
         raise fail("--schema-registry frames the Avro alerts of a Kafka run: use it with --kafka")
     if alert_format not in (None, "json", "ocsf"):
         raise fail(f"--alert-format {alert_format!r}: the alert file is json or ocsf")
-    from seamwatch.jobs.local import run_files
-    from seamwatch.jobs.sources import UnknownSourceError, check_source, skipped_summary
-
     if inputs:
         settings = JobSettings(inputs=parse_pairs(inputs, "--input"), identities=identities)
     else:
@@ -282,9 +290,6 @@ class KafkaReading:
 
     def parsed(self) -> tuple[tuple[str, ...], dict[str, float]]:
         """The sources read (the defaults if none given) and the idle timeout per source."""
-        from seamwatch.jobs.settings import DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_KAFKA_SOURCES
-        from seamwatch.jobs.sources import check_source
-
         sources = tuple(dict.fromkeys(check_source(s) for s in self.sources))
         timeouts = {k: float(v) for k, v in DEFAULT_IDLE_TIMEOUT_SECONDS.items()}
         for value in self.idle_timeouts:
@@ -308,15 +313,12 @@ def _run_kafka(
     bounds: FutureBounds,
     reading: KafkaReading,
 ) -> None:
-    from seamwatch.cli_kafka import run_kafka_command
-    from seamwatch.jobs.sources import UnknownSourceError, check_source
-
     settings = JobSettings(inputs={})
     try:
         for source, values in parse_pairs(watermark or [], "--watermark").items():
             settings.watermark_seconds[check_source(source)] = parse_watermark(values[-1])
         sources, idle_timeouts = reading.parsed()
-        run_kafka_command(
+        cli_kafka.run_kafka_command(
             bootstrap,
             identities=identities,
             rules=rules,
@@ -339,8 +341,6 @@ def rules_compile(
     rules: Annotated[Path, typer.Option(help="Directory of rule YAML files.")] = DEFAULT_RULES_DIR,
 ) -> None:
     """Print the Flink SQL each rule compiles to."""
-    from seamwatch.jobs.compiler import compile_rule
-
     loaded = load_rules(rules)
     chosen = [r for r in loaded if rule is None or r.id == rule]
     if not chosen:
@@ -356,8 +356,6 @@ def rules_test(
     rule: Annotated[str | None, typer.Option(help="Only this rule's tests.")] = None,
 ) -> None:
     """Replay every rule's tests in event time through the real job; exit 1 on a failure."""
-    from seamwatch.jobs.rule_tests import run_rule_tests
-
     report = run_rule_tests(rules, only=rule)
     if not report.cases:
         raise fail("no rule tests found")
@@ -394,31 +392,15 @@ def rules_check(
 ) -> None:
     """Load and validate every rule, and have Flink plan the SQL each compiles to (no job
     starts); exit 2 with file, line and reason on the first error."""
-    from seamwatch.jobs.rule_sql import check_rules_sql
-
     located = load_located_rules(rules)
     check_rules_sql(located)
     for item, _ in located:
         console.print(f"ok  {item.id}  ({len(item.steps)} steps, within {item.within}s)")
 
 
-def _register_kafka() -> None:
-    from seamwatch.cli_kafka import register
-
-    register(app)
-
-
-_register_kafka()
-
-
-def _register_analyst() -> None:
-    """``report``, ``verdict`` and ``rules health`` live in ``seamwatch.cli_analyst``."""
-    from seamwatch.cli_analyst import register
-
-    register(app, rules_app)
-
-
-_register_analyst()
+cli_kafka.register(app)
+# ``report``, ``verdict`` and ``rules health`` live in ``seamwatch.cli_analyst``.
+cli_analyst.register(app, rules_app)
 
 
 @identities_app.command("check")
@@ -426,8 +408,6 @@ def identities_check(
     path: Annotated[Path, typer.Argument(help="Identity graph, YAML or CSV.")],
 ) -> None:
     """Validate an identity graph file; exit 2 with file, line and reason on the first error."""
-    from seamwatch.udfs.identity import load_identity_file
-
     graph = load_identity_file(path)
     kinds: dict[str, int] = {}
     for entity in graph.entities.values():
@@ -446,12 +426,6 @@ def identities_coverage(
     top: Annotated[int, typer.Option(min=0, help="How many unresolved identifiers to list.")] = 10,
 ) -> None:
     """Share of events resolved by each method, and the top unresolved identifiers."""
-    from rich.table import Table
-
-    from seamwatch.coverage_report import METHODS, measure
-    from seamwatch.jobs.sources import UnknownSourceError, check_source
-    from seamwatch.udfs.identity import IdentityGraph, load_identity_file
-
     settings = (
         JobSettings(inputs=parse_pairs(inputs, "--input"), identities=identities)
         if inputs
@@ -495,14 +469,8 @@ def identities_coverage(
             console.print(terminal_safe(f"  {okta_id}: {', '.join(entities)}"), markup=False)
 
 
-def _register_submit() -> None:
-    """``seamwatch submit`` (Flink session cluster) lives in ``seamwatch.cli_deploy``."""
-    from seamwatch.cli_deploy import register
-
-    register(app)
-
-
-_register_submit()
+# ``seamwatch submit`` (Flink session cluster) lives in ``seamwatch.cli_deploy``.
+cli_deploy.register(app)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,10 @@ from rich.table import Table
 from rich.text import Text
 
 from seamwatch.cli_output import console, err_console, fail
+from seamwatch.jobs.kafka_job import KafkaConfigError, load_client_properties
 from seamwatch.jobs.rulebook import load_rules, parse_duration
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
+from seamwatch.kafka_client import librdkafka_config
 from seamwatch.triage.alertfile import AlertSet, read_alerts
 from seamwatch.triage.health import (
     DEFAULT_MIN_VERDICTS,
@@ -30,7 +32,13 @@ from seamwatch.triage.health import (
     rule_health,
 )
 from seamwatch.triage.report_html import render_report
-from seamwatch.triage.verdict_topic import VERDICT_TOPIC
+from seamwatch.triage.verdict_topic import (
+    VERDICT_TOPIC,
+    VerdictTopicError,
+    create_verdict_topic,
+    publish_verdict,
+    read_verdict_topic,
+)
 from seamwatch.triage.verdicts import (
     VERDICTS,
     Verdict,
@@ -116,9 +124,6 @@ def _read(paths: Sequence[Path]) -> AlertSet:
 
 
 def _kafka_conf(bootstrap: str, properties: Path | None) -> dict[str, Any]:
-    from seamwatch.jobs.kafka_job import KafkaConfigError, load_client_properties
-    from seamwatch.kafka_client import librdkafka_config
-
     try:
         return librdkafka_config(bootstrap, load_client_properties(properties))
     except KafkaConfigError as exc:
@@ -132,8 +137,6 @@ def _verdict_log(
     if kafka is None:
         log = load_verdicts(store or default_store())
     else:
-        from seamwatch.triage.verdict_topic import read_verdict_topic
-
         log = read_verdict_topic(_kafka_conf(kafka, properties), topic)
     for line in log.skipped[:10]:
         err_console.print(plain(f"skipped verdict {line}"), style="yellow")
@@ -258,12 +261,6 @@ def verdict_command(
 
 def _publish(conf: dict[str, Any], record: Verdict, topic: str) -> None:
     """Create the compacted topic if it is missing, then write the verdict to it."""
-    from seamwatch.triage.verdict_topic import (
-        VerdictTopicError,
-        create_verdict_topic,
-        publish_verdict,
-    )
-
     try:
         create_verdict_topic(conf, topic)
     except VerdictTopicError as exc:  # e.g. not allowed to create topics: it may exist

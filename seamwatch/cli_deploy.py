@@ -26,7 +26,9 @@ from typing import Annotated, Literal
 import typer
 
 from seamwatch.jobs.cluster import STATE_BACKENDS
+from seamwatch.jobs.rulebook import parse_duration, parse_watermark
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR, REPO_ROOT
+from seamwatch.jobs.sources import check_source
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_ARCHIVE = REPO_ROOT / "build" / "seamwatch-job.zip"
@@ -38,6 +40,7 @@ def flink_home() -> Path:
     """``$FLINK_HOME``, else the distribution inside the apache-flink wheel."""
     if os.environ.get("FLINK_HOME"):
         return Path(os.environ["FLINK_HOME"])
+    # Deferred: PyFlink is loaded only when its wheel has to be found (no FLINK_HOME).
     import pyflink
 
     return Path(pyflink.__file__).resolve().parent
@@ -249,9 +252,6 @@ def submit(
     ] = False,
 ) -> None:
     """Submit the job to a running Flink session cluster (flink run; see docs/deploy.md)."""
-    from seamwatch.jobs.rulebook import parse_duration, parse_watermark
-    from seamwatch.jobs.sources import check_source
-
     allowed = ("avro", "json", "ocsf") if kafka else ("json", "ocsf")
     if alert_format is not None and alert_format not in allowed:
         raise typer.BadParameter(f"--alert-format {alert_format!r}: use {' or '.join(allowed)}")

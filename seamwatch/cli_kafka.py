@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import Progress
 
 from seamwatch.cli_output import (
     console,
@@ -29,9 +30,22 @@ from seamwatch.jobs.kafka_job import (
     KafkaTopics,
     load_client_properties,
     register_alert_schema,
+    run_kafka,
 )
+from seamwatch.jobs.sources import UnknownSourceError, check_source
 from seamwatch.jobs.timeguard import FutureBounds
+from seamwatch.kafka_client import librdkafka_config
 from seamwatch.kafka_codec import ALERT_FORMATS, AlertFormat
+from seamwatch.kafka_tools import (
+    check_broker,
+    consume,
+    create_topics,
+    load_files,
+    plan_replay,
+    produce,
+    read_alerts,
+)
+from seamwatch.schema_registry import FramedAlertDecoder, RegistryClient
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases
 from seamwatch.udfs.terminal import terminal_safe
 
@@ -94,9 +108,6 @@ def _format(value: str) -> AlertFormat:
 
 def _client_conf(bootstrap: str, properties: ClientProperties) -> dict[str, Any]:
     """The client configuration, once a broker has answered: one clear line otherwise."""
-    from seamwatch.kafka_client import librdkafka_config
-    from seamwatch.kafka_tools import check_broker
-
     conf = librdkafka_config(bootstrap, properties)
     check_broker(conf)  # BrokerUnreachable: one line, from the command group
     return conf
@@ -125,8 +136,6 @@ def topics_create(
     replication: Annotated[int, typer.Option(min=1, help="Replication factor.")] = 1,
 ) -> None:
     """Create the topics (identity topic compacted); existing ones are left alone."""
-    from seamwatch.kafka_tools import create_topics
-
     topics = KafkaTopics(
         okta_topic,
         cloudtrail_topic,
@@ -170,11 +179,6 @@ def replay(
     ID and Windows records every time moves (by whole seconds), so that times read from
     different keys (NXLog's local ``EventTime`` and Logstash's ``@timestamp``) stay apart.
     """
-    from rich.progress import Progress
-
-    from seamwatch.jobs.sources import UnknownSourceError, check_source
-    from seamwatch.kafka_tools import load_files, plan_replay, produce
-
     topics = KafkaTopics(
         okta=okta_topic, cloudtrail=cloudtrail_topic, entra=entra_topic, windows=windows_topic
     ).sources()
@@ -218,8 +222,6 @@ def alerts_tail(
     schema_registry: RegistryOption = None,
 ) -> None:
     """Print each committed alert as a timeline, as ``seamwatch run`` does."""
-    from seamwatch.kafka_tools import read_alerts
-
     fmt = _format(alert_format)
     conf = _client_conf(kafka, _properties(properties))
     if schema_registry is not None and fmt != "avro":
@@ -248,9 +250,6 @@ def _framed_alerts(
     timeout: float | None,
 ) -> Iterator[dict[str, Any]]:
     """Alerts in the Confluent wire format, decoded with the writer schemas of the registry."""
-    from seamwatch.kafka_tools import consume
-    from seamwatch.schema_registry import FramedAlertDecoder, RegistryClient
-
     decode = FramedAlertDecoder(RegistryClient.from_env(registry_url))
     for message in consume(conf, topic, from_beginning=from_beginning, timeout=timeout):
         yield decode(message.value())
@@ -273,8 +272,6 @@ def run_kafka_command(
     idle_timeout_seconds: dict[str, float] | None = None,
 ) -> None:
     """``seamwatch run --kafka BOOTSTRAP``: run the job on Kafka until interrupted."""
-    from seamwatch.jobs.kafka_job import run_kafka
-
     settings = KafkaSettings(
         bootstrap=bootstrap,
         topics=topics or KafkaTopics(),

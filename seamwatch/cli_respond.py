@@ -16,11 +16,13 @@ import typer
 
 from seamwatch.cli_kafka import AlertTopic, FormatOption, PropertiesOption
 from seamwatch.cli_output import console, err_console, fail
-from seamwatch.jobs.kafka_job import KafkaTopics
+from seamwatch.jobs.kafka_job import KafkaConfigError, KafkaTopics, load_client_properties
 from seamwatch.jobs.local import RunResult
 from seamwatch.jobs.rulebook import load_rules
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
+from seamwatch.kafka_client import librdkafka_config
 from seamwatch.respond.actions import Action
+from seamwatch.respond.kafka_consumer import ConsumerOptions, respond_from_topic
 from seamwatch.respond.runner import (
     MODES,
     ActionResult,
@@ -105,10 +107,6 @@ def respond_command(
     if alerts is not None:
         _respond_to_file(alerts, actions, config, log)
         return
-    from seamwatch.jobs.kafka_job import KafkaConfigError, load_client_properties
-    from seamwatch.kafka_client import librdkafka_config
-    from seamwatch.respond.kafka_consumer import ConsumerOptions, respond_from_topic
-
     if alert_format not in ("avro", "json"):
         raise fail(f"--format {alert_format!r}: use avro or json")
     try:

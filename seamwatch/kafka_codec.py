@@ -25,6 +25,8 @@ from typing import Any, Literal
 import orjson
 from fastavro import parse_schema, schemaless_reader, schemaless_writer
 
+from seamwatch.udfs.ocsf import finding_json
+
 SCHEMAS_PACKAGE = "seamwatch"
 AlertFormat = Literal["avro", "json", "ocsf"]
 ALERT_FORMATS: tuple[AlertFormat, ...] = ("avro", "json", "ocsf")
@@ -80,8 +82,6 @@ def encode_alert(alert_json: str, fmt: AlertFormat) -> bytes:
     if fmt == "json":
         return alert_json.encode()
     if fmt == "ocsf":
-        from seamwatch.udfs.ocsf import finding_json
-
         return finding_json(alert_json).encode()
     return avro_encode("alert", orjson.loads(alert_json))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,8 +20,12 @@ from typing import Any
 import orjson
 
 from seamwatch.errors import SeamwatchError
+from seamwatch.jobs.damage import InputNotice
+from seamwatch.jobs.inputs import expand_paths, iter_records, replay_order
 from seamwatch.jobs.kafka_job import KafkaTopics
+from seamwatch.jobs.raw_sources import RAW_SOURCES, record_time
 from seamwatch.kafka_codec import AlertFormat, decode_alert
+from seamwatch.udfs.timeparse import parse_time
 
 # Topic-level limit for the log and dead-letter topics: a dead letter carries the raw record.
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
@@ -44,6 +49,7 @@ def quiet(conf: Mapping[str, Any]) -> dict[str, Any]:
 
 def check_broker(conf: Mapping[str, Any], timeout: float = BROKER_TIMEOUT_SECONDS) -> None:
     """Raise :class:`BrokerUnreachable` unless a broker answers a metadata request in time."""
+    # Deferred: confluent_kafka (librdkafka) loads only when Kafka is actually used.
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
@@ -78,6 +84,7 @@ def create_topics(
     conf: Mapping[str, Any], topics: KafkaTopics, partitions: int = 1, replication: int = 1
 ) -> dict[str, str]:
     """Create the topics; returns topic -> ``created`` or ``exists``. Other errors raise."""
+    # Deferred: confluent_kafka (librdkafka) loads only when Kafka is actually used.
     from confluent_kafka import KafkaError, KafkaException
     from confluent_kafka.admin import AdminClient
     from confluent_kafka.cimpl import NewTopic
@@ -112,9 +119,6 @@ class ReplayRecord:
 
 
 def _event_time(source: str, doc: Any) -> datetime | None:
-    from seamwatch.jobs.raw_sources import RAW_SOURCES, record_time
-    from seamwatch.udfs.timeparse import parse_time
-
     if not isinstance(doc, dict):
         return None
     if source in RAW_SOURCES:  # Entra ID, Windows: their normalizers' own time rules
@@ -135,9 +139,6 @@ def read_source_records(
     A damaged file gives its readable records; ``(path, reason)`` of each damaged file is
     appended to ``damaged``.
     """
-    from seamwatch.jobs.damage import InputNotice
-    from seamwatch.jobs.inputs import expand_paths, iter_records, replay_order
-
     paths = replay_order(p for spec in specs for p in expand_paths(spec))
     records = []
     for ref, text, parsed in iter_records(source, paths):
@@ -207,8 +208,6 @@ def shift_record(record: ReplayRecord, delta_seconds: float) -> ReplayRecord:
     Entra ID and Windows records have every time in them moved, by whole seconds, each
     written as before (:func:`_shift_times`).
     """
-    from seamwatch.jobs.raw_sources import RAW_SOURCES
-
     if record.event_time is None or delta_seconds == 0:
         return record
     if record.source in RAW_SOURCES:
@@ -250,6 +249,7 @@ def produce(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Produce records to their source's topic, at most ``rate`` per second; returns the count."""
+    # Deferred: confluent_kafka (librdkafka) loads only when Kafka is actually used.
     from confluent_kafka import Producer
 
     producer = Producer({**quiet(conf), "message.max.bytes": MAX_MESSAGE_BYTES, "linger.ms": 5})
@@ -295,8 +295,7 @@ def consume(
     Stops after ``timeout`` seconds, or ``idle_stop`` seconds without a message; runs until
     interrupted when neither is given.
     """
-    import uuid
-
+    # Deferred: confluent_kafka (librdkafka) loads only when Kafka is actually used.
     from confluent_kafka import Consumer
 
     consumer = Consumer(

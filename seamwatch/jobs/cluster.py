@@ -38,15 +38,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seamwatch.jobs.compiler import sql_interval, sql_literal
+from seamwatch.jobs.kafka_job import KafkaSettings, build_kafka_job, load_client_properties
+from seamwatch.jobs.local import load_inputs
 from seamwatch.jobs.rulebook import parse_duration, parse_watermark
+from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import (
     DEFAULT_IDLE_TIMEOUT_SECONDS,
     DEFAULT_KAFKA_SOURCES,
     DEFAULT_RULES_DIR,
     DEFAULT_WATERMARK_SECONDS,
+    JobSettings,
 )
-from seamwatch.jobs.sources import check_source, payload_time_sql
+from seamwatch.jobs.sources import StagedSource, check_source, payload_time_sql
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases
+from seamwatch.udfs.ocsf import finding_json
 
 RESTART_STRATEGY = {
     "restart-strategy.type": "exponential-delay",
@@ -142,6 +147,8 @@ def watched_table_ddl(
 
 def _row_file_sink(directory: Path, prefix: str) -> Any:
     """JSON lines under ``directory``; each checkpoint closes the part files it covers."""
+    # pyflink here and below: deferred so that the CLI, which imports this module, starts
+    # without loading PyFlink.
     from pyflink.common.serialization import Encoder
     from pyflink.datastream.connectors.file_system import (
         BucketAssigner,
@@ -167,8 +174,6 @@ def _alert_texts(alerts: Any, alert_format: str) -> Any:
         return alerts
     from pyflink.common import Types
 
-    from seamwatch.udfs.ocsf import finding_json
-
     return alerts.map(finding_json, output_type=Types.STRING()).name("alerts as OCSF findings")
 
 
@@ -185,9 +190,8 @@ def build_file_job(
     env: Any, t_env: Any, settings: ClusterSettings, files: FileModeSettings
 ) -> None:
     """Attach watched directories and file sinks to the pipeline (the job is not started)."""
-    from seamwatch.jobs.local import load_inputs
+    # pipeline imports PyFlink at its top: deferred, as above.
     from seamwatch.jobs.pipeline import SourceTable, build_pipeline, needed_late_event
-    from seamwatch.jobs.settings import JobSettings
 
     rules, graph = load_inputs(
         JobSettings(inputs={}, rules_dir=settings.rules_dir, identities=settings.identities)
@@ -228,10 +232,8 @@ def build_replay_job(
     alert_format: str = "json",
 ) -> None:
     """Attach staged files (read once, by their fields) and file sinks to the pipeline."""
-    from seamwatch.jobs.local import load_inputs
+    # pipeline imports PyFlink at its top: deferred, as above.
     from seamwatch.jobs.pipeline import attach_staged, build_pipeline, needed_late_event
-    from seamwatch.jobs.settings import JobSettings
-    from seamwatch.jobs.sources import StagedSource
 
     rules, graph = load_inputs(
         JobSettings(inputs={}, rules_dir=settings.rules_dir, identities=settings.identities)
@@ -391,8 +393,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Parse the arguments, build the job and submit it."""
     args = argument_parser().parse_args(argv)
     settings = settings_from_args(args)
-    from seamwatch.jobs.runtime import create_environments
-
     kafka_settings = _kafka_settings(args, settings) if args.mode == "kafka" else None
     conf = dict(kafka_settings.flink_configuration()) if kafka_settings is not None else {}
     # On a cluster, checkpoint storage is the cluster's (or --checkpoint-dir), never the local
@@ -405,8 +405,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         "table.exec.source.idle-timeout", f"{max(settings.idle_timeouts().values())}s"
     )
     if kafka_settings is not None:
-        from seamwatch.jobs.kafka_job import build_kafka_job
-
         build_kafka_job(env, t_env, kafka_settings)
     elif args.mode == "replay":
         staged = {check_source(s): Path(p) for s, p in args.staged}
@@ -424,8 +422,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     env.execute(JOB_NAME)
 
 
-def _kafka_settings(args: argparse.Namespace, settings: ClusterSettings) -> Any:
-    """Kafka mode's settings (``seamwatch.jobs.kafka_job``, imported only in this mode).
+def _kafka_settings(args: argparse.Namespace, settings: ClusterSettings) -> KafkaSettings:
+    """Kafka mode's settings (``seamwatch.jobs.kafka_job``).
 
     Client properties (credentials included) come from the environment as the Kafka job reads
     them (``SEAMWATCH_KAFKA_*``, or a properties file named by ``SEAMWATCH_KAFKA_PROPERTIES``);
@@ -434,8 +432,6 @@ def _kafka_settings(args: argparse.Namespace, settings: ClusterSettings) -> Any:
     come from :class:`ClusterSettings`, which accepts any durable URI (``s3://``, ``gs://``,
     ``file://``).
     """
-    from seamwatch.jobs.kafka_job import KafkaSettings, load_client_properties
-
     extra: dict[str, Any] = {}
     if args.jars_dir is not None:
         extra["jars_dir"] = args.jars_dir

@@ -66,6 +66,7 @@ class IdentityTopicReader:
     """A consumer of the whole topic (no consumer group offsets: it always starts at 0)."""
 
     def __init__(self, spec: IdentityTopic) -> None:
+        # Deferred: confluent_kafka (librdkafka) loads only when Kafka is actually used.
         from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
         self._spec = spec
@@ -94,6 +95,7 @@ class IdentityTopicReader:
 
     def catch_up(self) -> list[Update | BadMapping]:
         """Every record up to the end offsets the topic has now (raises on the timeout)."""
+        # Deferred: confluent_kafka (librdkafka) loads only when Kafka is actually used.
         from confluent_kafka import TopicPartition
 
         timeout = self._spec.catch_up_timeout_seconds
@@ -126,6 +128,7 @@ class IdentityTopicReader:
 
     def _end_offsets(self, partition: Any, deadline: float) -> tuple[int, int]:
         """Low and high offsets, retried until the deadline (e.g. a leader still being elected)."""
+        # Deferred: confluent_kafka (librdkafka) loads only when Kafka is actually used.
         from confluent_kafka import KafkaException
 
         while True:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO
 
 import orjson
+from evtx import PyEvtxParser
 
 from seamwatch.errors import SeamwatchError
 from seamwatch.jobs.damage import (
@@ -203,8 +204,6 @@ def _iter_evtx(path: Path) -> Iterator[tuple[str, str, object]]:
     such failure becomes a ``damaged`` notice naming the file and the parser's reason, so the
     records around it are still read and the loss is counted.
     """
-    from evtx import PyEvtxParser
-
     damaged = f"damaged .evtx file {path.name}"
     try:
         records = iter(PyEvtxParser(str(path)).records_json())

@@ -26,17 +26,24 @@ from typing import Any, Literal
 
 from seamwatch.errors import SeamwatchError
 from seamwatch.jobs.compiler import sql_interval
+from seamwatch.jobs.identity_topic import IdentityTopic
+from seamwatch.jobs.local import load_inputs
+from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import (
     DEFAULT_IDLE_TIMEOUT_SECONDS,
     DEFAULT_KAFKA_SOURCES,
     DEFAULT_RULES_DIR,
     DEFAULT_WATERMARK_SECONDS,
     REPO_ROOT,
+    JobSettings,
 )
-from seamwatch.jobs.timeguard import FutureBounds
+from seamwatch.jobs.sources import payload_time_sql
+from seamwatch.jobs.timeguard import FutureBounds, bounded_time_sql
 from seamwatch.kafka_client import librdkafka_config
-from seamwatch.kafka_codec import AlertFormat
+from seamwatch.kafka_codec import AlertFormat, dead_letter_record, encode_alert
 from seamwatch.kafka_properties import parse_properties
+from seamwatch.schema_registry import RegistryClient, encode_framed_alert
+from seamwatch.schema_registry import register_alert_schema as register_with_registry
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases, check_databases
 
 JOB_JARS_DIR = REPO_ROOT / ".jars" / "job"
@@ -269,9 +276,6 @@ def source_table_ddl(table: str, source: str, topic: str, settings: KafkaSetting
     Every source's table reads the value as text; the watermark column finds the event time in
     it (:func:`seamwatch.jobs.sources.payload_time_sql`; Entra ID and Windows by their
     normalizers' time keys), with the source's own bound and idle timeout."""
-    from seamwatch.jobs.sources import payload_time_sql
-    from seamwatch.jobs.timeguard import bounded_time_sql
-
     if not _SQL_IDENT.match(table):
         raise KafkaConfigError(f"bad table name {table!r}")
     options = {
@@ -303,6 +307,8 @@ KAFKA_REF_SQL = "CONCAT(`topic`, '/', CAST(`partition` AS STRING), '@', CAST(`of
 
 
 def _kafka_sink(settings: KafkaSettings, topic: str, id_suffix: str) -> Any:
+    # pyflink here and below: deferred so that the CLI, which imports this module, starts
+    # without loading PyFlink.
     from pyflink.common.serialization import ByteArraySchema
     from pyflink.datastream.connectors.base import DeliveryGuarantee
     from pyflink.datastream.connectors.kafka import KafkaRecordSerializationSchema, KafkaSink
@@ -330,8 +336,7 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
     """Attach the Kafka sources and sinks to the pipeline (nothing is executed)."""
     from pyflink.common import Types
 
-    from seamwatch.jobs.identity_topic import IdentityTopic
-    from seamwatch.jobs.local import load_inputs
+    # pipeline imports PyFlink at its top: deferred, as above.
     from seamwatch.jobs.pipeline import SourceTable, build_pipeline, needed_late_event
 
     alert_schema_id = register_alert_schema(settings)
@@ -396,14 +401,10 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
 
 
 def _encode_alert(text: str, fmt: AlertFormat) -> bytes:
-    from seamwatch.kafka_codec import encode_alert
-
     return encode_alert(text, fmt)
 
 
 def _encode_framed_alert(text: str, schema_id: int) -> bytes:
-    from seamwatch.schema_registry import encode_framed_alert
-
     return encode_framed_alert(text, schema_id)
 
 
@@ -417,15 +418,12 @@ def register_alert_schema(settings: KafkaSettings) -> int | None:
         raise KafkaConfigError(
             f"--schema-registry frames Avro alerts; --alert-format is {settings.alert_format!r}"
         )
-    from seamwatch.schema_registry import RegistryClient
-    from seamwatch.schema_registry import register_alert_schema as register
-
-    return register(RegistryClient.from_env(settings.schema_registry), settings.topics.alerts)
+    return register_with_registry(
+        RegistryClient.from_env(settings.schema_registry), settings.topics.alerts
+    )
 
 
 def _dead_letter_value(text: str) -> bytes:
-    from seamwatch.kafka_codec import dead_letter_record
-
     return dead_letter_record(text)
 
 
@@ -434,16 +432,12 @@ def _late_event_value(text: str) -> bytes:
     return text.encode()
 
 
-def _job_settings_view(settings: KafkaSettings) -> Any:
-    from seamwatch.jobs.settings import JobSettings
-
+def _job_settings_view(settings: KafkaSettings) -> JobSettings:
     return JobSettings(inputs={}, rules_dir=settings.rules_dir, identities=settings.identities)
 
 
 def create_kafka_environments(settings: KafkaSettings) -> tuple[Any, Any]:
     """The Flink environments configured for a Kafka run (first Flink call of a process)."""
-    from seamwatch.jobs.runtime import create_environments
-
     return create_environments(
         settings.parallelism, settings.python_mode, settings.flink_configuration()
     )

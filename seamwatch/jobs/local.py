@@ -11,6 +11,7 @@ rule + late (:class:`Counts`).
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,14 @@ from typing import Any
 import orjson
 
 from seamwatch.jobs.rulebook import Rule, load_rules
+from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import JobSettings
 from seamwatch.jobs.sources import StagedSource, stage_inputs
 from seamwatch.udfs.absence import settle_at_end
 from seamwatch.udfs.geo import check_databases
 from seamwatch.udfs.hotrow import EVENT_ROW
 from seamwatch.udfs.identity import IdentityGraph, load_identity_file
+from seamwatch.udfs.ocsf import finding_json
 
 
 @dataclass
@@ -93,8 +96,6 @@ def load_inputs(settings: JobSettings) -> tuple[list[Rule], IdentityGraph]:
 
 def run_files(settings: JobSettings) -> RunResult:
     """Run the job over files and collect the results (blocks until the input is consumed)."""
-    import time
-
     rules, graph = load_inputs(settings)
     check_databases(settings.geo)
     with tempfile.TemporaryDirectory(prefix="seamwatch-stage-") as tmp:
@@ -113,8 +114,6 @@ def run_files(settings: JobSettings) -> RunResult:
     ordered = sorted(unique.values(), key=lambda a: (a["first_event_time"], a["alert_id"]))
     settings.output.parent.mkdir(parents=True, exist_ok=True)
     if settings.alert_format == "ocsf":
-        from seamwatch.udfs.ocsf import finding_json
-
         settings.output.write_bytes(
             b"".join(finding_json(orjson.dumps(a).decode()).encode() + b"\n" for a in ordered)
         )
@@ -155,9 +154,9 @@ def _execute(
     rules: list[Rule],
     graph: IdentityGraph,
 ) -> _Collected:
-    from seamwatch.jobs.runtime import create_environments
-
     _env, t_env = create_environments(settings.parallelism, settings.python_mode)
+    # Deferred: PyFlink (pipeline imports it at its top) only once create_environments has
+    # prepared the process, and never for the CLI's other commands.
     from pyflink.common import Types
 
     from seamwatch.jobs.pipeline import attach_staged, build_pipeline

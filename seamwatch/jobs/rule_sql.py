@@ -16,6 +16,7 @@ from typing import Any
 
 from seamwatch.jobs.compiler import compile_absence_candidates, compile_rule
 from seamwatch.jobs.rulebook import Rule
+from seamwatch.jobs.runtime import create_environments
 from seamwatch.udfs.records import EVENT_FIELDS
 from seamwatch.yamlfile import Locator
 
@@ -73,8 +74,6 @@ def check_rules_sql(located: list[tuple[Rule, Locator]], t_env: Any | None = Non
     if not located:
         return
     if t_env is None:
-        from seamwatch.jobs.runtime import create_environments
-
         _env, t_env = create_environments()
     t_env.execute_sql(events_table_ddl()).wait()
     for rule, locator in located:

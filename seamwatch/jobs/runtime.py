@@ -39,6 +39,7 @@ def create_environments(
 ) -> tuple[Any, Any]:
     """A streaming ``StreamExecutionEnvironment`` and its ``StreamTableEnvironment``."""
     prepare_process_environment()
+    # Deferred: PyFlink is imported only once the process environment is prepared (above).
     from pyflink.common import Configuration
     from pyflink.datastream import StreamExecutionEnvironment
     from pyflink.table import StreamTableEnvironment

@@ -60,6 +60,7 @@ def respond_from_topic(
     on_result: Callable[[ActionResult], None] | None = None,
 ) -> Counter[str]:
     """Consume, act, log, commit, until ``timeout`` / ``idle_stop``; counts per status."""
+    # Deferred: confluent_kafka (librdkafka) loads only when Kafka is actually used.
     from confluent_kafka import Consumer
 
     opts = options or ConsumerOptions()

@@ -14,9 +14,11 @@ and ``identities.yaml`` for the simulated people.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import random
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -748,9 +750,6 @@ def _trim(day: _Day, budget: int) -> tuple[list[bytes], list[bytes]]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m seamwatch.sample.stream OUT_DIR [--events N] [--attacks N] [--seed N]``."""
-    import argparse
-    import time
-
     parser = argparse.ArgumentParser(description="Write the benchmark corpus.")
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--events", type=int, default=1_000_000)

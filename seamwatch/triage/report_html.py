@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from seamwatch.attack_data import load_attack_data
 from seamwatch.triage.alertfile import as_ms
 from seamwatch.triage.health import (
     HealthReport,
@@ -102,8 +103,6 @@ def technique_url(technique_id: str) -> str | None:
 @lru_cache(maxsize=1)
 def _technique_names() -> dict[str, str]:
     try:
-        from seamwatch.attack_data import load_attack_data
-
         return {tid: t.name for tid, t in load_attack_data().techniques.items()}
     except (OSError, ValueError, KeyError):
         return {}

@@ -36,6 +36,7 @@ def create_verdict_topic(
     replication: int = 1,
 ) -> str:
     """Create the compacted topic; ``created``, or ``exists`` when it is already there."""
+    # Deferred: confluent_kafka (librdkafka) loads only when Kafka is actually used.
     from confluent_kafka import KafkaError, KafkaException
     from confluent_kafka.admin import AdminClient
     from confluent_kafka.cimpl import NewTopic
@@ -57,6 +58,7 @@ def publish_verdict(
     conf: Mapping[str, Any], verdict: Verdict, topic: str = VERDICT_TOPIC, timeout: float = 30.0
 ) -> None:
     """Write one verdict and wait until the broker acknowledged it (all in-sync replicas)."""
+    # Deferred: confluent_kafka (librdkafka) loads only when Kafka is actually used.
     from confluent_kafka import Producer
 
     producer = Producer({**conf, "acks": "all", "enable.idempotence": True})
@@ -84,6 +86,7 @@ def read_verdict_topic(
     started, with a throw-away consumer group (nothing is committed). A value that is not a
     verdict is skipped and reported, like a damaged store line.
     """
+    # Deferred: confluent_kafka (librdkafka) loads only when Kafka is actually used.
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
     consumer = Consumer(

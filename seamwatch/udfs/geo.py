@@ -43,6 +43,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+import geoip2fast  # type: ignore[import-untyped]
+import maxminddb
+from _maxminddb_geolite2 import geolite2_database  # type: ignore[import-untyped]
+from geoip2fast import GeoIP2Fast
+from geoip2fast import geoip2fast as geoip2fast_module
+
 from seamwatch.errors import SeamwatchError
 from seamwatch.udfs.records import Event
 
@@ -155,8 +161,6 @@ _ACCEPTED = {"City": ("City", "Enterprise"), "ASN": ("ASN", "ISP")}
 
 
 def _open_mmdb(path: str, kind: str) -> Any:
-    import maxminddb
-
     try:
         reader = maxminddb.open_database(path, maxminddb.MODE_AUTO)
     except (OSError, ValueError, maxminddb.InvalidDatabaseError) as err:
@@ -192,9 +196,6 @@ class _Databases:
     def city(self) -> Any:
         """The bundled GeoLite2-City of 2018 (opened when first needed)."""
         if self._city is None:
-            import maxminddb
-            from _maxminddb_geolite2 import geolite2_database  # type: ignore[import-untyped]
-
             self._city = maxminddb.open_database(geolite2_database(), maxminddb.MODE_AUTO)
         return self._city
 
@@ -202,9 +203,6 @@ class _Databases:
     def asn(self) -> Any:
         """The bundled geoip2fast country + AS name data (opened when first needed)."""
         if self._fresh is None:
-            import geoip2fast  # type: ignore[import-untyped]
-            from geoip2fast import GeoIP2Fast
-
             data_dir = Path(geoip2fast.__file__).parent
             data = str(data_dir / "geoip2fast-asn-ipv6.dat.gz")
             self._fresh = GeoIP2Fast(geoip2fast_data_file=data)
@@ -423,9 +421,7 @@ def _country_names() -> dict[str, str]:
                 # geoip2fast fills its code -> name table when a database is opened: open the
                 # one the geolocation uses (once per process, shared with it).
                 geolocate("8.8.8.8")
-                from geoip2fast import geoip2fast as module
-
-                table = getattr(module, "geoipCountryNamesDict", None) or {}
+                table = getattr(geoip2fast_module, "geoipCountryNamesDict", None) or {}
                 _names = {
                     str(code).upper(): str(name)
                     for code, name in table.items()
