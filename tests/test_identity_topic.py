@@ -6,14 +6,22 @@ updates or dead letters is checked on plain stand-ins for confluent-kafka messag
 
 from __future__ import annotations
 
+import gc
+import uuid
 from dataclasses import dataclass
 
 import orjson
+import pytest
 
-from seamwatch.jobs.identity_topic import BadMapping, LiveIdentityGraph, _decode
+from seamwatch.jobs import identity_topic
+from seamwatch.jobs.identity_topic import BadMapping, IdentityTopic, LiveIdentityGraph, _decode
+from seamwatch.jobs.kafka_job import KafkaTopics
+from seamwatch.kafka_client import librdkafka_config
 from seamwatch.kafka_codec import avro_encode, encode_mapping
+from seamwatch.kafka_tools import create_topics
 from seamwatch.udfs.identity import Entity, IdentityGraph
 from seamwatch.udfs.records import Identifier
+from tests.kafka_broker import KafkaBroker
 
 ZOE = {
     "id": "zoe.contractor",
@@ -79,3 +87,29 @@ def test_without_a_topic_the_live_graph_is_a_copy_of_the_static_one() -> None:
     assert live.open() == [] and live.refresh() == []
     live.graph.remove("ann")
     assert "ann" in static.entities
+
+
+@pytest.mark.kafka
+def test_a_reader_whose_graph_was_dropped_unclosed_is_closed_by_the_next_open(
+    kafka_broker: KafkaBroker,
+) -> None:
+    """A cancelled Flink job never calls its functions' ``close``: the next ``open`` in that
+    Python must close the orphaned consumer (freed unclosed, librdkafka hangs forever)."""
+    topics = KafkaTopics(identities=f"ids-{uuid.uuid4().hex[:8]}")
+    conf = librdkafka_config(kafka_broker.bootstrap, {})
+    create_topics(conf, topics)
+    spec = IdentityTopic(conf, topics.identities, catch_up_timeout_seconds=30)
+    dropped = LiveIdentityGraph(IdentityGraph(), spec)
+    dropped.open()
+    orphan = dropped._reader
+    assert orphan is not None
+    del dropped
+    gc.collect()
+    assert any(reader is orphan for _, reader in identity_topic._OPEN_READERS)
+    following = LiveIdentityGraph(IdentityGraph(), spec)
+    following.open()
+    assert all(reader is not orphan for _, reader in identity_topic._OPEN_READERS)
+    with pytest.raises(RuntimeError, match="closed"):
+        orphan._consumer.poll(0)  # closed by following.open()
+    following.close()
+    assert identity_topic._OPEN_READERS == []

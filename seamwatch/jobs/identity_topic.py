@@ -9,12 +9,22 @@ Why not a Flink source on a second input: mappings are not event-time data, and 
 timestamp a second input could give them breaks the events' watermark. An old one holds it
 back while the input is active; a far-future one (or a finished bounded input) becomes the
 operator's watermark whenever the log sources go idle, and every later event is then late.
+
+A consumer must be closed, never left to the garbage collector. Flink does not call a Python
+function's ``close`` when it cancels the job (a Kafka job ends that way), and a librdkafka
+consumer freed unclosed in the task manager's embedded Python waits forever in
+``rd_kafka_destroy`` (seen with py-spy: ``Consumer_dealloc`` -> ``thrd_join``), holding up the
+task's cleanup and every later job's Python operators in their ``open``. So each reader is
+also kept in a module-level list with a weak reference to the graph that owns it: the list's
+reference keeps an orphan alive through the cancelled task's cleanup, and the next
+:meth:`LiveIdentityGraph.open` in that Python closes the orphans of dead owners.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,6 +166,19 @@ class IdentityTopicReader:
         self._consumer.close()
 
 
+# Every open reader with its owner (see the module docstring): (owner, reader).
+_OPEN_READERS: list[tuple[weakref.ref[LiveIdentityGraph], IdentityTopicReader]] = []
+
+
+def _close_orphans() -> int:
+    """Close the readers whose owning graph is gone; how many were closed."""
+    orphans = [(owner, reader) for owner, reader in _OPEN_READERS if owner() is None]
+    for item in orphans:
+        _OPEN_READERS.remove(item)
+        item[1].close()
+    return len(orphans)
+
+
 def _decode(message: Any) -> Update | BadMapping:
     try:
         update = decode_mapping(message.key(), message.value())
@@ -186,9 +209,11 @@ class LiveIdentityGraph:
     def open(self) -> list[BadMapping]:
         """A fresh copy of the static graph, with the whole topic applied; the bad records."""
         self.graph = IdentityGraph(dict(self._static.entities), dict(self._static.index))
+        _close_orphans()
         if self._topic is None:
             return []
         self._reader = IdentityTopicReader(self._topic)
+        _OPEN_READERS.append((weakref.ref(self), self._reader))
         return self._apply(self._reader.catch_up())
 
     def refresh(self) -> list[BadMapping]:
@@ -208,5 +233,6 @@ class LiveIdentityGraph:
 
     def close(self) -> None:
         if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+            reader, self._reader = self._reader, None
+            _OPEN_READERS[:] = [item for item in _OPEN_READERS if item[1] is not reader]
+            reader.close()
