@@ -31,10 +31,9 @@ typecheck: install
 	$(BIN)/mypy
 
 # The suite runs in five pytest processes, by file name, each with its own PyFlink gateway JVM
-# (one mini-cluster and one embedded Python per process). In a single process, after a few
-# hundred jobs (in-process Kafka jobs among them), a later job's embedded Python operators hung
-# in their open, twice at the same test: a fresh JVM per group keeps that from happening while
-# the cause is looked for (docs/architecture.md, known limits). Every test file is in one group.
+# (one mini-cluster and one embedded Python per process), so one group's jobs never share an
+# embedded Python with another's. It was introduced while a hang of that shared Python was
+# looked for (found since: docs/architecture.md, known limits). Every test file is in one group.
 PYTEST_GROUPS := a-e f-j k-q r-s t-z
 pytest: install jars
 	@status=0; for group in $(PYTEST_GROUPS); do \
