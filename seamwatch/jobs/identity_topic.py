@@ -10,21 +10,23 @@ timestamp a second input could give them breaks the events' watermark. An old on
 back while the input is active; a far-future one (or a finished bounded input) becomes the
 operator's watermark whenever the log sources go idle, and every later event is then late.
 
-A consumer must be closed, never left to the garbage collector. Flink does not call a Python
-function's ``close`` when it cancels the job (a Kafka job ends that way), and a librdkafka
-consumer freed unclosed in the task manager's embedded Python waits forever in
-``rd_kafka_destroy`` (seen with py-spy: ``Consumer_dealloc`` -> ``thrd_join``), holding up the
-task's cleanup and every later job's Python operators in their ``open``. So each reader is
-also kept in a module-level list with a weak reference to the graph that owns it: the list's
-reference keeps an orphan alive through the cancelled task's cleanup, and the next
-:meth:`LiveIdentityGraph.open` in that Python closes the orphans of dead owners.
+A consumer is never left to the garbage collector. Flink does not call a Python function's
+``close`` when it cancels the job (a Kafka job ends that way), and a librdkafka consumer freed
+in the task manager's embedded Python afterwards waited forever in ``rd_kafka_destroy``
+(py-spy: ``Consumer_dealloc`` -> ``thrd_join``), holding up the task's cleanup and every later
+job's Python operators in their ``open``; closing such an orphan from a later job's ``open``
+hung the same way. So every reader is also kept in a module-level list: a reader whose job
+was cancelled stays there, never freed and never destroyed, and its consumer's fetch queue is
+bounded (:data:`FETCH_QUEUE_KBYTES`). A reader closed the normal way (a job that finishes)
+leaves the list. The cost: one idle consumer per cancelled subtask for the life of a task
+manager that runs many jobs (a session cluster); a job in its own cluster (the Operator's
+application mode) takes it down with the process.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +74,11 @@ class BadMapping:
         ).decode()
 
 
+#: The most a reader's consumer prefetches (librdkafka's default is 64 MB per partition); it
+#: bounds the memory of a reader kept after its job was cancelled (module docstring).
+FETCH_QUEUE_KBYTES = 1024
+
+
 class IdentityTopicReader:
     """A consumer of the whole topic (no consumer group offsets: it always starts at 0)."""
 
@@ -86,6 +93,7 @@ class IdentityTopicReader:
                 "group.id": f"seamwatch-identities-{uuid.uuid4().hex[:8]}",
                 "enable.auto.commit": False,
                 "auto.offset.reset": "earliest",
+                "queued.max.messages.kbytes": FETCH_QUEUE_KBYTES,
             }
         )
         metadata = self._consumer.list_topics(spec.topic, timeout=spec.catch_up_timeout_seconds)
@@ -166,17 +174,8 @@ class IdentityTopicReader:
         self._consumer.close()
 
 
-# Every open reader with its owner (see the module docstring): (owner, reader).
-_OPEN_READERS: list[tuple[weakref.ref[LiveIdentityGraph], IdentityTopicReader]] = []
-
-
-def _close_orphans() -> int:
-    """Close the readers whose owning graph is gone; how many were closed."""
-    orphans = [(owner, reader) for owner, reader in _OPEN_READERS if owner() is None]
-    for item in orphans:
-        _OPEN_READERS.remove(item)
-        item[1].close()
-    return len(orphans)
+# Every reader not closed the normal way, kept from the garbage collector (module docstring).
+_OPEN_READERS: list[IdentityTopicReader] = []
 
 
 def _decode(message: Any) -> Update | BadMapping:
@@ -209,11 +208,10 @@ class LiveIdentityGraph:
     def open(self) -> list[BadMapping]:
         """A fresh copy of the static graph, with the whole topic applied; the bad records."""
         self.graph = IdentityGraph(dict(self._static.entities), dict(self._static.index))
-        _close_orphans()
         if self._topic is None:
             return []
         self._reader = IdentityTopicReader(self._topic)
-        _OPEN_READERS.append((weakref.ref(self), self._reader))
+        _OPEN_READERS.append(self._reader)
         return self._apply(self._reader.catch_up())
 
     def refresh(self) -> list[BadMapping]:
@@ -234,5 +232,5 @@ class LiveIdentityGraph:
     def close(self) -> None:
         if self._reader is not None:
             reader, self._reader = self._reader, None
-            _OPEN_READERS[:] = [item for item in _OPEN_READERS if item[1] is not reader]
+            _OPEN_READERS[:] = [item for item in _OPEN_READERS if item is not reader]
             reader.close()
