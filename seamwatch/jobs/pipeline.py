@@ -324,9 +324,9 @@ def normalize_sql(
 
     With ``relevance``, rows of a fields table whose action no rule and no baseline needs
     skip Python. With ``count_not_needed`` they are counted in SQL (:func:`_not_needed_sql`;
-    the views of :func:`not_needed_views` must exist),
-    as the job counts the ``N`` rows the Python step makes of what its fuller relevance test
-    drops; without it (a job that reports no counts) they are only dropped.
+    the views of :func:`not_needed_views` must exist), as the job counts the ``N`` rows the
+    Python step makes of what its fuller relevance test drops; without it (a job that reports
+    no counts) they are only dropped.
     """
     names = ", ".join(name for name, _ in OUTPUT_FIELDS)
     parts = []
