@@ -127,6 +127,27 @@ def windows_event(
     }
 
 
+def network_logon(at: datetime, computer: str, record_id: int, key: str, address: str) -> JsonDict:
+    """A Kerberos network logon (4624, type 3) of domain admin ``key`` from ``address``."""
+    sam, _ = DOMAIN_ADMINS[key]
+    return windows_event(
+        4624,
+        at,
+        computer,
+        record_id,
+        {
+            "SubjectUserSid": "S-1-0-0",
+            "TargetUserSid": admin_sid(key),
+            "TargetUserName": sam,
+            "TargetDomainName": AD_DOMAIN,
+            "LogonType": "3",
+            "AuthenticationPackageName": "Kerberos",
+            "WorkstationName": "-",
+            "IpAddress": address,
+        },
+    )
+
+
 def _location(geo: Geo) -> JsonDict:
     codes = {"Germany": "DE", "Ireland": "IE", "United States": "US", "Netherlands": "NL"}
     return {
@@ -297,21 +318,12 @@ def admin_days(
                 )
             )
             logs.windows.append(
-                windows_event(
-                    4624,
+                network_logon(
                     ticket_at + timedelta(seconds=1),
                     FILE_SERVER,
                     ids.take(FILE_SERVER),
-                    {
-                        "SubjectUserSid": "S-1-0-0",
-                        "TargetUserSid": admin_sid(person.key),
-                        "TargetUserName": sam,
-                        "TargetDomainName": AD_DOMAIN,
-                        "LogonType": "3",
-                        "AuthenticationPackageName": "Kerberos",
-                        "WorkstationName": "-",
-                        "IpAddress": address,
-                    },
+                    person.key,
+                    address,
                 )
             )
             ip = person.home.ips[0]
@@ -381,24 +393,7 @@ def hybrid_attack(
     logs = IdentityLogs()
     # 03:13 in Berlin: the malware uses the cached domain credentials on the network.
     night = day + timedelta(hours=2, minutes=13, seconds=58, milliseconds=412)
-    logs.windows.append(
-        windows_event(
-            4624,
-            night,
-            DC,
-            ids.take(DC),
-            {
-                "SubjectUserSid": "S-1-0-0",
-                "TargetUserSid": admin_sid(victim.key),
-                "TargetUserName": sam,
-                "TargetDomainName": AD_DOMAIN,
-                "LogonType": "3",
-                "AuthenticationPackageName": "Kerberos",
-                "WorkstationName": "-",
-                "IpAddress": address,
-            },
-        )
-    )
+    logs.windows.append(network_logon(night, DC, ids.take(DC), victim.key, address))
     read_at = night + timedelta(seconds=5, milliseconds=236)
     record_id = ids.take(DC)
     logs.windows.append(
