@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import random
 import time
 import uuid
@@ -129,6 +130,48 @@ def _send(run: Running, okta: list[dict[str, Any]], cloudtrail: list[dict[str, A
     produce(run.conf, run.settings.topics.sources(), by_time)
 
 
+def _send_in_turn(
+    run: Running, okta: list[dict[str, Any]], cloudtrail: list[dict[str, Any]]
+) -> None:
+    """Like :func:`_send`, but each run of one source's records (in time order) is read by the
+    job before the next is produced.
+
+    A source that was idle (no record for its idle timeout) rejoins the watermark only when
+    its reader emits again; produced together, the other topic's later records could be read
+    first and put the earlier records of the idle one behind the watermark, as late. Waiting
+    for the job's committed offset (committed when a checkpoint completes, after the reader
+    emitted them) takes that race out of the tests.
+    """
+    records = sorted(
+        [("okta", _time(d["published"]), d) for d in okta]
+        + [("cloudtrail", _time(d["eventTime"]), d) for d in cloudtrail],
+        key=lambda item: item[1],
+    )
+    topics = run.settings.topics.sources()
+    for source, group in itertools.groupby(records, key=lambda item: item[0]):
+        values = [ReplayRecord(source, orjson.dumps(d), None) for _, _, d in group]
+        produce(run.conf, {source: topics[source]}, values)
+        _wait_read(run, topics[source])
+
+
+def _wait_read(run: Running, topic: str, timeout: float = 90) -> None:
+    """Until the job's consumer group has committed the end of ``topic`` (one partition)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({**run.conf, "group.id": run.settings.group_id})
+    try:
+        _, end = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+        deadline = time.monotonic() + timeout
+        while True:
+            [committed] = consumer.committed([TopicPartition(topic, 0)], timeout=10)
+            if committed.offset >= end:
+                return
+            assert time.monotonic() < deadline, f"the job did not read {topic} to {end}"
+            time.sleep(0.2)
+    finally:
+        consumer.close()
+
+
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
@@ -240,7 +283,7 @@ def test_identity_mapping_published_while_running_changes_the_entity(live_job: R
     time.sleep(4)  # the resolvers poll the topic about every half second
 
     okta, cloudtrail, ids = _attack("zoe.quinn", LATER, seed=11)
-    _send(live_job, okta, cloudtrail)
+    _send_in_turn(live_job, okta, cloudtrail)
     alert = _wait_alert(live_job, lambda a: _event_ids(a) == ids)
     assert alert["entity"]["id"] == "zoe.contractor"
     assert alert["entity"]["name"] == "Zoe Contractor (via HR feed)"
@@ -253,7 +296,7 @@ def test_identity_mapping_published_while_running_changes_the_entity(live_job: R
     producer.flush(10)
     time.sleep(4)
     okta, cloudtrail, ids = _attack("zoe.quinn", LATER + timedelta(hours=30), seed=12)
-    _send(live_job, okta, cloudtrail)
+    _send_in_turn(live_job, okta, cloudtrail)
     alert = _wait_alert(live_job, lambda a: _event_ids(a) == ids)
     assert alert["entity"]["id"] == "email:zoe.quinn@example.com"
     assert [e["resolved_by"] for e in alert["events"][:2]] == ["normalized", "normalized"]
@@ -305,7 +348,7 @@ def test_a_future_dated_record_cannot_blind_the_job(live_job: Running) -> None:
     # had the 9999 record moved it, every event after this would be late.
     time.sleep(live_job.settings.idle_timeout_seconds["okta"] + 5)
     okta, cloudtrail, ids = _attack("nora.night", at, seed=14)
-    _send(live_job, okta, cloudtrail)
+    _send_in_turn(live_job, okta, cloudtrail)
     alert = _wait_alert(live_job, lambda a: _event_ids(a) == ids)
     assert alert["rule_id"] == RULE and alert["entity"]["id"] == "email:nora.night@example.com"
 
@@ -341,7 +384,7 @@ def test_restart_from_checkpoint_publishes_each_alert_once(
     run = Running(settings, conf, start_kafka_job(settings))
     try:
         okta, cloudtrail, first_ids = _attack("ava.stone", LATER, seed=21)
-        _send(run, okta, cloudtrail)
+        _send_in_turn(run, okta, cloudtrail)
         _wait_alert(run, lambda a: _event_ids(a) == first_ids)
         seen = _latest_checkpoint(checkpoints)
         deadline = time.monotonic() + 60
@@ -363,7 +406,7 @@ def test_restart_from_checkpoint_publishes_each_alert_once(
         okta, cloudtrail, second_ids = _attack(
             "ava.stone", LATER + timedelta(hours=4), seed=22, geo=ELSEWHERE, home_first=False
         )
-        _send(run, okta, cloudtrail)
+        _send_in_turn(run, okta, cloudtrail)
         _wait_alert(run, lambda a: _event_ids(a) == second_ids)
     finally:
         _cancel(run.client)
