@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo unit test lint typecheck pytest bench bench-cluster bench-kafka examples clean jars
+.PHONY: install demo wheel unit test lint typecheck pytest bench bench-cluster bench-kafka examples clean jars
 
 # The venv is the cache of the ~330 MB PyFlink wheel: it is built once and reused until
 # pyproject.toml changes.
@@ -22,6 +22,11 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/seamwatch run
+
+# The wheel, into dist/: the package with its bundled rules and sample logs (package data), all a
+# node needs besides the pinned dependencies (docs/deploy.md).
+wheel: install
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
 
 lint: install
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ translate the few that librdkafka spells differently
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 import uuid
@@ -22,15 +23,35 @@ import orjson
 from seamwatch.errors import SeamwatchError
 from seamwatch.jobs.damage import InputNotice
 from seamwatch.jobs.inputs import expand_paths, iter_records, replay_order
-from seamwatch.jobs.kafka_job import KafkaTopics
+from seamwatch.jobs.kafka_job import KafkaConfigError, KafkaTopics
 from seamwatch.jobs.raw_sources import RAW_SOURCES, record_time
 from seamwatch.kafka_codec import AlertFormat, decode_alert
 from seamwatch.udfs.timeparse import parse_time
 
 # Topic-level limit for the log and dead-letter topics: a dead letter carries the raw record.
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
-# How long the tools wait for a broker to answer before they give up.
+# How long the tools wait for a broker to answer before they give up, unless
+# $SEAMWATCH_BROKER_TIMEOUT (seconds) says otherwise (a broker far away, or a test that wants
+# the refusal quickly).
 BROKER_TIMEOUT_SECONDS = 10.0
+BROKER_TIMEOUT_VARIABLE = "SEAMWATCH_BROKER_TIMEOUT"
+
+
+def broker_timeout() -> float:
+    """Seconds to wait for a broker's first answer: ``$SEAMWATCH_BROKER_TIMEOUT`` or 10."""
+    text = os.environ.get(BROKER_TIMEOUT_VARIABLE, "").strip()
+    if not text:
+        return BROKER_TIMEOUT_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 3600:
+        raise KafkaConfigError(
+            f"${BROKER_TIMEOUT_VARIABLE}={text!r}: give seconds, more than 0 and less than 3600"
+        )
+    return seconds
+
 
 # librdkafka logs every failed connection attempt to stderr; the tools say it once themselves.
 _QUIET = logging.getLogger("seamwatch.kafka_tools.librdkafka")
@@ -47,8 +68,11 @@ def quiet(conf: Mapping[str, Any]) -> dict[str, Any]:
     return {**conf, "logger": _QUIET}
 
 
-def check_broker(conf: Mapping[str, Any], timeout: float = BROKER_TIMEOUT_SECONDS) -> None:
-    """Raise :class:`BrokerUnreachable` unless a broker answers a metadata request in time."""
+def check_broker(conf: Mapping[str, Any], timeout: float | None = None) -> None:
+    """Raise :class:`BrokerUnreachable` unless a broker answers a metadata request within
+    ``timeout`` seconds (:func:`broker_timeout` when None)."""
+    if timeout is None:
+        timeout = broker_timeout()
     # Deferred: confluent_kafka (librdkafka) loads only when Kafka is actually used.
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient

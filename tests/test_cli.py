@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -123,8 +125,6 @@ def test_default_run_finds_the_attack_woven_into_the_examples(tmp_path: Path) ->
 
 
 def _closed_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -139,7 +139,8 @@ def _closed_port() -> int:
     ],
 )
 def test_kafka_tools_fail_fast_when_no_broker_answers(args: list[str]) -> None:
-    """One clear line and a non-zero exit, not librdkafka's retry log and exit 0."""
+    """One clear line and a non-zero exit, not librdkafka's retry log and exit 0 (after the
+    wait $SEAMWATCH_BROKER_TIMEOUT sets)."""
     bootstrap = f"127.0.0.1:{_closed_port()}"
     done = subprocess.run(
         [sys.executable, "-m", "seamwatch.cli", *args, "--kafka", bootstrap],
@@ -147,11 +148,22 @@ def test_kafka_tools_fail_fast_when_no_broker_answers(args: list[str]) -> None:
         text=True,
         timeout=120,
         check=False,
+        env={**os.environ, "SEAMWATCH_BROKER_TIMEOUT": "1.5"},
     )
     assert done.returncode != 0
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     assert len(lines) == 1, lines[:5]
-    assert f"no Kafka broker answered at {bootstrap}" in lines[0]
+    assert f"no Kafka broker answered at {bootstrap} within 1.5s" in lines[0]
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-3", "7200"])
+def test_a_broker_timeout_that_is_not_seconds_is_refused(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEAMWATCH_BROKER_TIMEOUT", value)
+    result = runner.invoke(app, ["alerts", "tail", "--kafka", "127.0.0.1:1", "--timeout", "5"])
+    assert result.exit_code == 2
+    assert f"$SEAMWATCH_BROKER_TIMEOUT={value!r}" in result.output
 
 
 def test_version_comes_from_the_package_metadata() -> None:

@@ -293,9 +293,13 @@ def test_the_image_installs_the_whole_package_with_its_schemas() -> None:
     ((workdir, present),) = image.installs
     project = tomllib.loads((REPO / "pyproject.toml").read_text())
     needed = ["pyproject.toml", project["project"]["readme"]]
+    # The package, and the directories pyproject maps into it (rules/, examples/).
+    setuptools = project["tool"]["setuptools"]
+    roots = ["seamwatch", *setuptools["package-dir"].values()]
     package = sorted(
         path.relative_to(REPO).as_posix()
-        for path in (REPO / "seamwatch").rglob("*")
+        for root in roots
+        for path in (REPO / root).rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     )
     schemas = [f for f in package if f.startswith("seamwatch/schemas/")]
@@ -304,9 +308,13 @@ def test_the_image_installs_the_whole_package_with_its_schemas() -> None:
     assert missing == [], f"not in the image when the package is installed: {missing}"
     # `pip install .` (not editable) installs the files that are not Python only as package
     # data: every one of them must match a package-data pattern.
-    patterns = project["tool"]["setuptools"]["package-data"]["seamwatch"]
-    data = [f.removeprefix("seamwatch/") for f in package if not f.endswith(".py")]
-    unshipped = [f for f in data if not any(fnmatch.fnmatch(f, p) for p in patterns)]
+    patterns = setuptools["package-data"]["seamwatch"]
+    data = [f.removeprefix("seamwatch/") for f in package if f.startswith("seamwatch/")]
+    unshipped = [
+        f
+        for f in data
+        if not f.endswith(".py") and not any(fnmatch.fnmatch(f, p) for p in patterns)
+    ]
     assert unshipped == [], f"left out of the installed package: {unshipped}"
 
 

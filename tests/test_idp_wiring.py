@@ -225,7 +225,9 @@ def test_corpus_stages_with_a_time_and_every_record_normalizes_or_says_why(
     assert normalized > 0
 
 
-def test_replay_to_kafka_takes_entra_and_refuses_an_unknown_source(tmp_path: Path) -> None:
+def test_replay_to_kafka_takes_entra_and_refuses_an_unknown_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from typer.testing import CliRunner
 
     from seamwatch.cli import app
@@ -237,6 +239,7 @@ def test_replay_to_kafka_takes_entra_and_refuses_an_unknown_source(tmp_path: Pat
     )
     assert unknown.exit_code != 0 and "unknown log source 'ldap'" in unknown.output
     # Entra has its topic (tests/test_kafka_idp.py replays to it): only the broker is missing.
+    monkeypatch.setenv("SEAMWATCH_BROKER_TIMEOUT", "1")
     entra = CliRunner().invoke(
         app, ["replay", "--kafka", "127.0.0.1:1", "--input", f"entra={path}"]
     )

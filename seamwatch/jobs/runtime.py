@@ -12,14 +12,29 @@ from __future__ import annotations
 import os
 import site
 import sys
+import sysconfig
 from typing import Any, Literal
 
 from seamwatch.jobs.settings import REPO_ROOT
 
 
 def python_path() -> str:
-    """Site-packages of this interpreter plus the project root, as a ``PYTHONPATH`` value."""
-    paths = [*site.getsitepackages(), str(REPO_ROOT)]
+    """Site-packages of this interpreter, the other directories on its path (those a ``.pth``
+    file or the user site added; not the standard library, which the embedded interpreter has)
+    and the project root, as a ``PYTHONPATH`` value.
+
+    The embedded interpreter reads no ``.pth`` file of a venv: what this process found through
+    one must be spelled out for it."""
+    stdlib = {sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")}
+    on_path = [
+        entry
+        for entry in sys.path
+        if entry
+        and os.path.isabs(entry)
+        and os.path.isdir(entry)
+        and not any(entry == lib or entry.startswith(lib + os.sep) for lib in stdlib)
+    ]
+    paths = [*site.getsitepackages(), *on_path, str(REPO_ROOT)]
     existing = os.environ.get("PYTHONPATH")
     if existing:
         paths.append(existing)

@@ -6,13 +6,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from seamwatch.bundled import examples_dir, rules_dir
 from seamwatch.jobs.timeguard import FutureBounds
 from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases
 
+# The checkout's top (in an installed wheel, the site-packages directory): where make puts the
+# job's jars (.jars/) and the deploy archive (build/).
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES_DIR = REPO_ROOT / "examples"
-DEFAULT_RULES_DIR = REPO_ROOT / "rules"
+# The bundled sample logs and rule catalog: the checkout's examples/ and rules/, or the
+# installed wheel's package data (seamwatch.bundled).
+EXAMPLES_DIR = examples_dir()
+DEFAULT_RULES_DIR = rules_dir()
 
 # Event-time watermark bound per source: how far behind the newest event seen an event may
 # arrive and still be matched. CloudTrail reaches S3 5-15 minutes after the call and files are
