@@ -12,7 +12,15 @@ from rich.table import Table
 
 from seamwatch import cli_analyst, cli_deploy, cli_kafka
 from seamwatch.cli_coverage import coverage_command
-from seamwatch.cli_output import CommandGroup, console, fail, parse_pairs, print_alert
+from seamwatch.cli_output import (
+    CommandGroup,
+    console,
+    err_console,
+    fail,
+    parse_pairs,
+    print_alert,
+)
+from seamwatch.cli_progress import RunProgress
 from seamwatch.cli_respond import prepare_response, respond_after_run, respond_command
 from seamwatch.coverage_report import METHODS, measure
 from seamwatch.jobs.compiler import compile_rule
@@ -233,13 +241,19 @@ def run(
         for source, values in parse_pairs(watermark or [], "--watermark").items():
             settings.watermark_seconds[check_source(source)] = parse_watermark(values[-1])
         response = prepare_response(respond_mode, settings.rules_dir)
-        result = run_files(settings)
+        with RunProgress(console, err_console, None if quiet else print_alert) as progress:
+            result = run_files(settings, progress)
     except (UnknownSourceError, ValueError) as exc:
         raise fail(str(exc)) from exc
+    except KeyboardInterrupt:
+        err_console.print("[bold yellow]interrupted[/] before the job started: nothing written")
+        raise typer.Exit(code=130) from None
 
     if not quiet:
+        # Those the job decided at the end of its input (absence rules), not yet printed.
         for alert in result.alerts:
-            print_alert(alert)
+            if alert["alert_id"] not in progress.told:
+                print_alert(alert)
     for line in summary_lines(result):
         console.print(line)
     skipped = skipped_summary(result.staged)
@@ -251,6 +265,12 @@ def run(
         console.print(f"late events: {result.late_path}")
     if result.pending:
         console.print(f"pending: {result.pending_path}")
+    if result.interrupted:
+        err_console.print(
+            "[bold yellow]interrupted[/]: the job was cancelled before the end of its input; "
+            "what it had found is written above, and no response action ran"
+        )
+        raise typer.Exit(code=130)
     respond_after_run(result, response)  # after the alerts are written: never in their way
 
 
@@ -271,8 +291,10 @@ def summary_lines(result: RunResult) -> list[str]:
         f"{counts.dead_lettered} dead-lettered; {len(result.rules)} rules; "
         f"[bold]{len(result.alerts)} alerts[/]{pending} in {result.seconds:.1f}s"
     ]
+    if result.interrupted:
+        lines[0] += " [bold yellow](interrupted: counted up to the stop)[/]"
     missing = result.records_in - counts.normalized - counts.dead_lettered
-    if missing:
+    if missing and not result.interrupted:
         lines.append(
             f"[bold red]{missing} records read are not accounted for[/] (records in "
             f"{result.records_in} != normalized {counts.normalized} + dead-lettered "
@@ -356,7 +378,15 @@ def rules_test(
     rule: Annotated[str | None, typer.Option(help="Only this rule's tests.")] = None,
 ) -> None:
     """Replay every rule's tests in event time through the real job; exit 1 on a failure."""
-    report = run_rule_tests(rules, only=rule)
+    try:
+        with RunProgress(console, err_console, what="rule tests") as progress:
+            report = run_rule_tests(rules, only=rule, listener=progress)
+    except KeyboardInterrupt:
+        err_console.print("[bold yellow]interrupted[/] before the job started")
+        raise typer.Exit(code=130) from None
+    if report.interrupted:
+        err_console.print("[bold yellow]interrupted[/]: the rule tests did not finish")
+        raise typer.Exit(code=130)
     if not report.cases:
         raise fail("no rule tests found")
     for rule_id, cases in report.by_rule().items():

@@ -10,6 +10,7 @@ rule + late (:class:`Counts`).
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -76,6 +77,9 @@ class RunResult:
     counts: Counts = field(default_factory=Counts)
     late_path: Path | None = None
     pending_path: Path | None = None
+    # Stopped before the end of its input (Ctrl-C): what the job had emitted is written, the
+    # rest was never read.
+    interrupted: bool = False
 
     @property
     def records_in(self) -> int:
@@ -87,6 +91,24 @@ class RunResult:
         return sum(s.empty_containers for s in self.staged)
 
 
+class RunListener:
+    """Told what a run does while it runs; every method does nothing here. A command line
+    subclasses it to show progress (``seamwatch run``, ``seamwatch rules test``)."""
+
+    def staged(self, source: StagedSource) -> None:
+        """One source's files are staged for the job."""
+
+    def job_started(self) -> None:
+        """The job is submitted to the mini-cluster and its results are being collected."""
+
+    def counted(self, counts: Counts) -> None:
+        """The job's counts grew (events counted, dead letters)."""
+
+    def alert_found(self, alert: dict[str, Any]) -> None:
+        """An alert, the first time the job emits its id (a re-emit with a raised match count
+        replaces it in the output, and is not told again)."""
+
+
 def load_inputs(settings: JobSettings) -> tuple[list[Rule], IdentityGraph]:
     """Rules and identity graph, validated before anything starts (all or nothing)."""
     rules = load_rules(settings.rules_dir)
@@ -94,16 +116,25 @@ def load_inputs(settings: JobSettings) -> tuple[list[Rule], IdentityGraph]:
     return rules, graph
 
 
-def run_files(settings: JobSettings) -> RunResult:
-    """Run the job over files and collect the results (blocks until the input is consumed)."""
+def run_files(settings: JobSettings, listener: RunListener | None = None) -> RunResult:
+    """Run the job over files and collect the results (blocks until the input is consumed).
+
+    Ctrl-C (``KeyboardInterrupt``) while the job runs cancels it and writes what it had
+    emitted (``RunResult.interrupted``); while staging, nothing is written and it propagates.
+    """
+    listener = listener or RunListener()
     rules, graph = load_inputs(settings)
     check_databases(settings.geo)
     with tempfile.TemporaryDirectory(prefix="seamwatch-stage-") as tmp:
         staged = stage_inputs(
-            settings.inputs, Path(tmp), parts=settings.parallelism, bounds=settings.future_bounds
+            settings.inputs,
+            Path(tmp),
+            parts=settings.parallelism,
+            bounds=settings.future_bounds,
+            on_staged=listener.staged,
         )
         started = time.monotonic()
-        out = _execute(settings, staged, rules, graph)
+        out = _execute(settings, staged, rules, graph, listener)
         seconds = time.monotonic() - started
     settled, pending = settle_at_end(out.decided_at_end, out.counts.last_event_time)
     # Dead letters staging decided (damaged files, times too far ahead, ...) come first.
@@ -136,6 +167,7 @@ def run_files(settings: JobSettings) -> RunResult:
         counts=out.counts,
         late_path=settings.late_events_path,
         pending_path=settings.pending_path,
+        interrupted=out.interrupted,
     )
 
 
@@ -146,6 +178,7 @@ class _Collected:
     late: list[dict[str, Any]] = field(default_factory=list)  # events a rule needs
     decided_at_end: list[dict[str, Any]] = field(default_factory=list)
     counts: Counts = field(default_factory=Counts)
+    interrupted: bool = False
 
 
 def _execute(
@@ -153,6 +186,7 @@ def _execute(
     staged: list[StagedSource],
     rules: list[Rule],
     graph: IdentityGraph,
+    listener: RunListener,
 ) -> _Collected:
     _env, t_env = create_environments(settings.parallelism, settings.python_mode)
     # Deferred: PyFlink (pipeline imports it at its top) only once create_environments has
@@ -185,26 +219,53 @@ def _execute(
         outputs.counts.map(lambda text: "N" + text, output_type=Types.STRING()),
     )
     out = _Collected()
-    with collected.execute_and_collect("seamwatch") as results:
-        for text in results:
-            tag = text[:1]
-            if tag == "D":
-                out.dead.append(orjson.loads(text[1:]))
-                out.counts.dead_lettered += 1
-            elif tag == "L":
-                late = orjson.loads(text[1:])
-                out.counts.add_late(late)
-                if late["needed"]:
-                    out.late.append(late)
-            elif tag == "N":
-                out.counts.add_window(orjson.loads(text[1:]))
-            else:
-                item = orjson.loads(text)
-                if "closes_at" in item:
-                    out.decided_at_end.append(item)
-                else:
-                    out.alerts.append(item)
+    told: set[str] = set()
+    root = logging.getLogger()
+    root.addFilter(_drop_interrupt)
+    try:
+        # Leaving the block closes the result iterator, which cancels a job still running.
+        with collected.execute_and_collect("seamwatch") as results:
+            listener.job_started()
+            for text in results:
+                _collect(text, out, told, listener)
+    except KeyboardInterrupt:
+        out.interrupted = True
+    finally:
+        root.removeFilter(_drop_interrupt)
     return out
+
+
+def _drop_interrupt(record: logging.LogRecord) -> bool:
+    """Keeps py4j's traceback of a Ctrl-C that arrived while it waited for the JVM (logged on
+    the root logger) off the terminal: the run reports the interruption itself."""
+    return not (record.exc_info and record.exc_info[0] is KeyboardInterrupt)
+
+
+def _collect(text: str, out: _Collected, told: set[str], listener: RunListener) -> None:
+    """One collected row into ``out``, by its tag (see :func:`_execute`)."""
+    tag = text[:1]
+    if tag == "D":
+        out.dead.append(orjson.loads(text[1:]))
+        out.counts.dead_lettered += 1
+        listener.counted(out.counts)
+    elif tag == "L":
+        late = orjson.loads(text[1:])
+        out.counts.add_late(late)
+        if late["needed"]:
+            out.late.append(late)
+        listener.counted(out.counts)
+    elif tag == "N":
+        out.counts.add_window(orjson.loads(text[1:]))
+        listener.counted(out.counts)
+    else:
+        item = orjson.loads(text)
+        if "closes_at" in item:
+            out.decided_at_end.append(item)
+        else:
+            out.alerts.append(item)
+            if item["alert_id"] not in told:
+                told.add(item["alert_id"])
+                listener.alert_found(item)
 
 
 def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:

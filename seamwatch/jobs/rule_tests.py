@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from seamwatch.jobs.local import RunResult, run_files
+from seamwatch.jobs.local import RunListener, RunResult, run_files
 from seamwatch.jobs.rulebook import Rule, RuleTest, load_rules
 from seamwatch.jobs.settings import JobSettings
 from seamwatch.jobs.timeguard import FutureBounds
@@ -59,10 +59,11 @@ class CaseResult:
 class RuleTestReport:
     cases: list[CaseResult] = field(default_factory=list)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    interrupted: bool = False  # the job was stopped (Ctrl-C): no case was judged
 
     @property
     def passed(self) -> bool:
-        return bool(self.cases) and all(c.passed for c in self.cases)
+        return not self.interrupted and bool(self.cases) and all(c.passed for c in self.cases)
 
     def by_rule(self) -> dict[str, list[CaseResult]]:
         out: dict[str, list[CaseResult]] = {}
@@ -149,8 +150,11 @@ def identity_entities(cases: list[tuple[Rule, RuleTest]]) -> list[dict[str, Any]
     return list(entities.values())
 
 
-def run_rule_tests(rules_dir: Path, only: str | None = None) -> RuleTestReport:
-    """Load the catalog, replay every rule's tests in one job, and compare."""
+def run_rule_tests(
+    rules_dir: Path, only: str | None = None, listener: RunListener | None = None
+) -> RuleTestReport:
+    """Load the catalog, replay every rule's tests in one job, and compare (``listener`` is
+    told the job's progress; an interrupted job leaves the report ``interrupted``, unjudged)."""
     rules = load_rules(rules_dir)
     cases: list[tuple[Rule, RuleTest, datetime]] = []
     lines: dict[str, list[bytes]] = {"okta": [], "cloudtrail": [], "entra": [], "windows": []}
@@ -186,8 +190,12 @@ def run_rule_tests(rules_dir: Path, only: str | None = None) -> RuleTestReport:
                 output=Path(tmp) / "alerts.jsonl",
                 # The cases' timeline is laid out from 2030 on: no clock check.
                 future_bounds=FutureBounds(clock_seconds=None),
-            )
+            ),
+            listener,
         )
+    if result.interrupted:
+        report.interrupted = True
+        return report
     report.dead_letters = result.dead_letters
     for rule, test, start in cases:
         lo = int((start - CASE_SPAN).timestamp() * 1000)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,8 +185,10 @@ def stage_inputs(
     parts: int = 1,
     bounds: FutureBounds | None = None,
     now_ms: int | None = None,
+    on_staged: Callable[[StagedSource], None] | None = None,
 ) -> list[StagedSource]:
-    """Write one staged directory per source; returns what was staged, per source.
+    """Write one staged directory per source; returns what was staged, per source
+    (``on_staged`` is told each source as soon as it is staged).
 
     Each directory holds ``parts`` files, the records dealt to them in turn, so every file
     spans the whole input in time order. Run the job at parallelism ``parts``: each source
@@ -221,6 +223,8 @@ def stage_inputs(
         target.mkdir(parents=True, exist_ok=True)
         guard: FutureGuard[Staged] = FutureGuard(now, bounds)
         staged.append(_stage_source(source, paths, labels, ids, target, parts, guard))
+        if on_staged is not None:
+            on_staged(staged[-1])
     return staged
 
 
