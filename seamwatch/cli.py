@@ -279,7 +279,8 @@ def summary_lines(result: RunResult) -> list[str]:
     a line more if they do not add up to the records read."""
     counts = result.counts
     staged = ", ".join(
-        f"{s.source} {s.records_read} records from {s.files} files" for s in result.staged
+        f"{s.source} {s.records_read} records from {s.files} file{'s' if s.files != 1 else ''}"
+        for s in result.staged
     )
     n_empty = result.empty_containers
     empty = f" ({n_empty} empty container{'s' if n_empty > 1 else ''})" if n_empty else ""
