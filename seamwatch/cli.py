@@ -46,6 +46,7 @@ app = typer.Typer(
     help="Seamwatch: correlate AWS CloudTrail with identity logs on Apache Flink.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     cls=CommandGroup,
 )
 rules_app = typer.Typer(help="Inspect and check detection rules.", no_args_is_help=True)

@@ -30,10 +30,87 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+# What each option's value is, as ``--help`` shows it (by the option's parameter name), for
+# every command: one spelling per kind of value. tests/test_cli_help.py fails on an option
+# left out of this table.
+METAVARS: dict[str, str] = {
+    # Inputs, rules, identities, outputs: files and directories.
+    "inputs": "SOURCE=PATH",
+    "input": "SOURCE=PATH",
+    "rules": "DIR",
+    "identities": "FILE",
+    "output": "FILE",
+    "out": "DIR",
+    "out_dir": "DIR",
+    "alerts": "FILE",
+    "verdicts": "FILE",
+    "store": "FILE",
+    "log": "FILE",
+    "properties": "FILE",
+    "geo_city": "MMDB",
+    "geo_asn": "MMDB",
+    "jar": "JAR",
+    "python": "PYTHON",
+    "checkpoint_dir": "URI",
+    "from_savepoint": "URI",
+    # Time.
+    "watermark": "SOURCE=DURATION",
+    "idle_timeout": "[SOURCE=]DURATION",
+    "max_ahead_of_clock": "DURATION",
+    "max_ahead_of_next": "DURATION",
+    "checkpoint_interval": "DURATION",
+    "since": "DURATION",
+    "timeout": "SECONDS",
+    "learning_days": "DAYS",
+    # Kafka.
+    "kafka": "HOST:PORT",
+    "kafka_sources": "SOURCE",
+    "schema_registry": "URL",
+    "group": "GROUP",
+    "okta_topic": "TOPIC",
+    "cloudtrail_topic": "TOPIC",
+    "entra_topic": "TOPIC",
+    "windows_topic": "TOPIC",
+    "identity_topic": "TOPIC",
+    "alert_topic": "TOPIC",
+    "dead_letter_topic": "TOPIC",
+    "late_topic": "TOPIC",
+    "verdict_topic": "TOPIC",
+    "partitions": "N",
+    "replication": "N",
+    "rate": "PER_SECOND",
+    # Choices and the rest.
+    "alert_format": "FORMAT",
+    "respond_mode": "dry-run|live",
+    "state_backend": "rocksdb|hashmap",
+    "parallelism": "N",
+    "top": "N",
+    "min_verdicts": "N",
+    "threshold": "RATIO",
+    "rule": "RULE_ID",
+    "analyst": "NAME",
+    "note": "TEXT",
+}
+
+
+def _name_values(command: Any) -> None:
+    """Give every option of ``command`` (and of its subcommands) its :data:`METAVARS` name."""
+    for param in getattr(command, "params", ()):
+        if not getattr(param, "is_flag", False) and param.name in METAVARS:
+            param.metavar = METAVARS[param.name]
+    for sub in getattr(command, "commands", {}).values():
+        _name_values(sub)
+
+
 class CommandGroup(TyperGroup):
     """The ``seamwatch`` command group: the one place a :class:`SeamwatchError` from any
     command (a bad rule or identity file, an input that names no file, a broker that does not
-    answer...) becomes one plain ``error:`` line and exit code 2, never a traceback."""
+    answer...) becomes one plain ``error:`` line and exit code 2, never a traceback; and where
+    every option's value gets its name in the help (:data:`METAVARS`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _name_values(self)
 
     def invoke(self, ctx: Any) -> Any:
         try:
