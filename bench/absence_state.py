@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from seamwatch.jobs.pipeline import absence_specs
-from seamwatch.jobs.rulebook import load_rules
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
+from seamwatch.rules.rulebook import load_rules
 from seamwatch.udfs.absence import AbsenceSpec, AbsenceState, on_candidate
 
 MINUTE_MS = 60_000

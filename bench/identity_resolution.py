@@ -17,8 +17,8 @@ import time
 from itertools import islice
 from pathlib import Path
 
-from seamwatch.coverage_report import measure, resolve_in_time_order
 from seamwatch.jobs.settings import REPO_ROOT
+from seamwatch.rules.coverage_report import measure, resolve_in_time_order
 from seamwatch.sample.stream import write_bench_corpus
 from seamwatch.udfs.identity import IdentityGraph, load_identity_file
 from seamwatch.udfs.normalize import normalize_text

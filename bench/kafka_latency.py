@@ -26,9 +26,9 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from seamwatch.jobs.kafka_job import KafkaSettings, KafkaTopics, start_kafka_job
-from seamwatch.kafka_client import librdkafka_config
-from seamwatch.kafka_codec import decode_alert
-from seamwatch.kafka_tools import consume, create_topics
+from seamwatch.kafka.client import librdkafka_config
+from seamwatch.kafka.codec import decode_alert
+from seamwatch.kafka.tools import consume, create_topics
 from seamwatch.sample.factories import (
     ct_assume_role_with_saml,
     ct_call,

@@ -36,14 +36,14 @@ from seamwatch.jobs.local import RunResult, load_inputs, run_files
 from seamwatch.jobs.pipeline import attach_staged, create_event_views
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR, REPO_ROOT, JobSettings
-from seamwatch.jobs.sources import (
+from seamwatch.sample.stream import BenchCorpus, write_bench_corpus
+from seamwatch.sources.staging import (
     RAW_KEY,
     REF_KEY,
     StagedSource,
     field_column,
     stage_inputs,
 )
-from seamwatch.sample.stream import BenchCorpus, write_bench_corpus
 from seamwatch.udfs.hotrow import OUTPUT_FIELDS
 from seamwatch.udfs.records import EVENT_FIELDS
 from seamwatch.udfs.sqlfields import SOURCE_FIELDS
@@ -169,7 +169,7 @@ def print_state_sizes(cluster: Any, job_id: str, people: int) -> None:
 
 def cluster_scale_out(corpus: BenchCorpus, rules: Path) -> dict[int, float]:
     """Events/s of the replay job at parallelism 1 and 2 on 2 task managers x 1 slot."""
-    from seamwatch.cli_deploy import build_code_archive
+    from seamwatch.cli.deploy import build_code_archive
 
     sys.path.insert(0, str(REPO_ROOT))  # the test helper that starts the cluster
     from tests.flink_cluster import standalone_cluster

@@ -21,7 +21,7 @@ def main() -> None:
         )
         raise SystemExit(2)
     # Deferred: the whole CLI is imported only once the version check above has passed.
-    from seamwatch.cli import app
+    from seamwatch.cli.app import app
 
     app()
 

@@ -11,7 +11,7 @@ import fastavro
 import orjson
 import pytest
 
-from seamwatch.jobs.compiler import ALERT_EVENT_FIELDS
+from seamwatch.rules.compiler import ALERT_EVENT_FIELDS
 from seamwatch.udfs.alerts import (
     OPEN_ALERT_VERSION,
     RuleMeta,

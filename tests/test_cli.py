@@ -12,7 +12,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from seamwatch.cli import app
+from seamwatch.cli.app import app
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR, EXAMPLES_DIR
 from seamwatch.sample.scenario import build_sample
 

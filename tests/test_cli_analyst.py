@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from typer.testing import CliRunner
 
-from seamwatch.cli import app
+from seamwatch.cli.app import app
 from seamwatch.triage.verdicts import load_verdicts
 from tests.triage_alerts import Ev, make_alert
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from typer.testing import CliRunner
 
-from seamwatch.cli import app
+from seamwatch.cli.app import app
 
 runner = CliRunner()
 # An option line: "  -i, --input SOURCE=PATH   help..." (the value's name after the option).

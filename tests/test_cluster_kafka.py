@@ -30,9 +30,9 @@ import pytest
 import yaml
 
 from seamwatch.jobs.kafka_job import JOB_JARS_DIR, KafkaTopics
-from seamwatch.kafka_client import librdkafka_config
-from seamwatch.kafka_codec import decode_alert
-from seamwatch.kafka_tools import ReplayRecord, consume, create_topics, produce
+from seamwatch.kafka.client import librdkafka_config
+from seamwatch.kafka.codec import decode_alert
+from seamwatch.kafka.tools import ReplayRecord, consume, create_topics, produce
 from tests.flink_cluster import SessionCluster, standalone_cluster, wait_for
 from tests.kafka_broker import KafkaBroker
 from tests.scenarios import Scenario, field_attack

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seamwatch.jobs.compiler import (
+from seamwatch.jobs.settings import DEFAULT_RULES_DIR
+from seamwatch.rules.compiler import (
     compile_absence_catalog,
     compile_catalog,
     compile_rule,
     sql_interval,
     sql_literal,
 )
-from seamwatch.jobs.rulebook import Rule, load_rule, load_rules
-from seamwatch.jobs.settings import DEFAULT_RULES_DIR
+from seamwatch.rules.rulebook import Rule, load_rule, load_rules
 
 
 def _field_rule() -> Rule:
@@ -87,7 +87,7 @@ def test_literals_are_quoted() -> None:
 
 
 def test_catalog_is_one_union_of_all_rules_and_absence_rules_are_apart() -> None:
-    from seamwatch.jobs.compiler import absence_in_sql
+    from seamwatch.rules.compiler import absence_in_sql
 
     rules = load_rules(DEFAULT_RULES_DIR)
     # Rules whose matches are alerts as they come, and those the keyed check decides.
@@ -141,7 +141,7 @@ def test_context_rule_aggregates_the_groups_authentications_of_its_period() -> N
 
 
 def test_an_absent_first_step_is_decided_in_the_rules_own_sql() -> None:
-    from seamwatch.jobs.compiler import absence_in_sql, compile_absence_candidates
+    from seamwatch.rules.compiler import absence_in_sql, compile_absence_candidates
 
     rules = {rule.id: rule for rule in load_rules(DEFAULT_RULES_DIR)}
     console = rules["aws-console-login-without-okta-sso"]
@@ -156,7 +156,7 @@ def test_an_absent_first_step_is_decided_in_the_rules_own_sql() -> None:
 
 
 def test_an_absent_middle_step_is_decided_before_the_next_step_in_sql() -> None:
-    from seamwatch.jobs.compiler import absence_in_sql, compile_absence_candidates
+    from seamwatch.rules.compiler import absence_in_sql, compile_absence_candidates
 
     rules = {rule.id: rule for rule in load_rules(DEFAULT_RULES_DIR)}
     golden = rules["golden-saml-key-theft-then-federation-without-adfs"]

@@ -28,8 +28,8 @@ from typing import Any
 
 import pytest
 
-from seamwatch.jobs.compiler import _predicate, sql_literal
-from seamwatch.jobs.rulebook import FIELD_TYPES, Rule, Step, load_rules
+from seamwatch.rules.compiler import _predicate, sql_literal
+from seamwatch.rules.rulebook import FIELD_TYPES, Rule, Step, load_rules
 from seamwatch.udfs.conditions import Scalar, StepCondition
 from seamwatch.udfs.records import EVENT_FIELDS
 

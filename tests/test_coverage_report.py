@@ -8,8 +8,8 @@ import orjson
 import yaml
 from typer.testing import CliRunner
 
-from seamwatch.cli import app
-from seamwatch.coverage_report import measure
+from seamwatch.cli.app import app
+from seamwatch.rules.coverage_report import measure
 from seamwatch.udfs.identity import IdentityGraph, load_identity_file
 from tests.scenarios import Scenario, chained_use_an_hour_later, key_only_attack
 

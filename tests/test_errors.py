@@ -8,14 +8,14 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from seamwatch.cli import app
-from seamwatch.cli_output import CommandGroup
+from seamwatch.cli.app import app
+from seamwatch.cli.output import CommandGroup
 from seamwatch.errors import SeamwatchError
-from seamwatch.jobs.identity_topic import IdentityTopicError
-from seamwatch.jobs.input_check import WrongSourceError
-from seamwatch.jobs.inputs import InputError, expand_paths
-from seamwatch.kafka_tools import BrokerUnreachable
-from seamwatch.schema_registry import SchemaRegistryError
+from seamwatch.kafka.identity_topic import IdentityTopicError
+from seamwatch.kafka.schema_registry import SchemaRegistryError
+from seamwatch.kafka.tools import BrokerUnreachable
+from seamwatch.sources.input_check import WrongSourceError
+from seamwatch.sources.inputs import InputError, expand_paths
 from seamwatch.triage.alertfile import AlertFileError
 from seamwatch.triage.verdict_topic import VerdictTopicError
 from seamwatch.triage.verdicts import VerdictError

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from seamwatch.jobs.damage import InputNotice
-from seamwatch.jobs.inputs import EVTX_SIGNATURE, NOT_JSON, iter_records
-from seamwatch.jobs.sources import stage_inputs
+from seamwatch.sources.damage import InputNotice
+from seamwatch.sources.inputs import EVTX_SIGNATURE, NOT_JSON, iter_records
+from seamwatch.sources.staging import stage_inputs
 from seamwatch.udfs.normalize import normalize_text
 from seamwatch.udfs.records import Event, Rejected
 from tests.conftest import CORPUS_DIR

@@ -20,10 +20,10 @@ from typing import Any
 import orjson
 import pytest
 
-from seamwatch.jobs.inputs import iter_raw_records
 from seamwatch.jobs.local import RunResult, run_files
 from seamwatch.jobs.settings import EXAMPLES_DIR, JobSettings
 from seamwatch.sample.scenario import build_sample
+from seamwatch.sources.inputs import iter_raw_records
 
 pytestmark = pytest.mark.flink
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import orjson
 
-from seamwatch.jobs.compiler import absence_in_sql, compile_absence_candidates
 from seamwatch.jobs.links_sql import link_views_sql
-from seamwatch.jobs.rulebook import load_rules
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
+from seamwatch.rules.compiler import absence_in_sql, compile_absence_candidates
+from seamwatch.rules.rulebook import load_rules
 from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.udfs.hotrow import LINK_SKEW_MS, NOT_NEEDED_ROW, OUTPUT_FIELDS, prepare
 from seamwatch.udfs.identity import IdentityGraph, load_identity_file

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import orjson
 import pytest
 
-from seamwatch.jobs import identity_topic
-from seamwatch.jobs.identity_topic import BadMapping, IdentityTopic, LiveIdentityGraph, _decode
 from seamwatch.jobs.kafka_job import KafkaTopics
-from seamwatch.kafka_client import librdkafka_config
-from seamwatch.kafka_codec import avro_encode, encode_mapping
-from seamwatch.kafka_tools import create_topics
+from seamwatch.kafka import identity_topic
+from seamwatch.kafka.client import librdkafka_config
+from seamwatch.kafka.codec import avro_encode, encode_mapping
+from seamwatch.kafka.identity_topic import BadMapping, IdentityTopic, LiveIdentityGraph, _decode
+from seamwatch.kafka.tools import create_topics
 from seamwatch.udfs.identity import Entity, IdentityGraph
 from seamwatch.udfs.records import Identifier
 from tests.kafka_broker import KafkaBroker

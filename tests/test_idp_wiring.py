@@ -9,15 +9,15 @@ from pathlib import Path
 import orjson
 import pytest
 
-from seamwatch.coverage_report import measure
-from seamwatch.jobs.inputs import iter_records
-from seamwatch.jobs.raw_sources import record_time, staged_time
-from seamwatch.jobs.relevance import Relevance
-from seamwatch.jobs.rule_tests import identity_entities, materialize
-from seamwatch.jobs.rulebook import Rule, load_rules
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR, DEFAULT_WATERMARK_SECONDS
-from seamwatch.jobs.sources import check_source, stage_inputs, staged_table_ddl
-from seamwatch.jobs.timeguard import FutureBounds
+from seamwatch.rules.coverage_report import measure
+from seamwatch.rules.relevance import Relevance
+from seamwatch.rules.rulebook import Rule, load_rules
+from seamwatch.rules.testing import identity_entities, materialize
+from seamwatch.sources.inputs import iter_records
+from seamwatch.sources.raw import record_time, staged_time
+from seamwatch.sources.staging import check_source, stage_inputs, staged_table_ddl
+from seamwatch.sources.timeguard import FutureBounds
 from seamwatch.udfs.geo import country_name, enrich
 from seamwatch.udfs.identity import IdentityGraph, index_key, load_identity_file, resolve
 from seamwatch.udfs.normalize import NORMALIZERS, explode, normalize_text
@@ -230,7 +230,7 @@ def test_replay_to_kafka_takes_entra_and_refuses_an_unknown_source(
 ) -> None:
     from typer.testing import CliRunner
 
-    from seamwatch.cli import app
+    from seamwatch.cli.app import app
 
     path = tmp_path / "entra.jsonl"
     path.write_bytes(orjson.dumps(SIGN_IN) + b"\n")

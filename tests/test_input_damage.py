@@ -10,9 +10,9 @@ from typing import Any
 
 import orjson
 
-from seamwatch.jobs.damage import InputNotice, salvage_members
-from seamwatch.jobs.inputs import NOT_JSON, iter_raw_records, iter_records
-from seamwatch.jobs.sources import stage_inputs
+from seamwatch.sources.damage import InputNotice, salvage_members
+from seamwatch.sources.inputs import NOT_JSON, iter_raw_records, iter_records
+from seamwatch.sources.staging import stage_inputs
 from seamwatch.udfs.deadletter import RAW_LIMIT_BYTES, dead_letter
 
 
@@ -175,7 +175,7 @@ def test_dead_letter_keeps_small_valid_text_as_it_is() -> None:
 def test_replay_reads_a_damaged_file_and_keeps_bytes_exact(tmp_path: Path) -> None:
     """``seamwatch replay`` produces the readable records, bytes as they were, and names the
     damaged file."""
-    from seamwatch.kafka_tools import read_source_records
+    from seamwatch.kafka.tools import read_source_records
 
     whole = gzip.compress(_lines(3000), mtime=0)
     cut = tmp_path / "a-cut.jsonl.gz"

@@ -7,7 +7,7 @@ from typing import Any
 import orjson
 import pytest
 
-from seamwatch.jobs.inputs import InputError, expand_paths, iter_raw_records
+from seamwatch.sources.inputs import InputError, expand_paths, iter_raw_records
 
 REC_A: dict[str, Any] = {"eventName": "A", "eventTime": "2024-07-30T21:31:21Z"}
 REC_B: dict[str, Any] = {"eventName": "B", "eventTime": "2024-07-30T21:31:22Z"}

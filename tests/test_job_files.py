@@ -17,7 +17,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-from seamwatch.cli_deploy import build_code_archive
+from seamwatch.cli.deploy import build_code_archive
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "seamwatch"
@@ -54,7 +54,7 @@ def test_avro_records_round_trip_with_the_package_imported_from_the_archive(
     archive = build_code_archive(tmp_path / "seamwatch-job.zip")
     program = "\n".join(
         [
-            "import seamwatch, seamwatch.kafka_codec as codec",
+            "import seamwatch, seamwatch.kafka.codec as codec",
             f"assert seamwatch.__file__.startswith({str(archive)!r}), seamwatch.__file__",
             "entity = {'id': 'ava.stone', 'type': 'human', 'name': 'Ava Stone',",
             "          'identifiers': [{'kind': 'email', 'value': 'ava@example.com'}]}",
@@ -86,7 +86,7 @@ def test_the_codec_outlives_the_directory_its_package_was_unpacked_to(tmp_path: 
         zf.extractall(unpacked)
     program = "\n".join(
         [
-            "import shutil, seamwatch, seamwatch.kafka_codec as codec",
+            "import shutil, seamwatch, seamwatch.kafka.codec as codec",
             f"assert seamwatch.__file__.startswith({str(unpacked)!r}), seamwatch.__file__",
             f"shutil.rmtree({str(unpacked)!r})",
             "entity = {'id': 'ava.stone', 'type': 'human', 'name': None, 'identifiers': []}",

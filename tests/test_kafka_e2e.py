@@ -24,9 +24,9 @@ import pytest
 import yaml
 
 from seamwatch.jobs.kafka_job import KafkaSettings, KafkaTopics, start_kafka_job
-from seamwatch.kafka_client import librdkafka_config
-from seamwatch.kafka_codec import avro_decode, encode_mapping
-from seamwatch.kafka_tools import (
+from seamwatch.kafka.client import librdkafka_config
+from seamwatch.kafka.codec import avro_decode, encode_mapping
+from seamwatch.kafka.tools import (
     ReplayRecord,
     consume,
     create_topics,
@@ -209,7 +209,7 @@ def _wait_alert(
     run: Running, match: Callable[[dict[str, Any]], bool], timeout: float = 90
 ) -> dict[str, Any]:
     """The first committed alert on the alert topic that ``match`` accepts (Avro decoded)."""
-    from seamwatch.kafka_codec import decode_alert
+    from seamwatch.kafka.codec import decode_alert
 
     deadline = time.monotonic() + timeout
     seen: list[str] = []

@@ -22,11 +22,11 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from seamwatch.cli import app
+from seamwatch.cli.app import app
 from seamwatch.jobs.kafka_job import KafkaSettings, KafkaTopics, start_kafka_job
-from seamwatch.kafka_client import librdkafka_config
-from seamwatch.kafka_codec import decode_alert
-from seamwatch.kafka_tools import (
+from seamwatch.kafka.client import librdkafka_config
+from seamwatch.kafka.codec import decode_alert
+from seamwatch.kafka.tools import (
     ReplayRecord,
     consume,
     create_topics,

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from seamwatch.jobs.kafka_job import load_client_properties
-from seamwatch.kafka_client import librdkafka_config
-from seamwatch.kafka_properties import PropertiesError, parse_properties
+from seamwatch.kafka.client import librdkafka_config
+from seamwatch.kafka.properties import PropertiesError, parse_properties
 
 # The form Kafka's own documentation gives sasl.jaas.config in: one logical line, continued
 # with a backslash at the end of each physical line.

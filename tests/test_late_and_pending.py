@@ -25,7 +25,7 @@ import orjson
 import pytest
 import yaml
 
-from seamwatch.cli import summary_lines
+from seamwatch.cli.app import summary_lines
 from seamwatch.jobs.local import RunResult, run_files
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR, JobSettings
 from seamwatch.sample.factories import ct_call, okta_session_start

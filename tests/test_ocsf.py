@@ -14,10 +14,10 @@ import pytest
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
-from seamwatch.cli import app
-from seamwatch.cli_deploy import SubmitOptions, job_arguments
+from seamwatch.cli.app import app
+from seamwatch.cli.deploy import SubmitOptions, job_arguments
 from seamwatch.jobs.cluster import argument_parser
-from seamwatch.kafka_codec import decode_alert, encode_alert
+from seamwatch.kafka.codec import decode_alert, encode_alert
 from seamwatch.udfs.alerts import RuleMeta, build_alert
 from seamwatch.udfs.identity import Entity, IdentityGraph
 from seamwatch.udfs.ocsf import OCSF_VERSION, detection_finding

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from seamwatch.jobs.sources import payload_time_sql
+from seamwatch.sources.staging import payload_time_sql
 
 pytestmark = pytest.mark.flink
 

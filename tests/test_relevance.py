@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from seamwatch.jobs.relevance import Relevance
-from seamwatch.jobs.rulebook import load_rules
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
+from seamwatch.rules.relevance import Relevance
+from seamwatch.rules.rulebook import load_rules
 from seamwatch.udfs.records import Event
 
 

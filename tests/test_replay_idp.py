@@ -13,10 +13,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from seamwatch.cli import KafkaReading
+from seamwatch.cli.app import KafkaReading
 from seamwatch.jobs.cluster import argument_parser, settings_from_args
 from seamwatch.jobs.kafka_job import KafkaConfigError, KafkaSettings, source_table_ddl
-from seamwatch.kafka_tools import ReplayRecord, load_files, plan_replay, shift_record
+from seamwatch.kafka.tools import ReplayRecord, load_files, plan_replay, shift_record
 from seamwatch.udfs.entra import normalize_entra
 from seamwatch.udfs.windows import normalize_windows
 from tests.idp_scenario import T0, write_files
@@ -139,7 +139,7 @@ def test_the_cluster_entry_point_takes_the_same_options() -> None:
 
 
 def test_submit_passes_the_topics_and_idle_timeouts_to_the_cluster() -> None:
-    from seamwatch.cli_deploy import SubmitOptions, job_arguments
+    from seamwatch.cli.deploy import SubmitOptions, job_arguments
 
     options = SubmitOptions(
         mode="kafka",

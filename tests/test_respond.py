@@ -10,7 +10,6 @@ from typing import Any
 import orjson
 import pytest
 
-from seamwatch.jobs.rulebook import load_rule
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
 from seamwatch.respond.actions import (
     Action,
@@ -34,6 +33,7 @@ from seamwatch.respond.webhook import (
     signature,
     verify,
 )
+from seamwatch.rules.rulebook import load_rule
 from seamwatch.yamlfile import ConfigError
 from tests.http_receiver import closed_port_url, receiver
 
@@ -384,7 +384,7 @@ def test_a_credential_in_a_rule_is_refused_at_its_entry(tmp_path: Path) -> None:
 def test_a_live_run_without_the_webhook_secret_is_refused_before_flink(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from seamwatch.cli import app
+    from seamwatch.cli.app import app
 
     rules = tmp_path / "rules"
     rules.mkdir()
@@ -403,7 +403,7 @@ def test_a_live_run_without_the_webhook_secret_is_refused_before_flink(tmp_path:
 def test_respond_acts_on_an_alert_file_and_appends_to_the_log(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from seamwatch.cli import app
+    from seamwatch.cli.app import app
 
     secret = tmp_path / "secret"
     secret.write_bytes(SECRET)

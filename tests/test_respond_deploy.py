@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from seamwatch.cli import app
+from seamwatch.cli.app import app
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
 from tests.test_deploy_manifests import PROFILES, _args, _deployment, _render
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from seamwatch.cli import app
+from seamwatch.cli.app import app
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
 from seamwatch.respond.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from tests.http_receiver import closed_port_url, receiver

@@ -14,7 +14,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
-from seamwatch.kafka_codec import encode_alert
+from seamwatch.kafka.codec import encode_alert
 from seamwatch.respond.actions import WebhookAction
 from seamwatch.respond.kafka_consumer import ConsumerOptions, respond_from_topic
 from seamwatch.respond.runner import ResponseConfig

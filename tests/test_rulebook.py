@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from seamwatch.jobs.rulebook import load_rule, load_rules, parse_duration
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
+from seamwatch.rules.rulebook import load_rule, load_rules, parse_duration
 from seamwatch.yamlfile import ConfigError
 
 GOOD = """\

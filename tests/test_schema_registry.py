@@ -27,8 +27,8 @@ import yaml
 from fastavro import parse_schema, schemaless_reader
 from typer.testing import CliRunner
 
-from seamwatch.cli import app
-from seamwatch.cli_deploy import SubmitOptions, job_arguments
+from seamwatch.cli.app import app
+from seamwatch.cli.deploy import SubmitOptions, job_arguments
 from seamwatch.jobs import cluster
 from seamwatch.jobs.kafka_job import (
     KafkaConfigError,
@@ -37,11 +37,9 @@ from seamwatch.jobs.kafka_job import (
     register_alert_schema,
     start_kafka_job,
 )
-from seamwatch.kafka_client import librdkafka_config
-from seamwatch.kafka_codec import DecodeError, avro_encode
-from seamwatch.kafka_tools import ReplayRecord, consume, create_topics, plan_replay, produce
-from seamwatch.sample.scenario import Sample, build_sample
-from seamwatch.schema_registry import (
+from seamwatch.kafka.client import librdkafka_config
+from seamwatch.kafka.codec import DecodeError, avro_encode
+from seamwatch.kafka.schema_registry import (
     ENV_PASSWORD,
     ENV_USERNAME,
     FramedAlertDecoder,
@@ -52,6 +50,8 @@ from seamwatch.schema_registry import (
     unframe,
     value_subject,
 )
+from seamwatch.kafka.tools import ReplayRecord, consume, create_topics, plan_replay, produce
+from seamwatch.sample.scenario import Sample, build_sample
 from seamwatch.udfs.alerts import RuleMeta, build_alert
 from seamwatch.udfs.identity import Entity, IdentityGraph
 from seamwatch.udfs.records import Identifier

@@ -16,8 +16,8 @@ from typing import Any
 import orjson
 import pytest
 
-from seamwatch.jobs.inputs import NOT_JSON, iter_records
-from seamwatch.jobs.sources import staged_line
+from seamwatch.sources.inputs import NOT_JSON, iter_records
+from seamwatch.sources.staging import staged_line
 from seamwatch.udfs.normalize import normalize_text
 from seamwatch.udfs.records import Event
 from seamwatch.udfs.sqlfields import (
@@ -142,7 +142,7 @@ def test_the_action_field_is_the_name_the_prefilter_reads() -> None:
 
 
 def test_staging_deals_records_to_its_parts_in_turn(tmp_path: Path) -> None:
-    from seamwatch.jobs.sources import stage_inputs
+    from seamwatch.sources.staging import stage_inputs
 
     records = [
         {"eventName": "GetObject", "eventTime": f"2026-03-04T10:00:0{i}Z", "eventID": f"e{i}"}

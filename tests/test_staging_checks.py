@@ -13,11 +13,11 @@ from typing import Any
 import orjson
 import pytest
 
-from seamwatch.jobs.input_check import WrongSourceError, input_root, looks_like
-from seamwatch.jobs.inputs import InputError
-from seamwatch.jobs.record_ids import RecordIds
-from seamwatch.jobs.sources import skipped_summary, stage_inputs
-from seamwatch.jobs.timeguard import FutureBounds
+from seamwatch.sources.input_check import WrongSourceError, input_root, looks_like
+from seamwatch.sources.inputs import InputError
+from seamwatch.sources.record_ids import RecordIds
+from seamwatch.sources.staging import skipped_summary, stage_inputs
+from seamwatch.sources.timeguard import FutureBounds
 from seamwatch.udfs.normalize import normalize_text
 from seamwatch.udfs.records import Event
 from seamwatch.udfs.shapes import not_event_kind, record_source
@@ -216,7 +216,7 @@ def test_seamwatch_run_with_swapped_inputs_exits_at_once_with_one_line(
 
     from typer.testing import CliRunner
 
-    from seamwatch.cli import app
+    from seamwatch.cli.app import app
 
     okta = corpus_dir / "okta" / "panther-analysis_scenario_okta-add-administrator.jsonl"
     ct = corpus_dir / "cloudtrail" / "awsdocs_iam-user-guide_examples.jsonl"

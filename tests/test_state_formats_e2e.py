@@ -183,7 +183,7 @@ def test_the_keyed_function_reads_absence_and_open_alert_state_of_the_previous_f
 ) -> None:
     from pyflink.common import Row, Types
 
-    from seamwatch.jobs.compiler import CANDIDATE, MATCH
+    from seamwatch.rules.compiler import CANDIDATE, MATCH
 
     env, _ = flink
     metas = {

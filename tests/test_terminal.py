@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from seamwatch.cli_output import console, print_alert
+from seamwatch.cli.output import console, print_alert
 from seamwatch.udfs.alerts import timeline
 from seamwatch.udfs.terminal import terminal_safe
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 
-from seamwatch.jobs.sources import stage_inputs, staged_table_ddl
-from seamwatch.jobs.timeguard import (
+from seamwatch.sources.staging import stage_inputs, staged_table_ddl
+from seamwatch.sources.timeguard import (
     LOOKAHEAD,
     FutureBounds,
     FutureGuard,

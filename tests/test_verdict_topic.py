@@ -10,7 +10,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from seamwatch.cli import app
+from seamwatch.cli.app import app
 from seamwatch.triage.verdict_topic import (
     create_verdict_topic,
     publish_verdict,

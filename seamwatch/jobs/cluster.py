@@ -16,7 +16,7 @@ Two input modes:
     ``--output``/``alerts`` and ``--output``/``dead-letters``; a part file becomes visible
     (loses its leading ``.`` and ``.inprogress``) when the checkpoint after it completes.
 ``replay``
-    Files staged by :func:`seamwatch.jobs.sources.stage_inputs` (one per source, on storage
+    Files staged by :func:`seamwatch.sources.staging.stage_inputs` (one per source, on storage
     the cluster reads), read once by their fields: a bounded job over historical logs, which
     ends when its input does. Alerts and dead letters are written as in ``files`` mode.
 ``kafka``
@@ -37,10 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from seamwatch.jobs.compiler import sql_interval, sql_literal
 from seamwatch.jobs.kafka_job import KafkaSettings, build_kafka_job, load_client_properties
 from seamwatch.jobs.local import load_inputs
-from seamwatch.jobs.rulebook import parse_duration, parse_watermark
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import (
     DEFAULT_IDLE_TIMEOUT_SECONDS,
@@ -49,7 +47,9 @@ from seamwatch.jobs.settings import (
     DEFAULT_WATERMARK_SECONDS,
     JobSettings,
 )
-from seamwatch.jobs.sources import StagedSource, check_source, payload_time_sql
+from seamwatch.rules.compiler import sql_interval, sql_literal
+from seamwatch.rules.rulebook import parse_duration, parse_watermark
+from seamwatch.sources.staging import StagedSource, check_source, payload_time_sql
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases
 from seamwatch.udfs.ocsf import finding_json
 
@@ -428,7 +428,7 @@ def _kafka_settings(args: argparse.Namespace, settings: ClusterSettings) -> Kafk
     Client properties (credentials included) come from the environment as the Kafka job reads
     them (``SEAMWATCH_KAFKA_*``, or a properties file named by ``SEAMWATCH_KAFKA_PROPERTIES``);
     on Kubernetes a Secret provides them, and the schema registry's credentials likewise
-    (``SEAMWATCH_SCHEMA_REGISTRY_*``, :mod:`seamwatch.schema_registry`). Checkpointing keys
+    (``SEAMWATCH_SCHEMA_REGISTRY_*``, :mod:`seamwatch.kafka.schema_registry`). Checkpointing keys
     come from :class:`ClusterSettings`, which accepts any durable URI (``s3://``, ``gs://``,
     ``file://``).
     """

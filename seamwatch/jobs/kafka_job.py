@@ -5,7 +5,7 @@ Topology around :func:`seamwatch.jobs.pipeline.build_pipeline`::
     <okta topic>        -> SQL table (raw value, watermark from the payload, idle timeout) -+
     <cloudtrail topic>  -> SQL table (same)                                                 -+-> raw
     <entra topic>, <windows topic> -> the same, when asked for (``sources``)               -+
-    <identity topic>    -> read whole by the resolver itself (jobs.identity_topic), Avro
+    <identity topic>    -> read whole by the resolver itself (kafka.identity_topic), Avro
     alerts       -> Avro (framed for a schema registry, or not), JSON or OCSF -> <alert topic>
                                                            exactly once (Kafka transactions)
     dead letters -> JSON + topic/partition/offset -> <dead-letter topic>   exactly once
@@ -25,8 +25,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seamwatch.errors import SeamwatchError
-from seamwatch.jobs.compiler import sql_interval
-from seamwatch.jobs.identity_topic import IdentityTopic
 from seamwatch.jobs.local import load_inputs
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import (
@@ -37,13 +35,15 @@ from seamwatch.jobs.settings import (
     REPO_ROOT,
     JobSettings,
 )
-from seamwatch.jobs.sources import payload_time_sql
-from seamwatch.jobs.timeguard import FutureBounds, bounded_time_sql
-from seamwatch.kafka_client import librdkafka_config
-from seamwatch.kafka_codec import AlertFormat, dead_letter_record, encode_alert
-from seamwatch.kafka_properties import parse_properties
-from seamwatch.schema_registry import RegistryClient, encode_framed_alert
-from seamwatch.schema_registry import register_alert_schema as register_with_registry
+from seamwatch.kafka.client import librdkafka_config
+from seamwatch.kafka.codec import AlertFormat, dead_letter_record, encode_alert
+from seamwatch.kafka.identity_topic import IdentityTopic
+from seamwatch.kafka.properties import parse_properties
+from seamwatch.kafka.schema_registry import RegistryClient, encode_framed_alert
+from seamwatch.kafka.schema_registry import register_alert_schema as register_with_registry
+from seamwatch.rules.compiler import sql_interval
+from seamwatch.sources.staging import payload_time_sql
+from seamwatch.sources.timeguard import FutureBounds, bounded_time_sql
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases, check_databases
 
 JOB_JARS_DIR = REPO_ROOT / ".jars" / "job"
@@ -154,7 +154,7 @@ class KafkaSettings:
     rules_dir: Path = DEFAULT_RULES_DIR
     identities: Path | None = None
     alert_format: AlertFormat = "avro"
-    # Confluent wire format with the schema registered there (seamwatch.schema_registry).
+    # Confluent wire format with the schema registered there (seamwatch.kafka.schema_registry).
     schema_registry: str | None = None
     watermark_seconds: dict[str, int] = field(
         default_factory=lambda: dict(DEFAULT_WATERMARK_SECONDS)
@@ -274,7 +274,7 @@ def source_table_ddl(table: str, source: str, topic: str, settings: KafkaSetting
     """A Kafka table of one log source: raw value, Kafka coordinates, payload event time.
 
     Every source's table reads the value as text; the watermark column finds the event time in
-    it (:func:`seamwatch.jobs.sources.payload_time_sql`; Entra ID and Windows by their
+    it (:func:`seamwatch.sources.staging.payload_time_sql`; Entra ID and Windows by their
     normalizers' time keys), with the source's own bound and idle timeout."""
     if not _SQL_IDENT.match(table):
         raise KafkaConfigError(f"bad table name {table!r}")
@@ -288,7 +288,7 @@ def source_table_ddl(table: str, source: str, topic: str, settings: KafkaSetting
         "raw.charset": "UTF-8",
     }
     bound = sql_interval(settings.watermark_bound(source))
-    # A time too far ahead of the clock never moves the watermark (jobs.timeguard).
+    # A time too far ahead of the clock never moves the watermark (sources.timeguard).
     clock = settings.future_bounds.clock_seconds
     return (
         f"CREATE TEMPORARY TABLE {table} (\n"

@@ -19,10 +19,10 @@ from typing import Any
 
 import orjson
 
-from seamwatch.jobs.rulebook import Rule, load_rules
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import JobSettings
-from seamwatch.jobs.sources import StagedSource, stage_inputs
+from seamwatch.rules.rulebook import Rule, load_rules
+from seamwatch.sources.staging import StagedSource, stage_inputs
 from seamwatch.udfs.absence import settle_at_end
 from seamwatch.udfs.geo import check_databases
 from seamwatch.udfs.hotrow import EVENT_ROW

@@ -20,8 +20,8 @@ from pyflink.datastream.functions import (
 )
 from pyflink.datastream.state import ValueStateDescriptor
 
-from seamwatch.jobs.compiler import CANDIDATE, MATCH
-from seamwatch.jobs.identity_topic import IdentityTopic, LiveIdentityGraph
+from seamwatch.kafka.identity_topic import IdentityTopic, LiveIdentityGraph
+from seamwatch.rules.compiler import CANDIDATE, MATCH
 from seamwatch.udfs.absence import AbsenceSpec, AbsenceState, on_candidate, on_match, take_due
 from seamwatch.udfs.alerts import (
     RuleMeta,

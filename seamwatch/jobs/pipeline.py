@@ -30,15 +30,15 @@ from pyflink.table import DataTypes, Schema
 from pyflink.table.udf import FunctionContext, TableFunction, udtf
 
 from seamwatch.jobs.baseline_sql import create_baseline_view
-from seamwatch.jobs.compiler import compile_decisions, sql_literal
-from seamwatch.jobs.identity_topic import BadMapping, IdentityTopic, LiveIdentityGraph
 from seamwatch.jobs.links_sql import link_views_sql
 from seamwatch.jobs.operators import PENDING_OUTPUT, MatchesToAlerts, decision_key
-from seamwatch.jobs.relevance import Relevance
-from seamwatch.jobs.rulebook import Rule
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS
-from seamwatch.jobs.sources import RAW_KEY, REF_KEY, StagedSource, field_column, staged_table_ddl
-from seamwatch.jobs.timeguard import DEFAULT_CLOCK_SECONDS, ahead_of_clock
+from seamwatch.kafka.identity_topic import BadMapping, IdentityTopic, LiveIdentityGraph
+from seamwatch.rules.compiler import compile_decisions, sql_literal
+from seamwatch.rules.relevance import Relevance
+from seamwatch.rules.rulebook import Rule
+from seamwatch.sources.staging import RAW_KEY, REF_KEY, StagedSource, field_column, staged_table_ddl
+from seamwatch.sources.timeguard import DEFAULT_CLOCK_SECONDS, ahead_of_clock
 from seamwatch.udfs.absence import AbsenceSpec
 from seamwatch.udfs.alerts import RuleMeta
 from seamwatch.udfs.behaviour import BaselineConfig
@@ -120,7 +120,7 @@ NORMALIZED_VIEW = "normalized"
 @dataclass(frozen=True)
 class SourceTable:
     """A source table the Python step reads: by its fields (staged files, see
-    :func:`seamwatch.jobs.sources.staged_table_ddl`) or as raw text (Kafka topics, watched
+    :func:`seamwatch.sources.staging.staged_table_ddl`) or as raw text (Kafka topics, watched
     directories: ``ref`` and ``text`` are SQL expressions over the table's columns)."""
 
     name: str
@@ -135,7 +135,7 @@ def attach_staged(
     watermark_seconds: Mapping[str, int],
     clock_seconds: int | None = DEFAULT_CLOCK_SECONDS,
 ) -> dict[str, SourceTable]:
-    """One source table per staged source (:func:`seamwatch.jobs.sources.staged_table_ddl`),
+    """One source table per staged source (:func:`seamwatch.sources.staging.staged_table_ddl`),
     each with its source's watermark bound, as :func:`build_pipeline` takes them."""
     tables = {}
     for item in staged:
@@ -152,7 +152,7 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
 
     The static identity graph comes with the function, so it is there before the first event.
     With an identity-mapping topic (Kafka runs), the function reads the whole topic before its
-    first event and polls it while events flow (:mod:`seamwatch.jobs.identity_topic`); records
+    first event and polls it while events flow (:mod:`seamwatch.kafka.identity_topic`); records
     of that topic that are not mappings become dead letters. It also holds the learned keys of
     unlisted Okta users (:class:`~seamwatch.udfs.identity.OktaUserKeys`), fresh at each
     ``open``: per worker, not checkpointed.
@@ -446,7 +446,7 @@ def create_event_views(
     count_not_needed: bool = True,
 ) -> EventViews:
     """Register the Python step and the views from the source ``tables`` (source name ->
-    table name, see :func:`seamwatch.jobs.sources.staged_table_ddl`) to the events view.
+    table name, see :func:`seamwatch.sources.staging.staged_table_ddl`) to the events view.
     ``count_not_needed``: see :func:`normalize_sql`."""
     relevance = Relevance(rules)
     # Wall-clock bound on the windows' state (links by key, baselines by entity and value):
@@ -503,7 +503,7 @@ def build_pipeline(
 
     ``geo``: user-supplied MaxMind databases (:mod:`seamwatch.udfs.geo`), else the bundled ones.
     An event more than ``clock_seconds`` ahead of the clock is dead-lettered (None: no check;
-    see :mod:`seamwatch.jobs.timeguard`).
+    see :mod:`seamwatch.sources.timeguard`).
     """
     baseline = baseline or BaselineConfig(learning_days=DEFAULT_LEARNING_DAYS)
     views = create_event_views(

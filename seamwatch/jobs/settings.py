@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 from seamwatch.bundled import examples_dir, rules_dir
-from seamwatch.jobs.timeguard import FutureBounds
+from seamwatch.sources.timeguard import FutureBounds
 from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases
 
@@ -70,7 +70,7 @@ class JobSettings:
         default_factory=lambda: dict(DEFAULT_WATERMARK_SECONDS)
     )
     # How far ahead (of the clock, of the records after it) an event may be and still move a
-    # watermark; further ahead, it is dead-lettered (seamwatch.jobs.timeguard).
+    # watermark; further ahead, it is dead-lettered (seamwatch.sources.timeguard).
     future_bounds: FutureBounds = field(default_factory=FutureBounds)
     parallelism: int = 1
     python_mode: Literal["thread", "process"] = "thread"

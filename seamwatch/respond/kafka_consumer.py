@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from seamwatch.kafka_codec import AlertFormat, decode_alert
+from seamwatch.kafka.codec import AlertFormat, decode_alert
 from seamwatch.respond.actions import Action
 from seamwatch.respond.runner import ActionResult, ResponseConfig, respond
 

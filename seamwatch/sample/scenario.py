@@ -1097,7 +1097,7 @@ def write_sample(sample: Sample, out_dir: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(_gzip(orjson.dumps({"Records": records})))
     # One diagnostic-settings export, sign-ins and audits together in time order (a file
-    # read after another is checked against it: seamwatch/jobs/timeguard.py).
+    # read after another is checked against it: seamwatch/sources/timeguard.py).
     (out_dir / "entra" / "diagnostic-logs.jsonl").write_bytes(_json_lines(sample.entra))
     (out_dir / "windows" / "security.jsonl").write_bytes(_json_lines(sample.windows))
     (out_dir / "identities.yaml").write_text(

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from seamwatch.attack_data import load_attack_data
+from seamwatch.rules.attack_data import load_attack_data
 from seamwatch.triage.alertfile import as_ms
 from seamwatch.triage.health import (
     HealthReport,

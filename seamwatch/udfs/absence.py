@@ -13,7 +13,7 @@ rule and group) decides here, in event time:
   ``t``: by then every earlier candidate within the watermark bound has arrived.
 
 Candidates are the absent step's events, selected from the flagged events in SQL
-(:func:`seamwatch.jobs.compiler.compile_absence_candidates`: the step name, the event id and
+(:func:`seamwatch.rules.compiler.compile_absence_candidates`: the step name, the event id and
 the fields the step's constraints compare, keyed by the rule's group as text), and kept only
 as long as a match still to come can need them (see :func:`on_candidate`), so a person who
 signs in to Okta all day does not grow one large value rewritten at every sign-in.

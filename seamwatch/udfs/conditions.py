@@ -2,7 +2,7 @@
 
 The compiler turns the same condition into the step's SQL predicate; this is its Python twin,
 for the place that decides before Flink SQL: which normalized events the job keeps at all
-(:mod:`seamwatch.jobs.relevance`). It reads the condition as SQL does: a field matches when it
+(:mod:`seamwatch.rules.relevance`). It reads the condition as SQL does: a field matches when it
 holds one of the allowed values (exactly: case and spaces count), and a null field matches
 nothing. ``tests/test_condition_parity.py`` runs this and the compiled predicate of every step
 of ``rules/`` over the same generated events and asserts they accept the same ones.

@@ -161,7 +161,7 @@ def prepare(
     ``arrived_at``: the wall-clock time the caller read the row (epoch milliseconds), kept on
     each event for the alert's ``time_to_detect_ms``.
     ``ahead_of`` (live input) tells an event time too far ahead of the clock to be trusted: it
-    returns the reason, and the record is dead-lettered (see :mod:`seamwatch.jobs.timeguard`).
+    returns the reason, and the record is dead-lettered (see :mod:`seamwatch.sources.timeguard`).
     ``okta_keys``: the caller's learned keys of unlisted Okta users (renamed logins stay one
     entity, :class:`~seamwatch.udfs.identity.OktaUserKeys`); updated in place.
     """

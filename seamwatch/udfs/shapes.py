@@ -9,7 +9,7 @@ Two questions the staging step asks of every record (plain functions, no Flink):
   notifications are configured (``{"Service": "Amazon S3", "Event": "s3:TestEvent"}``). They
   are skipped and counted by kind, never dead-lettered.
 - :func:`record_source`: which log source does this record look like (``okta``,
-  ``cloudtrail`` or neither)? The input check (:mod:`seamwatch.jobs.input_check`) uses it on
+  ``cloudtrail`` or neither)? The input check (:mod:`seamwatch.sources.input_check`) uses it on
   a sample of each file, to stop a run whose files were given as the wrong source.
 
 Both are deliberately shallow (top-level keys, one level down at most): they run once per

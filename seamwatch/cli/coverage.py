@@ -15,8 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from seamwatch.attack_data import load_attack_data
-from seamwatch.coverage import (
+from seamwatch.jobs.settings import DEFAULT_RULES_DIR
+from seamwatch.rules.attack_data import load_attack_data
+from seamwatch.rules.coverage import (
     COLORS,
     MARKS,
     CoverageReport,
@@ -25,8 +26,7 @@ from seamwatch.coverage import (
     render_markdown,
     render_navigator,
 )
-from seamwatch.jobs.rulebook import load_rules
-from seamwatch.jobs.settings import DEFAULT_RULES_DIR
+from seamwatch.rules.rulebook import load_rules
 
 DEFAULT_OUT_DIR = Path("seamwatch-out/coverage")
 OUTPUT_FILES = ("coverage.md", "coverage-navigator.json", "coverage.html")

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress
 
-from seamwatch.cli_output import (
+from seamwatch.cli.output import (
     console,
     err_console,
     fail,
@@ -32,11 +32,10 @@ from seamwatch.jobs.kafka_job import (
     register_alert_schema,
     run_kafka,
 )
-from seamwatch.jobs.sources import UnknownSourceError, check_source
-from seamwatch.jobs.timeguard import FutureBounds
-from seamwatch.kafka_client import librdkafka_config
-from seamwatch.kafka_codec import ALERT_FORMATS, AlertFormat
-from seamwatch.kafka_tools import (
+from seamwatch.kafka.client import librdkafka_config
+from seamwatch.kafka.codec import ALERT_FORMATS, AlertFormat
+from seamwatch.kafka.schema_registry import FramedAlertDecoder, RegistryClient
+from seamwatch.kafka.tools import (
     check_broker,
     consume,
     create_topics,
@@ -45,7 +44,8 @@ from seamwatch.kafka_tools import (
     produce,
     read_alerts,
 )
-from seamwatch.schema_registry import FramedAlertDecoder, RegistryClient
+from seamwatch.sources.staging import UnknownSourceError, check_source
+from seamwatch.sources.timeguard import FutureBounds
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases
 from seamwatch.udfs.terminal import terminal_safe
 

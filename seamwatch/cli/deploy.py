@@ -26,11 +26,11 @@ from typing import Annotated, Literal
 import typer
 
 from seamwatch.jobs.cluster import STATE_BACKENDS
-from seamwatch.jobs.rulebook import parse_duration, parse_watermark
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR, REPO_ROOT
-from seamwatch.jobs.sources import check_source
+from seamwatch.rules.rulebook import parse_duration, parse_watermark
+from seamwatch.sources.staging import check_source
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # seamwatch/
 DEFAULT_ARCHIVE = REPO_ROOT / "build" / "seamwatch-job.zip"
 # Fixed timestamp for archive members, so the same code gives the same zip.
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from seamwatch.jobs.compiler import sql_literal
+from seamwatch.rules.compiler import sql_literal
 from seamwatch.udfs.entra import entra_event_time
 from seamwatch.udfs.errors import NormalizeError
 from seamwatch.udfs.windows_shapes import read_windows_record
@@ -110,7 +110,7 @@ def raw_payload_time_sql(source: str, payload: str) -> str:
     (``TIMESTAMP(3)``, the epoch when none is readable): the watermark of Kafka topics and
     watched directories, where no client staged ``_time``.
 
-    Like :func:`seamwatch.jobs.sources.payload_time_sql` it searches the text for
+    Like :func:`seamwatch.sources.staging.payload_time_sql` it searches the text for
     ``"key":"`` (or ``"key": "``) and reads the 19 characters after it, without parsing the
     record; unlike it, a value SQL cannot read as a time (``12/12/2025 3:03:58 PM``) moves
     on to the next key instead of giving the epoch.

@@ -1,6 +1,6 @@
 """MITRE ATT&CK Enterprise techniques, built once from a packaged source and read at run time.
 
-Seamwatch never fetches ATT&CK over the network. ``python -m seamwatch.attack_data build``
+Seamwatch never fetches ATT&CK over the network. ``python -m seamwatch.rules.attack_data build``
 (``make attack-data``) reads the ATT&CK Enterprise STIX extract shipped inside the
 build-time package :data:`SOURCE_PACKAGE` (a ``dev`` extra) and writes the compact,
 deterministic ``seamwatch/data/attack_enterprise.json`` that is committed with the code. At
@@ -26,7 +26,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-DATA_FILE = Path(__file__).resolve().parent / "data" / "attack_enterprise.json"
+DATA_FILE = Path(__file__).resolve().parents[1] / "data" / "attack_enterprise.json"
 FORMAT_VERSION = 1
 DOMAIN = "enterprise-attack"
 
@@ -267,7 +267,7 @@ def build_document(
             "package_license": licence,
             "notice": licence_notice,
             "copyright": " ".join(copyright_notes),
-            "regenerate": "make attack-data (python -m seamwatch.attack_data build)",
+            "regenerate": "make attack-data (python -m seamwatch.rules.attack_data build)",
         },
         "scope_platforms": list(SCOPE_PLATFORMS),
         "tactics": [
@@ -327,8 +327,10 @@ def build_from_package() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m seamwatch.attack_data build [--out PATH] [--check]``."""
-    parser = argparse.ArgumentParser(prog="python -m seamwatch.attack_data", description=__doc__)
+    """``python -m seamwatch.rules.attack_data build [--out PATH] [--check]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m seamwatch.rules.attack_data", description=__doc__
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="regenerate the ATT&CK data file from the package")
     build.add_argument("--out", type=Path, default=DATA_FILE, help="where to write the JSON")

@@ -35,7 +35,7 @@ import orjson
 from fastavro import parse_schema, schemaless_reader
 
 from seamwatch.errors import SeamwatchError
-from seamwatch.kafka_codec import DecodeError, avro_alert_times, avro_encode, schema
+from seamwatch.kafka.codec import DecodeError, avro_alert_times, avro_encode, schema
 
 MAGIC_BYTE = 0
 HEADER_BYTES = 5

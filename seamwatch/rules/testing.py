@@ -20,9 +20,9 @@ from typing import Any
 import orjson
 
 from seamwatch.jobs.local import RunListener, RunResult, run_files
-from seamwatch.jobs.rulebook import Rule, RuleTest, load_rules
 from seamwatch.jobs.settings import JobSettings
-from seamwatch.jobs.timeguard import FutureBounds
+from seamwatch.rules.rulebook import Rule, RuleTest, load_rules
+from seamwatch.sources.timeguard import FutureBounds
 
 EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
 CASE_SPACING = timedelta(days=400)

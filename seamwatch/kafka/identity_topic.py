@@ -34,7 +34,7 @@ from typing import Any
 import orjson
 
 from seamwatch.errors import SeamwatchError
-from seamwatch.kafka_codec import DecodeError, decode_mapping
+from seamwatch.kafka.codec import DecodeError, decode_mapping
 from seamwatch.udfs.identity import IdentityGraph, entity_from_mapping
 
 #: An update for the identity graph: ``(entity_id, entity JSON)``, empty JSON deletes.

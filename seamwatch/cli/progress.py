@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.status import Status
 
 from seamwatch.jobs.local import Counts, RunListener
-from seamwatch.jobs.sources import StagedSource
+from seamwatch.sources.staging import StagedSource
 
 
 class RunProgress(RunListener):

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from seamwatch.jobs.inputs import expand_paths, iter_raw_records, replay_order
+from seamwatch.sources.inputs import expand_paths, iter_raw_records, replay_order
 from seamwatch.udfs.identity import IdentityGraph, resolve
 from seamwatch.udfs.links import Link, apply_link, teaches, waits_for_link
 from seamwatch.udfs.normalize import normalize_text

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from seamwatch.jobs.rulebook import Rule
+from seamwatch.rules.rulebook import Rule
 from seamwatch.udfs.behaviour import FLAG_FIELDS
 from seamwatch.udfs.conditions import StepCondition
 from seamwatch.udfs.links import LONG_TERM_ISSUERS, TEMPORARY_ISSUERS

@@ -1,6 +1,6 @@
 """Java Kafka client properties as confluent-kafka (librdkafka) reads them.
 
-The job's Kafka connector and the client-side tools (:mod:`seamwatch.kafka_tools`, the identity
+The job's Kafka connector and the client-side tools (:mod:`seamwatch.kafka.tools`, the identity
 topic reader) take the same client properties; this module translates the few that librdkafka
 spells differently. It imports nothing of the project, so both sides can use it.
 """

@@ -17,7 +17,7 @@ A file whose first record is not valid JSON on its own line is read as one JSON 
 not valid JSON are yielded verbatim so that the job dead-letters them with their ref; blank
 lines are skipped. ``.gz`` files are decompressed on the fly. A damaged file (truncated or
 corrupt ``.gz``, unreadable) yields what can be read and then a notice naming the damage; an
-empty container yields a notice too (:class:`~seamwatch.jobs.damage.InputNotice`). A damaged
+empty container yields a notice too (:class:`~seamwatch.sources.damage.InputNotice`). A damaged
 ``.evtx`` (no valid header, a corrupt chunk or record) yields every record the parser can
 read and a notice per damage, with the parser's reason.
 """
@@ -35,7 +35,7 @@ import orjson
 from evtx import PyEvtxParser
 
 from seamwatch.errors import SeamwatchError
-from seamwatch.jobs.damage import (
+from seamwatch.sources.damage import (
     InputNotice,
     SalvagingReader,
     has_invalid_utf8,
@@ -133,7 +133,7 @@ def replay_order(paths: Iterable[Path]) -> list[Path]:
 
 def _open_text(path: Path) -> tuple[IO[str], SalvagingReader]:
     """``path`` as text; gzip is recognised by its magic bytes, not only by the name. Damage
-    ends the text early (see :mod:`seamwatch.jobs.damage`)."""
+    ends the text early (see :mod:`seamwatch.sources.damage`)."""
     return open_salvaging(path)
 
 
@@ -310,7 +310,7 @@ def iter_records(source: str, paths: Sequence[Path]) -> Iterator[tuple[str, str,
     ``parsed`` is the record as ``orjson`` reads it, or :data:`NOT_JSON` when the text does not
     parse. ``source`` (``okta``, ``cloudtrail``) decides which containers are expanded (see
     :func:`~seamwatch.udfs.normalize.explode`). Nothing is dropped except blank lines: an empty
-    container comes as ``parsed`` an :class:`~seamwatch.jobs.damage.InputNotice` of kind
+    container comes as ``parsed`` an :class:`~seamwatch.sources.damage.InputNotice` of kind
     ``empty``, and a file that could not be read to its end, after its readable records, as one
     of kind ``damaged`` with the file's path as ``raw_ref`` and the reason as ``text``. Text
     holding bytes that are not UTF-8 keeps them as lone surrogates (``surrogateescape``) when it

@@ -3,7 +3,7 @@
 A truncated or corrupt ``.gz`` (a copy cut short, a flipped byte), a file that vanished or
 cannot be opened, bytes that are not UTF-8: none of these may stop a run. The reader below
 stops at the damage as at the end of the file, so every record before it is processed, and
-keeps the reason; :func:`seamwatch.jobs.inputs.iter_records` then yields an
+keeps the reason; :func:`seamwatch.sources.inputs.iter_records` then yields an
 :class:`InputNotice` naming the file, which staging turns into a dead letter. When the damage
 cuts a container in two (a CloudTrail S3 file is one line, ``{"Records": [...]}``), the
 members read whole before the cut are kept (:func:`salvage_members`).

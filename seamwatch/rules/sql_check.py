@@ -1,6 +1,6 @@
 """``rules check``'s last check: Flink plans the SQL each rule compiles to, no job started.
 
-Loading a rule (:mod:`seamwatch.jobs.rulebook`) refuses what the rule model knows to be wrong,
+Loading a rule (:mod:`seamwatch.rules.rulebook`) refuses what the rule model knows to be wrong,
 including what Flink is known to refuse (a window longer than a SQL interval holds). This
 check asks Flink itself: each rule's statements (its ``MATCH_RECOGNIZE``, and the absence
 candidates when the keyed check decides its absent step) are explained by a table environment
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from seamwatch.jobs.compiler import compile_absence_candidates, compile_rule
-from seamwatch.jobs.rulebook import Rule
 from seamwatch.jobs.runtime import create_environments
+from seamwatch.rules.compiler import compile_absence_candidates, compile_rule
+from seamwatch.rules.rulebook import Rule
 from seamwatch.udfs.records import EVENT_FIELDS
 from seamwatch.yamlfile import Locator
 

@@ -10,9 +10,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from seamwatch import cli_analyst, cli_deploy, cli_kafka
-from seamwatch.cli_coverage import coverage_command
-from seamwatch.cli_output import (
+from seamwatch.cli import analyst, deploy
+from seamwatch.cli import kafka as kafka_commands
+from seamwatch.cli.coverage import coverage_command
+from seamwatch.cli.output import (
     CommandGroup,
     console,
     err_console,
@@ -20,14 +21,9 @@ from seamwatch.cli_output import (
     parse_pairs,
     print_alert,
 )
-from seamwatch.cli_progress import RunProgress
-from seamwatch.cli_respond import prepare_response, respond_after_run, respond_command
-from seamwatch.coverage_report import METHODS, measure
-from seamwatch.jobs.compiler import compile_rule
+from seamwatch.cli.progress import RunProgress
+from seamwatch.cli.respond import prepare_response, respond_after_run, respond_command
 from seamwatch.jobs.local import RunResult, run_files
-from seamwatch.jobs.rule_sql import check_rules_sql
-from seamwatch.jobs.rule_tests import run_rule_tests
-from seamwatch.jobs.rulebook import load_located_rules, load_rules, parse_duration, parse_watermark
 from seamwatch.jobs.settings import (
     DEFAULT_IDLE_TIMEOUT_SECONDS,
     DEFAULT_KAFKA_SOURCES,
@@ -35,8 +31,13 @@ from seamwatch.jobs.settings import (
     DEFAULT_RULES_DIR,
     JobSettings,
 )
-from seamwatch.jobs.sources import UnknownSourceError, check_source, skipped_summary
-from seamwatch.jobs.timeguard import FutureBounds
+from seamwatch.rules.compiler import compile_rule
+from seamwatch.rules.coverage_report import METHODS, measure
+from seamwatch.rules.rulebook import load_located_rules, load_rules, parse_duration, parse_watermark
+from seamwatch.rules.sql_check import check_rules_sql
+from seamwatch.rules.testing import run_rule_tests
+from seamwatch.sources.staging import UnknownSourceError, check_source, skipped_summary
+from seamwatch.sources.timeguard import FutureBounds
 from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.udfs.geo import GeoDatabases
 from seamwatch.udfs.identity import IdentityGraph, load_identity_file
@@ -342,7 +343,7 @@ def _run_kafka(
         for source, values in parse_pairs(watermark or [], "--watermark").items():
             settings.watermark_seconds[check_source(source)] = parse_watermark(values[-1])
         sources, idle_timeouts = reading.parsed()
-        cli_kafka.run_kafka_command(
+        kafka_commands.run_kafka_command(
             bootstrap,
             identities=identities,
             rules=rules,
@@ -430,9 +431,9 @@ def rules_check(
         console.print(f"ok  {item.id}  ({len(item.steps)} steps, within {item.within}s)")
 
 
-cli_kafka.register(app)
-# ``report``, ``verdict`` and ``rules health`` live in ``seamwatch.cli_analyst``.
-cli_analyst.register(app, rules_app)
+kafka_commands.register(app)
+# ``report``, ``verdict`` and ``rules health`` live in ``seamwatch.cli.analyst``.
+analyst.register(app, rules_app)
 
 
 @identities_app.command("check")
@@ -501,8 +502,8 @@ def identities_coverage(
             console.print(terminal_safe(f"  {okta_id}: {', '.join(entities)}"), markup=False)
 
 
-# ``seamwatch submit`` (Flink session cluster) lives in ``seamwatch.cli_deploy``.
-cli_deploy.register(app)
+# ``seamwatch submit`` (Flink session cluster) lives in ``seamwatch.cli.deploy``.
+deploy.register(app)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """What every command of the CLI prints with: the consoles, errors, alerts, SOURCE=VALUE pairs.
 
-Apart from :mod:`seamwatch.cli` so that the command modules (``cli_kafka``, ...) and the
+Apart from :mod:`seamwatch.cli.app` so that the command modules (``kafka``, ...) and the
 application that registers them share it without importing each other.
 """
 

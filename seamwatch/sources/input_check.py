@@ -19,8 +19,8 @@ import itertools
 from collections.abc import Iterable
 from pathlib import Path
 
-from seamwatch.jobs.damage import InputNotice
-from seamwatch.jobs.inputs import NOT_JSON, InputError, iter_records
+from seamwatch.sources.damage import InputNotice
+from seamwatch.sources.inputs import NOT_JSON, InputError, iter_records
 from seamwatch.udfs.shapes import not_event_kind, record_source
 
 SAMPLE_RECORDS = 20

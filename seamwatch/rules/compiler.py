@@ -31,12 +31,12 @@ checked against the event schema when the rule loaded.
 
 from __future__ import annotations
 
-from seamwatch.jobs.relevance import (
+from seamwatch.rules.relevance import (
     AWS_AUTHENTICATIONS,
     ENTRA_AUTHENTICATIONS,
     OKTA_AUTHENTICATION_PREFIXES,
 )
-from seamwatch.jobs.rulebook import FIELD_TYPES, Rule, Step, check_interval
+from seamwatch.rules.rulebook import FIELD_TYPES, Rule, Step, check_interval
 from seamwatch.udfs.alerts import CONTEXT_EVENT_KEYS, CONTEXT_KEY, MAX_CONTEXT_EVENTS
 
 # Event fields copied into each matched event of an alert.
@@ -98,7 +98,7 @@ def sql_literal(value: str | bool | int | float) -> str:
 
 def sql_interval(seconds: int) -> str:
     """A day-to-second interval literal (Flink refuses ``INTERVAL '900' SECOND``), at most
-    :data:`~seamwatch.jobs.rulebook.MAX_INTERVAL_SECONDS` (the day field has two digits)."""
+    :data:`~seamwatch.rules.rulebook.MAX_INTERVAL_SECONDS` (the day field has two digits)."""
     check_interval(seconds, "an interval")
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
@@ -149,7 +149,7 @@ def _event_json(step: Step, var: str, context: bool = False) -> list[str]:
 
 def authentication_sql() -> str:
     """SQL condition for an authentication event (the ones the behaviour baseline learns from,
-    :func:`seamwatch.jobs.relevance.is_authentication`)."""
+    :func:`seamwatch.rules.relevance.is_authentication`)."""
     for prefix in OKTA_AUTHENTICATION_PREFIXES:
         if "%" in prefix or "_" in prefix:
             raise ValueError(f"prefix {prefix!r} holds a LIKE wildcard")

@@ -3,7 +3,7 @@
 These run in the client (confluent-kafka, i.e. librdkafka), not in Flink. They read the same
 client properties as the job (Java client keys, see :mod:`seamwatch.jobs.kafka_job`) and
 translate the few that librdkafka spells differently
-(:func:`seamwatch.kafka_client.librdkafka_config`).
+(:func:`seamwatch.kafka.client.librdkafka_config`).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from typing import Any
 import orjson
 
 from seamwatch.errors import SeamwatchError
-from seamwatch.jobs.damage import InputNotice
-from seamwatch.jobs.inputs import expand_paths, iter_records, replay_order
 from seamwatch.jobs.kafka_job import KafkaConfigError, KafkaTopics
-from seamwatch.jobs.raw_sources import RAW_SOURCES, record_time
-from seamwatch.kafka_codec import AlertFormat, decode_alert
+from seamwatch.kafka.codec import AlertFormat, decode_alert
+from seamwatch.sources.damage import InputNotice
+from seamwatch.sources.inputs import expand_paths, iter_records, replay_order
+from seamwatch.sources.raw import RAW_SOURCES, record_time
 from seamwatch.udfs.timeparse import parse_time
 
 # Topic-level limit for the log and dead-letter topics: a dead letter carries the raw record.
@@ -54,7 +54,7 @@ def broker_timeout() -> float:
 
 
 # librdkafka logs every failed connection attempt to stderr; the tools say it once themselves.
-_QUIET = logging.getLogger("seamwatch.kafka_tools.librdkafka")
+_QUIET = logging.getLogger("seamwatch.kafka.tools.librdkafka")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 
@@ -174,7 +174,7 @@ def read_source_records(
             doc = orjson.loads(text)
         except orjson.JSONDecodeError:
             doc = None
-        # Bytes that were not UTF-8 go out as they came in (surrogateescape, jobs.damage).
+        # Bytes that were not UTF-8 go out as they came in (surrogateescape, sources.damage).
         value = text.encode("utf-8", "surrogateescape")
         records.append(ReplayRecord(source, value, _event_time(source, doc)))
     return records

@@ -31,11 +31,11 @@ from typing import Any
 import orjson
 
 from seamwatch.errors import SeamwatchError
-from seamwatch.jobs.compiler import sql_interval, sql_literal
-from seamwatch.jobs.damage import InputNotice, has_invalid_utf8
-from seamwatch.jobs.input_check import check_source_files, labelled_files, relative_ref
-from seamwatch.jobs.inputs import NOT_JSON, expand_paths, iter_records, replay_order
-from seamwatch.jobs.raw_sources import (
+from seamwatch.rules.compiler import sql_interval, sql_literal
+from seamwatch.sources.damage import InputNotice, has_invalid_utf8
+from seamwatch.sources.input_check import check_source_files, labelled_files, relative_ref
+from seamwatch.sources.inputs import NOT_JSON, expand_paths, iter_records, replay_order
+from seamwatch.sources.raw import (
     RAW_SOURCES,
     TIME_KEY,
     raw_payload_time_sql,
@@ -43,8 +43,8 @@ from seamwatch.jobs.raw_sources import (
     record_time,
     staged_time,
 )
-from seamwatch.jobs.record_ids import RecordIds, distinct_id
-from seamwatch.jobs.timeguard import (
+from seamwatch.sources.record_ids import RecordIds, distinct_id
+from seamwatch.sources.timeguard import (
     DEFAULT_CLOCK_SECONDS,
     FutureBounds,
     FutureGuard,
@@ -117,7 +117,7 @@ def staged_line(
 ) -> bytes:
     """One staged JSON line for the record ``text`` (``parsed``: its parsed value;
     ``readable``: :func:`table_readable`, computed here when not given)."""
-    if source in RAW_SOURCES:  # raw text and its time (seamwatch.jobs.raw_sources)
+    if source in RAW_SOURCES:  # raw text and its time (seamwatch.sources.raw)
         when = None if parsed is NOT_JSON else staged_time(source, parsed)
         return orjson.dumps({REF_KEY: ref, RAW_KEY: text, TIME_KEY: when}) + b"\n"
     ref_json = orjson.dumps(ref)
@@ -155,7 +155,7 @@ def _staged_records(
 ) -> Iterator[tuple[str, str, object]]:
     """The records of ``paths`` to stage, refs relative to their input root; non-events and
     repeats of a staged record are counted in ``tally`` and left out
-    (:mod:`seamwatch.jobs.record_ids`)."""
+    (:mod:`seamwatch.sources.record_ids`)."""
     # Sources without a vendor id key (Entra, Windows) drop only repeats of the same text.
     id_key = SOURCE_ID_KEYS.get(source)
     for path in paths:
@@ -197,12 +197,12 @@ def stage_inputs(
     the first one set).
 
     Before anything is written, every file is checked for belonging to its source
-    (:func:`seamwatch.jobs.input_check.check_source_files`, raises ``WrongSourceError``).
+    (:func:`seamwatch.sources.input_check.check_source_files`, raises ``WrongSourceError``).
     Refs name files relative to their spec's input root
-    (:func:`seamwatch.jobs.input_check.input_root`).
+    (:func:`seamwatch.sources.input_check.input_root`).
 
     Records whose time is too far ahead (``bounds``, against the clock ``now_ms``, default
-    now, and against the records after them: :class:`~seamwatch.jobs.timeguard.FutureGuard`)
+    now, and against the records after them: :class:`~seamwatch.sources.timeguard.FutureGuard`)
     are dead-lettered here, before their time can reach a watermark, as are damaged files and
     text that cannot be staged (:func:`staging_dead_letter`).
     """
@@ -374,7 +374,7 @@ def payload_time_sql(source: str, payload: str) -> str:
     whole record for each key (measured at 2.8-3.5k records/s for a few keys). A quote inside
     a string value is escaped in JSON text, so no field's content can pose as the key. The
     exact time of each event is the normalizer's, in Python. Entra ID and Windows records:
-    :func:`~seamwatch.jobs.raw_sources.raw_payload_time_sql`.
+    :func:`~seamwatch.sources.raw.raw_payload_time_sql`.
     """
     if check_source(source) in RAW_SOURCES:
         return raw_payload_time_sql(source, payload)
@@ -428,7 +428,7 @@ def staged_table_ddl(
     """A filesystem table over one staged directory, with the source's event-time watermark.
 
     A time more than ``clock_seconds`` ahead of the clock reads as the epoch (it never moves
-    the watermark; :func:`~seamwatch.jobs.timeguard.bounded_time_sql`)."""
+    the watermark; :func:`~seamwatch.sources.timeguard.bounded_time_sql`)."""
     path = str(staged.path).replace("'", "''")
     if staged.source in RAW_SOURCES:
         columns = f"`{REF_KEY}` STRING,\n  `{RAW_KEY}` STRING,\n  `{TIME_KEY}` STRING"

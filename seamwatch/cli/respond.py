@@ -14,13 +14,12 @@ from typing import Annotated
 import orjson
 import typer
 
-from seamwatch.cli_kafka import AlertTopic, FormatOption, PropertiesOption
-from seamwatch.cli_output import console, err_console, fail
+from seamwatch.cli.kafka import AlertTopic, FormatOption, PropertiesOption
+from seamwatch.cli.output import console, err_console, fail
 from seamwatch.jobs.kafka_job import KafkaConfigError, KafkaTopics, load_client_properties
 from seamwatch.jobs.local import RunResult
-from seamwatch.jobs.rulebook import load_rules
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
-from seamwatch.kafka_client import librdkafka_config
+from seamwatch.kafka.client import librdkafka_config
 from seamwatch.respond.actions import Action
 from seamwatch.respond.kafka_consumer import ConsumerOptions, respond_from_topic
 from seamwatch.respond.runner import (
@@ -33,6 +32,7 @@ from seamwatch.respond.runner import (
     summarize,
     write_log,
 )
+from seamwatch.rules.rulebook import load_rules
 
 _ALERT_TOPIC = KafkaTopics().alerts
 

@@ -1,0 +1,5 @@
+"""``python -m seamwatch.cli``: the command line, as the ``seamwatch`` script runs it."""
+
+from seamwatch.cli.app import app
+
+app()
