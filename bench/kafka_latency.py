@@ -25,9 +25,10 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from seamwatch.jobs.kafka_job import KafkaSettings, KafkaTopics, start_kafka_job
+from seamwatch.jobs.kafka_job import KafkaSettings, start_kafka_job
 from seamwatch.kafka.client import librdkafka_config
 from seamwatch.kafka.codec import decode_alert
+from seamwatch.kafka.config import KafkaTopics
 from seamwatch.kafka.tools import consume, create_topics
 from seamwatch.sample.factories import (
     ct_assume_role_with_saml,

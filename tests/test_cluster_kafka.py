@@ -29,9 +29,10 @@ import orjson
 import pytest
 import yaml
 
-from seamwatch.jobs.kafka_job import JOB_JARS_DIR, KafkaTopics
+from seamwatch.jobs.kafka_job import JOB_JARS_DIR
 from seamwatch.kafka.client import librdkafka_config
 from seamwatch.kafka.codec import decode_alert
+from seamwatch.kafka.config import KafkaTopics
 from seamwatch.kafka.tools import ReplayRecord, consume, create_topics, produce
 from tests.flink_cluster import SessionCluster, standalone_cluster, wait_for
 from tests.kafka_broker import KafkaBroker

@@ -5,14 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
-from seamwatch.rules.compiler import (
-    compile_absence_catalog,
-    compile_catalog,
-    compile_rule,
-    sql_interval,
-    sql_literal,
-)
+from seamwatch.rules.compiler import compile_absence_catalog, compile_catalog, compile_rule
 from seamwatch.rules.rulebook import Rule, load_rule, load_rules
+from seamwatch.sqltext import sql_interval, sql_literal
 
 
 def _field_rule() -> Rule:

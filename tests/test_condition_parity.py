@@ -28,8 +28,9 @@ from typing import Any
 
 import pytest
 
-from seamwatch.rules.compiler import _predicate, sql_literal
+from seamwatch.rules.compiler import _predicate
 from seamwatch.rules.rulebook import FIELD_TYPES, Rule, Step, load_rules
+from seamwatch.sqltext import sql_literal
 from seamwatch.udfs.conditions import Scalar, StepCondition
 from seamwatch.udfs.records import EVENT_FIELDS
 

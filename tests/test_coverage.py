@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 
 from seamwatch.cli.app import app
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
-from seamwatch.rules.attack_data import DATA_FILE, AttackData, build_from_package, load_attack_data
 from seamwatch.rules.coverage import (
     COLORS,
     SCORES,
@@ -27,6 +26,7 @@ from seamwatch.rules.coverage import (
     rule_sources,
 )
 from seamwatch.rules.rulebook import Rule, load_rules
+from seamwatch.udfs.attack_data import DATA_FILE, AttackData, build_from_package, load_attack_data
 
 runner = CliRunner()
 

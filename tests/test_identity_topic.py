@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import orjson
 import pytest
 
-from seamwatch.jobs.kafka_job import KafkaTopics
 from seamwatch.kafka import identity_topic
 from seamwatch.kafka.client import librdkafka_config
 from seamwatch.kafka.codec import avro_encode, encode_mapping
+from seamwatch.kafka.config import KafkaTopics
 from seamwatch.kafka.identity_topic import BadMapping, IdentityTopic, LiveIdentityGraph, _decode
 from seamwatch.kafka.tools import create_topics
 from seamwatch.udfs.identity import Entity, IdentityGraph

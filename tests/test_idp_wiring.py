@@ -9,11 +9,11 @@ from pathlib import Path
 import orjson
 import pytest
 
+from seamwatch.jobs.rule_tests import identity_entities, materialize
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR, DEFAULT_WATERMARK_SECONDS
 from seamwatch.rules.coverage_report import measure
 from seamwatch.rules.relevance import Relevance
 from seamwatch.rules.rulebook import Rule, load_rules
-from seamwatch.rules.testing import identity_entities, materialize
 from seamwatch.sources.inputs import iter_records
 from seamwatch.sources.raw import record_time, staged_time
 from seamwatch.sources.staging import check_source, stage_inputs, staged_table_ddl

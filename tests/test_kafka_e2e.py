@@ -23,9 +23,10 @@ import orjson
 import pytest
 import yaml
 
-from seamwatch.jobs.kafka_job import KafkaSettings, KafkaTopics, start_kafka_job
+from seamwatch.jobs.kafka_job import KafkaSettings, start_kafka_job
 from seamwatch.kafka.client import librdkafka_config
 from seamwatch.kafka.codec import avro_decode, encode_mapping
+from seamwatch.kafka.config import KafkaTopics
 from seamwatch.kafka.tools import (
     ReplayRecord,
     consume,

@@ -23,9 +23,10 @@ import pytest
 from typer.testing import CliRunner
 
 from seamwatch.cli.app import app
-from seamwatch.jobs.kafka_job import KafkaSettings, KafkaTopics, start_kafka_job
+from seamwatch.jobs.kafka_job import KafkaSettings, start_kafka_job
 from seamwatch.kafka.client import librdkafka_config
 from seamwatch.kafka.codec import decode_alert
+from seamwatch.kafka.config import KafkaTopics
 from seamwatch.kafka.tools import (
     ReplayRecord,
     consume,

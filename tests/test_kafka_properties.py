@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from seamwatch.jobs.kafka_job import load_client_properties
 from seamwatch.kafka.client import librdkafka_config
+from seamwatch.kafka.config import load_client_properties
 from seamwatch.kafka.properties import PropertiesError, parse_properties
 
 # The form Kafka's own documentation gives sasl.jaas.config in: one logical line, continued

@@ -15,7 +15,8 @@ import pytest
 
 from seamwatch.cli.app import KafkaReading
 from seamwatch.jobs.cluster import argument_parser, settings_from_args
-from seamwatch.jobs.kafka_job import KafkaConfigError, KafkaSettings, source_table_ddl
+from seamwatch.jobs.kafka_job import KafkaSettings, source_table_ddl
+from seamwatch.kafka.config import KafkaConfigError
 from seamwatch.kafka.tools import ReplayRecord, load_files, plan_replay, shift_record
 from seamwatch.udfs.entra import normalize_entra
 from seamwatch.udfs.windows import normalize_windows

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
+from seamwatch.jobs.rule_tests import run_rule_tests
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR, DEFAULT_WATERMARK_SECONDS
 from seamwatch.rules.rulebook import load_rules
-from seamwatch.rules.testing import run_rule_tests
 
 RULES = load_rules(DEFAULT_RULES_DIR)
 

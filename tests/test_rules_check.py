@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from seamwatch.cli.app import app
+from seamwatch.jobs.rule_sql import check_rules_sql
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
 from seamwatch.rules.rulebook import load_located_rules, load_rules, parse_watermark
-from seamwatch.rules.sql_check import check_rules_sql
 from seamwatch.yamlfile import ConfigError
 
 runner = CliRunner()

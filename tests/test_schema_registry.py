@@ -30,15 +30,10 @@ from typer.testing import CliRunner
 from seamwatch.cli.app import app
 from seamwatch.cli.deploy import SubmitOptions, job_arguments
 from seamwatch.jobs import cluster
-from seamwatch.jobs.kafka_job import (
-    KafkaConfigError,
-    KafkaSettings,
-    KafkaTopics,
-    register_alert_schema,
-    start_kafka_job,
-)
+from seamwatch.jobs.kafka_job import KafkaSettings, register_alert_schema, start_kafka_job
 from seamwatch.kafka.client import librdkafka_config
 from seamwatch.kafka.codec import DecodeError, avro_encode
+from seamwatch.kafka.config import KafkaConfigError, KafkaTopics
 from seamwatch.kafka.schema_registry import (
     ENV_PASSWORD,
     ENV_USERNAME,

@@ -18,9 +18,9 @@ from rich.table import Table
 from rich.text import Text
 
 from seamwatch.cli.output import console, err_console, fail
-from seamwatch.jobs.kafka_job import KafkaConfigError, load_client_properties
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
 from seamwatch.kafka.client import librdkafka_config
+from seamwatch.kafka.config import KafkaConfigError, load_client_properties
 from seamwatch.rules.rulebook import load_rules, parse_duration
 from seamwatch.triage.alertfile import AlertSet, read_alerts
 from seamwatch.triage.health import (

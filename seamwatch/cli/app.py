@@ -24,6 +24,8 @@ from seamwatch.cli.output import (
 from seamwatch.cli.progress import RunProgress
 from seamwatch.cli.respond import prepare_response, respond_after_run, respond_command
 from seamwatch.jobs.local import RunResult, run_files
+from seamwatch.jobs.rule_sql import check_rules_sql
+from seamwatch.jobs.rule_tests import run_rule_tests
 from seamwatch.jobs.settings import (
     DEFAULT_IDLE_TIMEOUT_SECONDS,
     DEFAULT_KAFKA_SOURCES,
@@ -34,8 +36,6 @@ from seamwatch.jobs.settings import (
 from seamwatch.rules.compiler import compile_rule
 from seamwatch.rules.coverage_report import METHODS, measure
 from seamwatch.rules.rulebook import load_located_rules, load_rules, parse_duration, parse_watermark
-from seamwatch.rules.sql_check import check_rules_sql
-from seamwatch.rules.testing import run_rule_tests
 from seamwatch.sources.staging import UnknownSourceError, check_source, skipped_summary
 from seamwatch.sources.timeguard import FutureBounds
 from seamwatch.udfs.behaviour import BaselineConfig

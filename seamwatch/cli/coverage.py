@@ -16,7 +16,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
-from seamwatch.rules.attack_data import load_attack_data
 from seamwatch.rules.coverage import (
     COLORS,
     MARKS,
@@ -27,6 +26,7 @@ from seamwatch.rules.coverage import (
     render_navigator,
 )
 from seamwatch.rules.rulebook import load_rules
+from seamwatch.udfs.attack_data import load_attack_data
 
 DEFAULT_OUT_DIR = Path("seamwatch-out/coverage")
 OUTPUT_FILES = ("coverage.md", "coverage-navigator.json", "coverage.html")

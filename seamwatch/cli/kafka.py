@@ -23,17 +23,15 @@ from seamwatch.cli.output import (
     print_alert,
     print_finding,
 )
-from seamwatch.jobs.kafka_job import (
-    ClientProperties,
-    KafkaConfigError,
-    KafkaSettings,
-    KafkaTopics,
-    load_client_properties,
-    register_alert_schema,
-    run_kafka,
-)
+from seamwatch.jobs.kafka_job import KafkaSettings, register_alert_schema, run_kafka
 from seamwatch.kafka.client import librdkafka_config
 from seamwatch.kafka.codec import ALERT_FORMATS, AlertFormat
+from seamwatch.kafka.config import (
+    ClientProperties,
+    KafkaConfigError,
+    KafkaTopics,
+    load_client_properties,
+)
 from seamwatch.kafka.schema_registry import FramedAlertDecoder, RegistryClient
 from seamwatch.kafka.tools import (
     check_broker,

@@ -16,10 +16,10 @@ import typer
 
 from seamwatch.cli.kafka import AlertTopic, FormatOption, PropertiesOption
 from seamwatch.cli.output import console, err_console, fail
-from seamwatch.jobs.kafka_job import KafkaConfigError, KafkaTopics, load_client_properties
 from seamwatch.jobs.local import RunResult
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
 from seamwatch.kafka.client import librdkafka_config
+from seamwatch.kafka.config import KafkaConfigError, KafkaTopics, load_client_properties
 from seamwatch.respond.actions import Action
 from seamwatch.respond.kafka_consumer import ConsumerOptions, respond_from_topic
 from seamwatch.respond.runner import (

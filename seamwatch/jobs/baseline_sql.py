@@ -94,7 +94,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from seamwatch.rules.compiler import sql_literal
+from seamwatch.sqltext import sql_literal
 from seamwatch.udfs.behaviour import (
     DAY_MS,
     EARTH_RADIUS_KM,

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from seamwatch.jobs.kafka_job import KafkaSettings, build_kafka_job, load_client_properties
+from seamwatch.jobs.kafka_job import KafkaSettings, build_kafka_job
 from seamwatch.jobs.local import load_inputs
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import (
@@ -47,9 +47,10 @@ from seamwatch.jobs.settings import (
     DEFAULT_WATERMARK_SECONDS,
     JobSettings,
 )
-from seamwatch.rules.compiler import sql_interval, sql_literal
+from seamwatch.kafka.config import load_client_properties
 from seamwatch.rules.rulebook import parse_duration, parse_watermark
 from seamwatch.sources.staging import StagedSource, check_source, payload_time_sql
+from seamwatch.sqltext import sql_interval, sql_literal
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases
 from seamwatch.udfs.ocsf import finding_json
 

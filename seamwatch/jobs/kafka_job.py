@@ -17,14 +17,12 @@ command-line arguments; values that look secret are masked wherever settings are
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from seamwatch.errors import SeamwatchError
 from seamwatch.jobs.local import load_inputs
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import (
@@ -37,111 +35,30 @@ from seamwatch.jobs.settings import (
 )
 from seamwatch.kafka.client import librdkafka_config
 from seamwatch.kafka.codec import AlertFormat, dead_letter_record, encode_alert
+from seamwatch.kafka.config import (
+    ClientProperties,
+    KafkaConfigError,
+    KafkaTopics,
+)
 from seamwatch.kafka.identity_topic import IdentityTopic
-from seamwatch.kafka.properties import parse_properties
 from seamwatch.kafka.schema_registry import RegistryClient, encode_framed_alert
 from seamwatch.kafka.schema_registry import register_alert_schema as register_with_registry
-from seamwatch.rules.compiler import sql_interval
 from seamwatch.sources.staging import payload_time_sql
 from seamwatch.sources.timeguard import FutureBounds, bounded_time_sql
+from seamwatch.sqltext import sql_interval
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases, check_databases
 
 JOB_JARS_DIR = REPO_ROOT / ".jars" / "job"
 # Relative to the working directory, like the file runs' seamwatch-out/alerts.jsonl.
 DEFAULT_CHECKPOINT_DIR = Path("seamwatch-out") / "checkpoints"
-ENV_PREFIX = "SEAMWATCH_KAFKA_"
-ENV_PROPERTIES_FILE = "SEAMWATCH_KAFKA_PROPERTIES"
 StartupMode = Literal["earliest-offset", "latest-offset", "group-offsets"]
 _STARTUP_MODES: tuple[StartupMode, ...] = ("earliest-offset", "latest-offset", "group-offsets")
 # Keys handled by Seamwatch itself rather than passed to the Kafka clients.
 _GROUP_KEY = "group.id"
 _STARTUP_KEY = "scan.startup.mode"
-_SECRET_HINTS = ("password", "secret", "jaas", "token", "credential")
 _SQL_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Large enough for a 5 MB record to reach the dead-letter topic (the topic must allow it too).
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
-
-
-class KafkaConfigError(SeamwatchError, ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class KafkaTopics:
-    """Topic names (defaults documented in docs/kafka.md)."""
-
-    okta: str = "seamwatch.okta"
-    cloudtrail: str = "seamwatch.cloudtrail"
-    identities: str = "seamwatch.identity-mappings"
-    alerts: str = "seamwatch.alerts"
-    dead_letters: str = "seamwatch.dead-letters"
-    late_events: str = "seamwatch.late-events"
-    entra: str = "seamwatch.entra"
-    windows: str = "seamwatch.windows"
-
-    def sources(self) -> dict[str, str]:
-        """Log source -> topic, for every log source (which ones a run reads:
-        :attr:`KafkaSettings.sources`)."""
-        return {
-            "okta": self.okta,
-            "cloudtrail": self.cloudtrail,
-            "entra": self.entra,
-            "windows": self.windows,
-        }
-
-
-class ClientProperties(Mapping[str, str]):
-    """Kafka client properties; ``repr``/``str`` mask values whose key looks secret."""
-
-    def __init__(self, values: Mapping[str, str] | None = None) -> None:
-        self._values = dict(values or {})
-
-    def __getitem__(self, key: str) -> str:
-        return self._values[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    @staticmethod
-    def is_secret(key: str) -> bool:
-        return any(hint in key.lower() for hint in _SECRET_HINTS)
-
-    def redacted(self) -> dict[str, str]:
-        return {k: ("***" if self.is_secret(k) else v) for k, v in self._values.items()}
-
-    def __repr__(self) -> str:
-        return f"ClientProperties({self.redacted()!r})"
-
-    __str__ = __repr__
-
-
-def load_client_properties(
-    path: Path | None = None, environ: Mapping[str, str] | None = None
-) -> ClientProperties:
-    """Properties from a file (``path`` or ``$SEAMWATCH_KAFKA_PROPERTIES``), then the env.
-
-    ``SEAMWATCH_KAFKA_SASL_MECHANISM=PLAIN`` sets ``sasl.mechanism``: the name after the prefix,
-    lower-cased, ``_`` read as ``.`` (Kafka client keys have no underscores). Environment
-    values override the file.
-    """
-    env = os.environ if environ is None else environ
-    values: dict[str, str] = {}
-    file = path or (Path(env[ENV_PROPERTIES_FILE]) if env.get(ENV_PROPERTIES_FILE) else None)
-    if file is not None:
-        try:
-            values.update(parse_properties(file.read_text(encoding="utf-8")))
-        except OSError as exc:
-            raise KafkaConfigError(f"{file}: {exc.strerror or exc}") from exc
-        except KafkaConfigError as exc:
-            raise KafkaConfigError(f"{file}: {exc}") from exc
-    for name, value in env.items():
-        if name.startswith(ENV_PREFIX) and name != ENV_PROPERTIES_FILE:
-            values[name[len(ENV_PREFIX) :].lower().replace("_", ".")] = value
-    values.pop("bootstrap.servers", None)  # --kafka BOOTSTRAP is the one source of it
-    return ClientProperties(values)
 
 
 @dataclass

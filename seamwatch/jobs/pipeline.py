@@ -34,11 +34,12 @@ from seamwatch.jobs.links_sql import link_views_sql
 from seamwatch.jobs.operators import PENDING_OUTPUT, MatchesToAlerts, decision_key
 from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS
 from seamwatch.kafka.identity_topic import BadMapping, IdentityTopic, LiveIdentityGraph
-from seamwatch.rules.compiler import compile_decisions, sql_literal
+from seamwatch.rules.compiler import compile_decisions
 from seamwatch.rules.relevance import Relevance
 from seamwatch.rules.rulebook import Rule
 from seamwatch.sources.staging import RAW_KEY, REF_KEY, StagedSource, field_column, staged_table_ddl
 from seamwatch.sources.timeguard import DEFAULT_CLOCK_SECONDS, ahead_of_clock
+from seamwatch.sqltext import sql_literal
 from seamwatch.udfs.absence import AbsenceSpec
 from seamwatch.udfs.alerts import RuleMeta
 from seamwatch.udfs.behaviour import BaselineConfig

@@ -21,8 +21,8 @@ from typing import Any
 import orjson
 
 from seamwatch.errors import SeamwatchError
-from seamwatch.jobs.kafka_job import KafkaConfigError, KafkaTopics
 from seamwatch.kafka.codec import AlertFormat, decode_alert
+from seamwatch.kafka.config import KafkaConfigError, KafkaTopics
 from seamwatch.sources.damage import InputNotice
 from seamwatch.sources.inputs import expand_paths, iter_records, replay_order
 from seamwatch.sources.raw import RAW_SOURCES, record_time

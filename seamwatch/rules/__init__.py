@@ -1,7 +1,8 @@
 """Detection rules: the model and loader (``rulebook``), the SQL they compile to
-(``compiler``, checked by Flink's planner in ``sql_check``), which events they need
-(``relevance``), their own tests run through the real job (``testing``) and their ATT&CK
-coverage (``coverage``, ``coverage_report``, ``attack_data``).
+(``compiler``), which events they need (``relevance``) and their ATT&CK coverage
+(``coverage``, ``coverage_report``).
 
-The YAML rules themselves are data: the repository's ``rules/`` (``seamwatch.bundled``).
+The YAML rules themselves are data: the repository's ``rules/`` (``seamwatch.bundled``). What
+runs Flink for them is in :mod:`seamwatch.jobs`: the planner's check of their SQL
+(``jobs.rule_sql``) and their own tests replayed through the real job (``jobs.rule_tests``).
 """

@@ -36,7 +36,8 @@ from seamwatch.rules.relevance import (
     ENTRA_AUTHENTICATIONS,
     OKTA_AUTHENTICATION_PREFIXES,
 )
-from seamwatch.rules.rulebook import FIELD_TYPES, Rule, Step, check_interval
+from seamwatch.rules.rulebook import FIELD_TYPES, Rule, Step
+from seamwatch.sqltext import sql_interval, sql_literal
 from seamwatch.udfs.alerts import CONTEXT_EVENT_KEYS, CONTEXT_KEY, MAX_CONTEXT_EVENTS
 
 # Event fields copied into each matched event of an alert.
@@ -86,24 +87,6 @@ ALERT_EVENT_FIELDS = (
     "risk_level",
     "arrived_at",
 )
-
-
-def sql_literal(value: str | bool | int | float) -> str:
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + value.replace("'", "''") + "'"
-
-
-def sql_interval(seconds: int) -> str:
-    """A day-to-second interval literal (Flink refuses ``INTERVAL '900' SECOND``), at most
-    :data:`~seamwatch.rules.rulebook.MAX_INTERVAL_SECONDS` (the day field has two digits)."""
-    check_interval(seconds, "an interval")
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"INTERVAL '{days} {hours:02d}:{minutes:02d}:{secs:02d}' DAY TO SECOND"
 
 
 def _predicate(step: Step, var: str | None) -> str:

@@ -2,7 +2,7 @@
 
 For each technique the loaded rules name, :func:`compute_coverage` works out which data sources
 those rules read and whether any of them is *multi-source*; every technique in Seamwatch's
-cloud and identity scope (:mod:`seamwatch.rules.attack_data`) that no rule names is *not covered*.
+cloud and identity scope (:mod:`seamwatch.udfs.attack_data`) that no rule names is *not covered*.
 
 - A step's ``source`` list says which sources it reads; a step without ``source`` reads any
   loaded source (:data:`seamwatch.rules.rulebook.SOURCES`).
@@ -26,14 +26,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from seamwatch.rules.attack_data import (
+from seamwatch.rules.rulebook import SOURCES, Rule
+from seamwatch.udfs.attack_data import (
     SCOPE_PLATFORMS,
     AttackData,
     Tactic,
     Technique,
     technique_sort_key,
 )
-from seamwatch.rules.rulebook import SOURCES, Rule
 
 Status = Literal["multi-source", "single-source", "not-covered"]
 STATUSES: tuple[Status, ...] = ("multi-source", "single-source", "not-covered")

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from seamwatch.respond.actions import Action
+from seamwatch.sqltext import check_interval
 from seamwatch.udfs.conditions import Scalar
 from seamwatch.udfs.identity import EntitySpec
 from seamwatch.udfs.records import EVENT_FIELDS
@@ -36,10 +37,6 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _OFFSET = re.compile(r"^\s*([+-]?)(\d+)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_CONTEXT_SECONDS = 86400
-# Flink SQL writes a rule's window and a source's watermark bound as a DAY TO SECOND interval
-# literal, whose day field holds two digits: 100 days is refused at planning ("Interval field
-# value 100 exceeds precision of DAY(2)"). So at most 99 days 23:59:59.
-MAX_INTERVAL_SECONDS = 100 * 86400 - 1
 
 
 def parse_duration(text: object) -> int:
@@ -52,16 +49,6 @@ def parse_duration(text: object) -> int:
     seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if seconds <= 0:
         raise ValueError(f"duration {text!r} must be positive")
-    return seconds
-
-
-def check_interval(seconds: int, what: str) -> int:
-    """``seconds`` if Flink SQL can hold it as an interval (:data:`MAX_INTERVAL_SECONDS`)."""
-    if seconds > MAX_INTERVAL_SECONDS:
-        raise ValueError(
-            f"{what} of {seconds}s is longer than Flink SQL accepts for an interval "
-            "(at most 99 days 23:59:59, e.g. '99d')"
-        )
     return seconds
 
 

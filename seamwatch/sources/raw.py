@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from seamwatch.rules.compiler import sql_literal
+from seamwatch.sqltext import sql_literal
 from seamwatch.udfs.entra import entra_event_time
 from seamwatch.udfs.errors import NormalizeError
 from seamwatch.udfs.windows_shapes import read_windows_record

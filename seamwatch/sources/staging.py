@@ -31,7 +31,6 @@ from typing import Any
 import orjson
 
 from seamwatch.errors import SeamwatchError
-from seamwatch.rules.compiler import sql_interval, sql_literal
 from seamwatch.sources.damage import InputNotice, has_invalid_utf8
 from seamwatch.sources.input_check import check_source_files, labelled_files, relative_ref
 from seamwatch.sources.inputs import NOT_JSON, expand_paths, iter_records, replay_order
@@ -51,6 +50,7 @@ from seamwatch.sources.timeguard import (
     bounded_time_sql,
     watermark_time,
 )
+from seamwatch.sqltext import sql_interval, sql_literal
 from seamwatch.udfs.deadletter import RAW_LIMIT_BYTES, dead_letter
 from seamwatch.udfs.shapes import not_event_kind
 from seamwatch.udfs.sqlfields import SOURCE_FIELDS, FieldPath, sql_readable

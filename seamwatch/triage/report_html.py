@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from seamwatch.rules.attack_data import load_attack_data
 from seamwatch.triage.alertfile import as_ms
 from seamwatch.triage.health import (
     HealthReport,
@@ -34,6 +33,7 @@ from seamwatch.triage.health import (
     time_to_detect_ms,
 )
 from seamwatch.triage.verdicts import Verdict
+from seamwatch.udfs.attack_data import load_attack_data
 
 _TECHNIQUE = re.compile(r"T\d{4}(?:\.\d{3})?")
 ATTACK_URL = "https://attack.mitre.org/techniques/"

@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 
-from seamwatch.rules.attack_data import AttackData, load_attack_data
+from seamwatch.udfs.attack_data import AttackData, load_attack_data
 
 OCSF_VERSION = "1.7.0"
 PRODUCT = {"name": "Seamwatch", "vendor_name": "Seamwatch"}

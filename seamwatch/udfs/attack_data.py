@@ -1,6 +1,6 @@
 """MITRE ATT&CK Enterprise techniques, built once from a packaged source and read at run time.
 
-Seamwatch never fetches ATT&CK over the network. ``python -m seamwatch.rules.attack_data build``
+Seamwatch never fetches ATT&CK over the network. ``python -m seamwatch.udfs.attack_data build``
 (``make attack-data``) reads the ATT&CK Enterprise STIX extract shipped inside the
 build-time package :data:`SOURCE_PACKAGE` (a ``dev`` extra) and writes the compact,
 deterministic ``seamwatch/data/attack_enterprise.json`` that is committed with the code. At
@@ -267,7 +267,7 @@ def build_document(
             "package_license": licence,
             "notice": licence_notice,
             "copyright": " ".join(copyright_notes),
-            "regenerate": "make attack-data (python -m seamwatch.rules.attack_data build)",
+            "regenerate": "make attack-data (python -m seamwatch.udfs.attack_data build)",
         },
         "scope_platforms": list(SCOPE_PLATFORMS),
         "tactics": [
@@ -327,9 +327,9 @@ def build_from_package() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m seamwatch.rules.attack_data build [--out PATH] [--check]``."""
+    """``python -m seamwatch.udfs.attack_data build [--out PATH] [--check]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m seamwatch.rules.attack_data", description=__doc__
+        prog="python -m seamwatch.udfs.attack_data", description=__doc__
     )
     commands = parser.add_subparsers(dest="command", required=True)
     build = commands.add_parser("build", help="regenerate the ATT&CK data file from the package")
