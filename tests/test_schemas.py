@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import typing
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,53 @@ def _schema(name: str) -> Any:
     return fastavro.parse_schema(json.loads((SCHEMAS / name).read_text()))
 
 
-def test_event_schema_has_every_event_field_and_the_flink_row_is_a_subset() -> None:
-    avro = [f["name"] for f in json.loads((SCHEMAS / "event.avsc").read_text())["fields"]]
-    assert avro == [f.name for f in dataclasses.fields(Event)]
+_AVRO_TYPES = {str: "string", int: "long", float: "double", bool: "boolean"}
+
+
+def _avro_type(hint: object) -> object:
+    """The Avro type an Event field of this Python type must have."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if typing.get_origin(hint) is typing.Literal:
+        return _AVRO_TYPES[type(args[0])]
+    if typing.get_origin(hint) is list:
+        return "array"
+    if len(args) == 1:  # X | None
+        return ["null", _avro_type(args[0])]
+    assert isinstance(hint, type), hint
+    return _AVRO_TYPES[hint]
+
+
+def _plain(avro_type: object) -> object:
+    """An Avro field type without its logical type or items: ``long``, ``array``, ..."""
+    if isinstance(avro_type, list):
+        return [_plain(t) for t in avro_type]
+    if isinstance(avro_type, dict):
+        return avro_type["type"]
+    return avro_type
+
+
+def test_event_schema_has_every_event_field_with_its_type_and_the_flink_row_is_a_subset() -> None:
+    """The Event dataclass is the one declaration: the Avro schema names every field in its
+    order with the type its Python type gives, and the Flink row (EVENT_FIELDS, derived from
+    it) is the fields the job carries."""
+    avro = json.loads((SCHEMAS / "event.avsc").read_text())["fields"]
+    assert [f["name"] for f in avro] == [f.name for f in dataclasses.fields(Event)]
+    hints = typing.get_type_hints(Event)
+    wrong = {
+        f["name"]: (_plain(f["type"]), _avro_type(hints[f["name"]]))
+        for f in avro
+        if _plain(f["type"]) != _avro_type(hints[f["name"]])
+    }
+    assert wrong == {}, "avro type != the dataclass's: " + repr(wrong)
     not_in_row = {"identifiers", *SOURCE_DETAIL_FIELDS}
-    assert [name for name, _ in EVENT_FIELDS] == [n for n in avro if n not in not_in_row]
+    assert [name for name, _ in EVENT_FIELDS] == [
+        f["name"] for f in avro if f["name"] not in not_in_row
+    ]
+    sql = {"string": "STRING", "long": "BIGINT", "double": "DOUBLE", "boolean": "BOOLEAN"}
+    for name, sql_type in EVENT_FIELDS:
+        avro_type = _avro_type(hints[name])
+        base = avro_type[1] if isinstance(avro_type, list) else avro_type
+        assert sql[str(base)] == sql_type, name
 
 
 def test_an_assembled_alert_validates_against_the_alert_schema() -> None:

@@ -10,8 +10,8 @@ Field names follow OCSF where one exists (``src_ip`` stands for ``src_endpoint.i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, fields
+from typing import Literal, get_args, get_origin, get_type_hints
 
 Source = Literal["okta", "cloudtrail", "entra", "windows"]
 Outcome = Literal["success", "failure", "unknown"]
@@ -130,57 +130,32 @@ SOURCE_DETAIL_FIELDS: tuple[str, ...] = (
     "access_rights",
 )
 
-# Column name -> Flink SQL type for the event view the rules run on (order matters: it is the
-# order of the Row the job builds). Keep in step with seamwatch/schemas/event.avsc.
-EVENT_FIELDS: tuple[tuple[str, str], ...] = (
-    ("event_id", "STRING"),
-    ("source", "STRING"),
-    ("event_time", "BIGINT"),
-    ("action", "STRING"),
-    ("outcome", "STRING"),
-    ("raw_ref", "STRING"),
-    ("service", "STRING"),
-    ("principal", "STRING"),
-    ("principal_type", "STRING"),
-    ("src_ip", "STRING"),
-    ("src_host", "STRING"),
-    ("country", "STRING"),
-    ("city", "STRING"),
-    ("latitude", "DOUBLE"),
-    ("longitude", "DOUBLE"),
-    ("asn", "BIGINT"),
-    ("as_org", "STRING"),
-    ("geo_source", "STRING"),
-    ("ip_kind", "STRING"),
-    ("device", "STRING"),
-    ("user_agent", "STRING"),
-    ("session_id", "STRING"),
-    ("access_key_id", "STRING"),
-    ("account_id", "STRING"),
-    ("role_arn", "STRING"),
-    ("target_user", "STRING"),
-    ("app", "STRING"),
-    ("issued_access_key", "STRING"),
-    ("region", "STRING"),
-    ("error_code", "STRING"),
-    ("arrived_at", "BIGINT"),
-    ("entity_id", "STRING"),
-    ("entity_type", "STRING"),
-    ("entity_name", "STRING"),
-    ("resolved_by", "STRING"),
-    ("resolved_via", "STRING"),
-    ("confidence", "DOUBLE"),
-    ("new_country", "BOOLEAN"),
-    ("new_ip", "BOOLEAN"),
-    ("new_asn", "BOOLEAN"),
-    ("new_device", "BOOLEAN"),
-    ("new_role", "BOOLEAN"),
-    ("impossible_travel", "BOOLEAN"),
-    ("travel_speed_kmh", "DOUBLE"),
-    # Entra ID and Windows / AD detail the rules read (docs/sources/).
-    ("host", "STRING"),
-    ("logon_type", "STRING"),
-    ("risk_level", "STRING"),
-    ("ticket_encryption", "STRING"),
-    ("target_group", "STRING"),
-)
+# The Flink SQL type of each Python type an Event field holds (its Literal aliases are text).
+_SQL_TYPES: dict[type, str] = {str: "STRING", int: "BIGINT", float: "DOUBLE", bool: "BOOLEAN"}
+
+
+def _sql_type(hint: object) -> str:
+    """``str | None`` -> ``STRING``; ``Source`` (a Literal of text) -> ``STRING``; ..."""
+    args = [a for a in get_args(hint) if a is not type(None)]
+    if get_origin(hint) is Literal:
+        return _SQL_TYPES[type(args[0])]
+    if args:  # X | None
+        (hint,) = args
+    if isinstance(hint, type) and hint in _SQL_TYPES:
+        return _SQL_TYPES[hint]
+    raise TypeError(f"no Flink SQL type for {hint!r}")
+
+
+def _event_fields() -> tuple[tuple[str, str], ...]:
+    hints = get_type_hints(Event)
+    not_in_row = {"identifiers", *SOURCE_DETAIL_FIELDS}
+    return tuple(
+        (f.name, _sql_type(hints[f.name])) for f in fields(Event) if f.name not in not_in_row
+    )
+
+
+# Column name -> Flink SQL type for the event view the rules run on, in the order of the Row
+# the job builds: every field of :class:`Event` in its order, but the identifiers (resolved
+# in the Python step) and SOURCE_DETAIL_FIELDS. The one declaration is the dataclass;
+# seamwatch/schemas/event.avsc is checked against it (tests/test_schemas.py).
+EVENT_FIELDS: tuple[tuple[str, str], ...] = _event_fields()
