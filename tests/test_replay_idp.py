@@ -108,7 +108,7 @@ def test_the_cluster_entry_point_takes_the_same_options() -> None:
     args = argument_parser().parse_args(
         [
             "kafka",
-            "--bootstrap",
+            "--kafka",
             "b:9092",
             "--source",
             "windows",

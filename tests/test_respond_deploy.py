@@ -32,7 +32,7 @@ def test_the_responder_reads_the_jobs_alert_topic_in_its_format_dry_run(
     container = _responder(rendered)["spec"]["template"]["spec"]["containers"][0]
     assert container["command"] == ["seamwatch", "respond"]
     args = dict(zip(container["args"][::2], container["args"][1::2], strict=True))
-    assert args["--kafka"] == job["--bootstrap"][0]
+    assert args["--kafka"] == job["--kafka"][0]
     assert args["--format"] == job.get("--alert-format", ["avro"])[0]
     assert "live" not in container["args"]  # dry-run until a deployment says otherwise
     assert args["--rules"] == "/opt/seamwatch/config/rules"

@@ -137,8 +137,8 @@ def job_arguments(options: SubmitOptions) -> list[str]:
         args += ["--output", _absolute(options.output)]
     else:
         if not options.bootstrap:
-            raise ValueError("kafka mode needs --bootstrap HOST:PORT")
-        args += ["--bootstrap", options.bootstrap]
+            raise ValueError("kafka mode needs --kafka HOST:PORT")
+        args += ["--kafka", options.bootstrap]
         for source in options.sources:
             args += ["--source", source]
         if options.schema_registry:

@@ -350,7 +350,13 @@ def argument_parser() -> argparse.ArgumentParser:
     kafka = modes.add_parser(
         "kafka", parents=[common], help="Kafka topics (seamwatch.jobs.kafka_job)"
     )
-    kafka.add_argument("--bootstrap", required=True, help="Kafka bootstrap servers")
+    kafka.add_argument(
+        "--kafka",
+        "--bootstrap",  # its name before 0.1.0's options were aligned with the CLI's
+        dest="bootstrap",
+        required=True,
+        help="Kafka bootstrap servers, HOST:PORT[,...]",
+    )
     kafka.add_argument(
         "--source",
         action="append",
