@@ -13,9 +13,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from seamwatch.cli.app import KafkaReading
 from seamwatch.jobs.cluster import argument_parser, settings_from_args
 from seamwatch.jobs.kafka_job import KafkaSettings, source_table_ddl
+from seamwatch.jobs.settings import idle_timeouts_from
 from seamwatch.kafka.config import KafkaConfigError
 from seamwatch.kafka.tools import ReplayRecord, load_files, plan_replay, shift_record
 from seamwatch.udfs.entra import normalize_entra
@@ -85,13 +85,17 @@ def test_shift_keeps_each_times_format_entra_included() -> None:
 
 
 def test_a_kafka_run_reads_the_topics_asked_for_with_their_idle_timeouts() -> None:
-    sources, timeouts = KafkaReading(["entra", "cloudtrail", "entra"], ["entra=20m"]).parsed()
-    assert sources == ("entra", "cloudtrail")
+    sources = ("entra", "cloudtrail")
+    timeouts = idle_timeouts_from(["entra=20m"])
     assert timeouts == {"okta": 60, "cloudtrail": 900, "entra": 1200, "windows": 60}
-    assert KafkaReading([], ["2m", "windows=30s"]).parsed() == (
-        ("okta", "cloudtrail"),
-        {"okta": 120, "cloudtrail": 120, "entra": 120, "windows": 30},
-    )
+    # A bare duration is every source's; SOURCE=DURATION wins over it, whatever the order.
+    for order in (["2m", "windows=30s"], ["windows=30s", "2m"]):
+        assert idle_timeouts_from(order) == {
+            "okta": 120,
+            "cloudtrail": 120,
+            "entra": 120,
+            "windows": 30,
+        }
     settings = KafkaSettings(bootstrap="b:9092", sources=sources, idle_timeout_seconds=timeouts)
     assert settings.source_topics() == {
         "cloudtrail": "seamwatch.cloudtrail",
@@ -120,10 +124,14 @@ def test_the_cluster_entry_point_takes_the_same_options() -> None:
             "windows=2m",
             "--watermark",
             "windows=10m",
+            "--learning-days",
+            "7",
+            "--max-ahead-of-clock",
+            "10m",
         ]
     )
     settings = settings_from_args(args)
-    assert settings.idle_timeouts() == {
+    assert settings.idle_timeout_seconds == {
         "okta": 600,
         "cloudtrail": 600,
         "entra": 600,
@@ -133,6 +141,10 @@ def test_the_cluster_entry_point_takes_the_same_options() -> None:
     from seamwatch.jobs.cluster import _kafka_settings
 
     kafka = _kafka_settings(args, settings)
+    # What every entry point takes reaches the Kafka job's settings.
+    assert kafka.baseline.learning_days == 7
+    assert kafka.future_bounds.clock_seconds == 600
+    assert kafka.idle_timeout("windows") == 120 and kafka.watermark_bound("windows") == 600
     assert kafka.source_topics() == {
         "cloudtrail": "seamwatch.cloudtrail",
         "windows": "seamwatch.windows",
@@ -151,6 +163,6 @@ def test_submit_passes_the_topics_and_idle_timeouts_to_the_cluster() -> None:
     )
     args = argument_parser().parse_args(job_arguments(options))
     settings = settings_from_args(args)
-    assert settings.idle_timeouts()["entra"] == 1200
+    assert settings.idle_timeout_seconds["entra"] == 1200
     assert settings.watermark_seconds["entra"] == 1800
     assert args.source == ["entra", "okta"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Annotated
@@ -27,15 +26,18 @@ from seamwatch.jobs.local import RunResult, run_files
 from seamwatch.jobs.rule_sql import check_rules_sql
 from seamwatch.jobs.rule_tests import run_rule_tests
 from seamwatch.jobs.settings import (
-    DEFAULT_IDLE_TIMEOUT_SECONDS,
     DEFAULT_KAFKA_SOURCES,
     DEFAULT_LEARNING_DAYS,
     DEFAULT_RULES_DIR,
+    CommonSettings,
     JobSettings,
+    common_fields,
+    idle_timeouts_from,
+    watermarks_from,
 )
 from seamwatch.rules.compiler import compile_rule
 from seamwatch.rules.coverage_report import METHODS, measure
-from seamwatch.rules.rulebook import load_located_rules, load_rules, parse_duration, parse_watermark
+from seamwatch.rules.rulebook import load_located_rules, load_rules, parse_duration
 from seamwatch.sources.staging import UnknownSourceError, check_source, skipped_summary
 from seamwatch.sources.timeguard import FutureBounds
 from seamwatch.udfs.behaviour import BaselineConfig
@@ -203,19 +205,27 @@ def run(
         )
     except ValueError as exc:
         raise fail(f"--max-ahead-of-*: {exc}") from exc
+    try:
+        common = CommonSettings(
+            rules_dir=rules,
+            identities=identities,
+            parallelism=parallelism,
+            watermark_seconds=watermarks_from(watermark or []),
+            idle_timeout_seconds=idle_timeouts_from(idle_timeout or []),
+            future_bounds=bounds,
+            baseline=BaselineConfig(learning_days=learning_days),
+            geo=geo,
+        )
+        sources = tuple(dict.fromkeys(check_source(s) for s in kafka_sources or []))
+    except (UnknownSourceError, ValueError) as exc:
+        raise fail(str(exc)) from exc
     if kafka is not None:
-        fmt = alert_format or "avro"
-        _run_kafka(
+        kafka_commands.run_kafka_command(
             kafka,
-            identities,
-            rules,
-            watermark,
-            parallelism,
-            fmt,
-            schema_registry,
-            geo,
-            bounds,
-            KafkaReading(kafka_sources or [], idle_timeout or []),
+            common,
+            alert_format=alert_format or "avro",
+            schema_registry=schema_registry,
+            sources=sources or DEFAULT_KAFKA_SOURCES,
         )
         return
     if kafka_sources or idle_timeout:
@@ -225,23 +235,21 @@ def run(
     if alert_format not in (None, "json", "ocsf"):
         raise fail(f"--alert-format {alert_format!r}: the alert file is json or ocsf")
     if inputs:
-        settings = JobSettings(inputs=parse_pairs(inputs, "--input"), identities=identities)
+        chosen = parse_pairs(inputs, "--input")
     else:
-        settings = JobSettings.embedded_default()
-        if identities is not None:
-            settings.identities = identities
-    settings.rules_dir = rules
-    settings.output = output
-    settings.parallelism = parallelism
-    settings.future_bounds = bounds
-    settings.baseline = BaselineConfig(learning_days=learning_days)
-    settings.alert_format = "ocsf" if alert_format == "ocsf" else "json"
-    settings.geo = geo
+        default = JobSettings.embedded_default()
+        chosen = default.inputs
+        if identities is None:
+            common.identities = default.identities
+    settings = JobSettings(
+        **common_fields(common),
+        inputs=chosen,
+        output=output,
+        alert_format="ocsf" if alert_format == "ocsf" else "json",
+    )
     try:
         for source in settings.inputs:
             check_source(source)
-        for source, values in parse_pairs(watermark or [], "--watermark").items():
-            settings.watermark_seconds[check_source(source)] = parse_watermark(values[-1])
         response = prepare_response(respond_mode, settings.rules_dir)
         with RunProgress(console, err_console, None if quiet else print_alert) as progress:
             result = run_files(settings, progress)
@@ -304,60 +312,6 @@ def summary_lines(result: RunResult) -> list[str]:
             f"{counts.dead_lettered})"
         )
     return lines
-
-
-@dataclass(frozen=True)
-class KafkaReading:
-    """``--source`` and ``--idle-timeout`` of ``run --kafka``, as given."""
-
-    sources: list[str]
-    idle_timeouts: list[str]
-
-    def parsed(self) -> tuple[tuple[str, ...], dict[str, float]]:
-        """The sources read (the defaults if none given) and the idle timeout per source."""
-        sources = tuple(dict.fromkeys(check_source(s) for s in self.sources))
-        timeouts = {k: float(v) for k, v in DEFAULT_IDLE_TIMEOUT_SECONDS.items()}
-        for value in self.idle_timeouts:
-            name, sep, duration = value.partition("=")
-            if sep:
-                timeouts[check_source(name.strip())] = parse_duration(duration)
-            else:
-                timeouts = dict.fromkeys(timeouts, float(parse_duration(value)))
-        return sources or DEFAULT_KAFKA_SOURCES, timeouts
-
-
-def _run_kafka(
-    bootstrap: str,
-    identities: Path | None,
-    rules: Path,
-    watermark: list[str] | None,
-    parallelism: int,
-    alert_format: str,
-    schema_registry: str | None,
-    geo: GeoDatabases,
-    bounds: FutureBounds,
-    reading: KafkaReading,
-) -> None:
-    settings = JobSettings(inputs={})
-    try:
-        for source, values in parse_pairs(watermark or [], "--watermark").items():
-            settings.watermark_seconds[check_source(source)] = parse_watermark(values[-1])
-        sources, idle_timeouts = reading.parsed()
-        kafka_commands.run_kafka_command(
-            bootstrap,
-            identities=identities,
-            rules=rules,
-            watermark_seconds=settings.watermark_seconds,
-            parallelism=parallelism,
-            alert_format=alert_format,
-            schema_registry=schema_registry,
-            geo=geo,
-            future_bounds=bounds,
-            sources=sources,
-            idle_timeout_seconds=idle_timeouts,
-        )
-    except (UnknownSourceError, ValueError) as exc:
-        raise fail(str(exc)) from exc
 
 
 @rules_app.command("compile")

@@ -26,8 +26,13 @@ from typing import Annotated, Literal
 import typer
 
 from seamwatch.jobs.cluster import STATE_BACKENDS
-from seamwatch.jobs.settings import DEFAULT_RULES_DIR, REPO_ROOT
-from seamwatch.rules.rulebook import parse_duration, parse_watermark
+from seamwatch.jobs.settings import (
+    DEFAULT_RULES_DIR,
+    REPO_ROOT,
+    idle_timeouts_from,
+    watermarks_from,
+)
+from seamwatch.rules.rulebook import parse_duration
 from seamwatch.sources.staging import check_source
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # seamwatch/
@@ -81,6 +86,8 @@ class SubmitOptions:
     checkpoint_dir: str | None = None
     watermarks: list[str] = field(default_factory=list)  # SOURCE=DURATION
     idle_timeouts: list[str] = field(default_factory=list)  # [SOURCE=]DURATION
+    max_ahead_of_clock: str | None = None  # DURATION (the cluster's default: 5m)
+    learning_days: float | None = None  # the cluster's default: 1
     sources: list[str] = field(default_factory=list)  # kafka mode: the log topics read
     geo_city: Path | None = None  # MaxMind City database on the cluster's nodes
     geo_asn: Path | None = None  # MaxMind ASN database on the cluster's nodes
@@ -123,6 +130,10 @@ def job_arguments(options: SubmitOptions) -> list[str]:
         args += ["--watermark", value]
     for value in options.idle_timeouts:
         args += ["--idle-timeout", value]
+    if options.max_ahead_of_clock is not None:
+        args += ["--max-ahead-of-clock", options.max_ahead_of_clock]
+    if options.learning_days is not None:
+        args += ["--learning-days", f"{options.learning_days:g}"]
     if options.alert_format is not None:
         args += ["--alert-format", options.alert_format]
     if options.geo_city is not None:
@@ -216,6 +227,19 @@ def submit(
             "Default: okta and cloudtrail.",
         ),
     ] = None,
+    max_ahead_of_clock: Annotated[
+        str | None,
+        typer.Option(
+            help="An event time further ahead of the task managers' clock is dead-lettered "
+            "(default 5m).",
+        ),
+    ] = None,
+    learning_days: Annotated[
+        float | None,
+        typer.Option(
+            min=0, help="Days of history before the baseline flags anything as new (default 1)."
+        ),
+    ] = None,
     geo_city: Annotated[
         Path | None,
         typer.Option("--geo-city", help="MaxMind City database (.mmdb) the cluster's nodes read."),
@@ -263,10 +287,11 @@ def submit(
         raise typer.BadParameter(f"{state_backend!r}: use {' or '.join(STATE_BACKENDS)}")
     try:
         parse_duration(checkpoint_interval)
-        for value in watermark or []:  # refused here, not by the cluster's planner
-            parse_watermark(value.partition("=")[2])
-        for value in idle_timeout or []:
-            parse_duration(value.rpartition("=")[2])
+        # Refused here, not by the cluster's planner.
+        watermarks_from(watermark or [])
+        idle_timeouts_from(idle_timeout or [])
+        if max_ahead_of_clock is not None:
+            parse_duration(max_ahead_of_clock)
         if kafka_sources and not kafka:
             raise ValueError("--source chooses the Kafka topics read: use it with --kafka")
         for source in kafka_sources or []:
@@ -284,6 +309,8 @@ def submit(
             checkpoint_dir=checkpoint_dir,
             watermarks=watermark or [],
             idle_timeouts=idle_timeout or [],
+            max_ahead_of_clock=max_ahead_of_clock,
+            learning_days=learning_days,
             sources=kafka_sources or [],
             geo_city=geo_city,
             geo_asn=geo_asn,

@@ -24,6 +24,7 @@ from seamwatch.cli.output import (
     print_finding,
 )
 from seamwatch.jobs.kafka_job import KafkaSettings, register_alert_schema, run_kafka
+from seamwatch.jobs.settings import DEFAULT_KAFKA_SOURCES, CommonSettings, common_fields
 from seamwatch.kafka.client import librdkafka_config
 from seamwatch.kafka.codec import ALERT_FORMATS, AlertFormat
 from seamwatch.kafka.config import (
@@ -43,8 +44,6 @@ from seamwatch.kafka.tools import (
     read_alerts,
 )
 from seamwatch.sources.staging import UnknownSourceError, check_source
-from seamwatch.sources.timeguard import FutureBounds
-from seamwatch.udfs.geo import BUNDLED, GeoDatabases
 from seamwatch.udfs.terminal import terminal_safe
 
 _DEFAULTS = KafkaTopics()
@@ -255,38 +254,24 @@ def _framed_alerts(
 
 def run_kafka_command(
     bootstrap: str,
+    common: CommonSettings,
     *,
-    identities: Path | None,
-    rules: Path,
-    watermark_seconds: dict[str, int],
-    parallelism: int,
-    properties_file: Path | None = None,
-    topics: KafkaTopics | None = None,
     alert_format: str = "avro",
     schema_registry: str | None = None,
-    geo: GeoDatabases = BUNDLED,
-    future_bounds: FutureBounds | None = None,
-    sources: tuple[str, ...] | None = None,
-    idle_timeout_seconds: dict[str, float] | None = None,
+    sources: tuple[str, ...] = DEFAULT_KAFKA_SOURCES,
+    properties_file: Path | None = None,
+    topics: KafkaTopics | None = None,
 ) -> None:
     """``seamwatch run --kafka BOOTSTRAP``: run the job on Kafka until interrupted."""
     settings = KafkaSettings(
+        **common_fields(common),
         bootstrap=bootstrap,
         topics=topics or KafkaTopics(),
         properties=_properties(properties_file),
-        rules_dir=rules,
-        identities=identities,
         alert_format=_format(alert_format),
         schema_registry=schema_registry,
-        watermark_seconds=watermark_seconds,
-        parallelism=parallelism,
-        geo=geo,
-        future_bounds=future_bounds or FutureBounds(),
+        sources=sources,
     )
-    if sources is not None:
-        settings.sources = sources
-    if idle_timeout_seconds is not None:
-        settings.idle_timeout_seconds = dict(idle_timeout_seconds)
     try:
         settings.source_topics()
         settings.startup_mode  # noqa: B018  (validated before anything starts)

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,17 +41,21 @@ from seamwatch.jobs.kafka_job import KafkaSettings, build_kafka_job
 from seamwatch.jobs.local import load_inputs
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import (
-    DEFAULT_IDLE_TIMEOUT_SECONDS,
     DEFAULT_KAFKA_SOURCES,
+    DEFAULT_LEARNING_DAYS,
     DEFAULT_RULES_DIR,
-    DEFAULT_WATERMARK_SECONDS,
-    JobSettings,
+    CommonSettings,
+    common_fields,
+    idle_timeouts_from,
+    watermarks_from,
 )
 from seamwatch.kafka.config import load_client_properties
-from seamwatch.rules.rulebook import parse_duration, parse_watermark
+from seamwatch.rules.rulebook import parse_duration
 from seamwatch.sources.staging import StagedSource, check_source, payload_time_sql
+from seamwatch.sources.timeguard import FutureBounds
 from seamwatch.sqltext import sql_interval, sql_literal
-from seamwatch.udfs.geo import BUNDLED, GeoDatabases
+from seamwatch.udfs.behaviour import BaselineConfig
+from seamwatch.udfs.geo import GeoDatabases
 from seamwatch.udfs.ocsf import finding_json
 
 RESTART_STRATEGY = {
@@ -65,33 +69,13 @@ STATE_BACKENDS: tuple[StateBackend, ...] = ("hashmap", "rocksdb")
 JOB_NAME = "seamwatch"
 
 
-@dataclass
-class ClusterSettings:
-    """What every cluster run needs, whatever its input."""
+@dataclass(kw_only=True)
+class ClusterSettings(CommonSettings):
+    """A run on a Flink cluster: the common settings and how the job keeps its state."""
 
-    rules_dir: Path = DEFAULT_RULES_DIR
-    identities: Path | None = None
-    parallelism: int = 1
     checkpoint_interval_seconds: int = 60
     state_backend: StateBackend = "rocksdb"
     checkpoint_dir: str | None = None
-    watermark_seconds: dict[str, int] = field(
-        default_factory=lambda: dict(DEFAULT_WATERMARK_SECONDS)
-    )
-    # None: the per-source defaults (settings.DEFAULT_IDLE_TIMEOUT_SECONDS); a number: every source.
-    idle_timeout_seconds: int | None = None
-    # --idle-timeout SOURCE=DURATION: one source's timeout, over the two above.
-    idle_timeout_by_source: dict[str, int] = field(default_factory=dict)
-    geo: GeoDatabases = BUNDLED  # --geo-city / --geo-asn: MaxMind databases the workers read
-
-    def idle_timeouts(self) -> dict[str, int]:
-        """Idle timeout per source."""
-        if self.idle_timeout_seconds is None:
-            timeouts = dict(DEFAULT_IDLE_TIMEOUT_SECONDS)
-        else:
-            timeouts = dict.fromkeys(DEFAULT_IDLE_TIMEOUT_SECONDS, self.idle_timeout_seconds)
-        timeouts.update(self.idle_timeout_by_source)
-        return timeouts
 
     def flink_configuration(self) -> dict[str, str]:
         """Flink configuration keys for checkpointing and state (set before the job is built)."""
@@ -103,7 +87,7 @@ class ClusterSettings:
             "execution.checkpointing.externalized-checkpoint-retention": ("RETAIN_ON_CANCELLATION"),
             # A source that is quiet (no new files, an idle partition) must not hold back
             # event time for the others.
-            "table.exec.source.idle-timeout": f"{max(self.idle_timeouts().values())}s",
+            "table.exec.source.idle-timeout": f"{max(self.idle_timeout_seconds.values()):g}s",
             # The job's own recovery, whatever the cluster's default: a lost task manager or a
             # broker outage of any length ends in a restart from the last checkpoint (retried
             # without limit, at most 30 s apart), never in a failed job.
@@ -194,9 +178,7 @@ def build_file_job(
     # pipeline imports PyFlink at its top: deferred, as above.
     from seamwatch.jobs.pipeline import SourceTable, build_pipeline, needed_late_event
 
-    rules, graph = load_inputs(
-        JobSettings(inputs={}, rules_dir=settings.rules_dir, identities=settings.identities)
-    )
+    rules, graph = load_inputs(settings)
     tables: dict[str, SourceTable] = {}
     for source, directory in files.inputs.items():
         table = f"{source}_raw"
@@ -212,7 +194,15 @@ def build_file_job(
         tables[source] = SourceTable(
             table, fields=False, ref=watched_ref_sql(str(directory)), text="line"
         )
-    outputs = build_pipeline(t_env, tables, graph, rules, geo=settings.geo)
+    outputs = build_pipeline(
+        t_env,
+        tables,
+        graph,
+        rules,
+        settings.baseline,
+        geo=settings.geo,
+        clock_seconds=settings.future_bounds.clock_seconds,
+    )
     _alert_texts(outputs.alerts, files.alert_format).sink_to(
         _row_file_sink(files.output / "alerts", "alerts")
     ).uid("sink-alerts-files").name("alerts -> files")
@@ -236,12 +226,18 @@ def build_replay_job(
     # pipeline imports PyFlink at its top: deferred, as above.
     from seamwatch.jobs.pipeline import attach_staged, build_pipeline, needed_late_event
 
-    rules, graph = load_inputs(
-        JobSettings(inputs={}, rules_dir=settings.rules_dir, identities=settings.identities)
-    )
+    rules, graph = load_inputs(settings)
     items = [StagedSource(source, path, records=0, files=1) for source, path in staged.items()]
     tables = attach_staged(t_env, items, settings.watermark_seconds)
-    outputs = build_pipeline(t_env, tables, graph, rules, geo=settings.geo)
+    outputs = build_pipeline(
+        t_env,
+        tables,
+        graph,
+        rules,
+        settings.baseline,
+        geo=settings.geo,
+        clock_seconds=settings.future_bounds.clock_seconds,
+    )
     _alert_texts(outputs.alerts, alert_format).sink_to(
         _row_file_sink(output / "alerts", "alerts")
     ).uid("sink-alerts-files").name("alerts -> files")
@@ -265,22 +261,17 @@ def _duration_seconds(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
-def _watermark_seconds(text: str) -> int:
-    try:
-        return parse_watermark(text)
-    except Exception as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
+def _checked(parse: Callable[[list[str]], object]) -> Callable[[str], str]:
+    """An argparse type: the text itself, once ``parse`` accepts it (its message if not)."""
 
+    def check(text: str) -> str:
+        try:
+            parse([text])
+        except Exception as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from exc
+        return text
 
-def _idle_timeout(text: str) -> tuple[str | None, int]:
-    """``DURATION`` (every source) or ``SOURCE=DURATION``."""
-    name, sep, value = text.partition("=")
-    if not sep:
-        return None, _duration_seconds(text)
-    try:
-        return check_source(name.strip()), _duration_seconds(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return check
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -307,10 +298,23 @@ def argument_parser() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--watermark",
-        type=_pair,
+        type=_checked(watermarks_from),
         action="append",
         default=[],
         help="SOURCE=DURATION watermark bound, e.g. cloudtrail=20m",
+    )
+    common.add_argument(
+        "--max-ahead-of-clock",
+        type=_duration_seconds,
+        default=FutureBounds().clock_seconds,
+        help="an event time further ahead of the task manager's clock is dead-lettered "
+        "(default 5m)",
+    )
+    common.add_argument(
+        "--learning-days",
+        type=float,
+        default=DEFAULT_LEARNING_DAYS,
+        help="days of history before the baseline flags anything as new (default 1)",
     )
     common.add_argument(
         "--geo-city",
@@ -324,7 +328,7 @@ def argument_parser() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--idle-timeout",
-        type=_idle_timeout,
+        type=_checked(idle_timeouts_from),
         action="append",
         default=[],
         help="[SOURCE=]DURATION a quiet source stops holding back event time after, e.g. "
@@ -375,13 +379,10 @@ def argument_parser() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> ClusterSettings:
-    watermarks = dict(DEFAULT_WATERMARK_SECONDS)
-    for source, value in args.watermark:
-        watermarks[check_source(source)] = _watermark_seconds(value)
     if args.parallelism < 1:
         raise ValueError("--parallelism must be at least 1")
-    every = [seconds for source, seconds in args.idle_timeout if source is None]
-    by_source = {source: seconds for source, seconds in args.idle_timeout if source is not None}
+    if args.learning_days < 0:
+        raise ValueError("--learning-days cannot be negative")
     return ClusterSettings(
         rules_dir=args.rules,
         identities=args.identities,
@@ -389,9 +390,10 @@ def settings_from_args(args: argparse.Namespace) -> ClusterSettings:
         checkpoint_interval_seconds=args.checkpoint_interval,
         state_backend=args.state_backend,
         checkpoint_dir=args.checkpoint_dir,
-        watermark_seconds=watermarks,
-        idle_timeout_seconds=every[-1] if every else None,
-        idle_timeout_by_source=by_source,
+        watermark_seconds=watermarks_from(args.watermark),
+        idle_timeout_seconds=idle_timeouts_from(args.idle_timeout),
+        future_bounds=FutureBounds(clock_seconds=args.max_ahead_of_clock),
+        baseline=BaselineConfig(learning_days=args.learning_days),
         geo=GeoDatabases(city=args.geo_city, asn=args.geo_asn),
     )
 
@@ -409,7 +411,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     conf.update(settings.flink_configuration())
     env, t_env = create_environments(settings.parallelism, "thread", conf)
     t_env.get_config().set(
-        "table.exec.source.idle-timeout", f"{max(settings.idle_timeouts().values())}s"
+        "table.exec.source.idle-timeout", f"{max(settings.idle_timeout_seconds.values()):g}s"
     )
     if kafka_settings is not None:
         build_kafka_job(env, t_env, kafka_settings)
@@ -443,18 +445,13 @@ def _kafka_settings(args: argparse.Namespace, settings: ClusterSettings) -> Kafk
     if args.jars_dir is not None:
         extra["jars_dir"] = args.jars_dir
     return KafkaSettings(
+        **common_fields(settings),
         bootstrap=args.bootstrap,
         properties=load_client_properties(),
-        rules_dir=settings.rules_dir,
-        identities=settings.identities,
         alert_format=args.alert_format,
         schema_registry=args.schema_registry,
-        watermark_seconds=dict(settings.watermark_seconds),
-        idle_timeout_seconds={k: float(v) for k, v in settings.idle_timeouts().items()},
         sources=tuple(check_source(s) for s in args.source) or DEFAULT_KAFKA_SOURCES,
-        parallelism=settings.parallelism,
         checkpoint_interval_ms=settings.checkpoint_interval_seconds * 1000,
-        geo=settings.geo,
         **extra,
     )
 

@@ -25,14 +25,7 @@ from typing import Any, Literal
 
 from seamwatch.jobs.local import load_inputs
 from seamwatch.jobs.runtime import create_environments
-from seamwatch.jobs.settings import (
-    DEFAULT_IDLE_TIMEOUT_SECONDS,
-    DEFAULT_KAFKA_SOURCES,
-    DEFAULT_RULES_DIR,
-    DEFAULT_WATERMARK_SECONDS,
-    REPO_ROOT,
-    JobSettings,
-)
+from seamwatch.jobs.settings import DEFAULT_KAFKA_SOURCES, REPO_ROOT, CommonSettings
 from seamwatch.kafka.client import librdkafka_config
 from seamwatch.kafka.codec import AlertFormat, dead_letter_record, encode_alert
 from seamwatch.kafka.config import (
@@ -44,9 +37,9 @@ from seamwatch.kafka.identity_topic import IdentityTopic
 from seamwatch.kafka.schema_registry import RegistryClient, encode_framed_alert
 from seamwatch.kafka.schema_registry import register_alert_schema as register_with_registry
 from seamwatch.sources.staging import payload_time_sql
-from seamwatch.sources.timeguard import FutureBounds, bounded_time_sql
+from seamwatch.sources.timeguard import bounded_time_sql
 from seamwatch.sqltext import sql_interval
-from seamwatch.udfs.geo import BUNDLED, GeoDatabases, check_databases
+from seamwatch.udfs.geo import check_databases
 
 JOB_JARS_DIR = REPO_ROOT / ".jars" / "job"
 # Relative to the working directory, like the file runs' seamwatch-out/alerts.jsonl.
@@ -61,31 +54,20 @@ _SQL_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 
-@dataclass
-class KafkaSettings:
-    """Everything a Kafka run needs. ``properties`` are Java Kafka client properties."""
+@dataclass(kw_only=True)
+class KafkaSettings(CommonSettings):
+    """A run on Kafka topics (``seamwatch run --kafka``, the cluster program's ``kafka`` mode).
+    ``properties`` are Java Kafka client properties."""
 
-    bootstrap: str
+    bootstrap: str  # --kafka
     topics: KafkaTopics = field(default_factory=KafkaTopics)
     properties: ClientProperties = field(default_factory=ClientProperties)
-    rules_dir: Path = DEFAULT_RULES_DIR
-    identities: Path | None = None
     alert_format: AlertFormat = "avro"
     # Confluent wire format with the schema registered there (seamwatch.kafka.schema_registry).
     schema_registry: str | None = None
-    watermark_seconds: dict[str, int] = field(
-        default_factory=lambda: dict(DEFAULT_WATERMARK_SECONDS)
-    )
-    idle_timeout_seconds: dict[str, float] = field(
-        default_factory=lambda: {k: float(v) for k, v in DEFAULT_IDLE_TIMEOUT_SECONDS.items()}
-    )
     # The log topics read (--source); each one read must be fed, or it holds event time back
     # for its idle timeout at every start (settings.DEFAULT_KAFKA_SOURCES).
     sources: tuple[str, ...] = DEFAULT_KAFKA_SOURCES
-    parallelism: int = 1
-    python_mode: Literal["thread", "process"] = "thread"
-    # How far ahead of the clock an event time may be and still move a watermark.
-    future_bounds: FutureBounds = field(default_factory=FutureBounds)
     checkpoint_interval_ms: int = 10_000
     checkpoint_dir: Path | None = None
     restore_from: Path | None = None
@@ -93,7 +75,6 @@ class KafkaSettings:
     # Below the broker's transaction.max.timeout.ms (15 minutes by default).
     transaction_timeout_ms: int = 600_000
     jars_dir: Path = JOB_JARS_DIR
-    geo: GeoDatabases = BUNDLED  # --geo-city / --geo-asn (seamwatch.udfs.geo)
 
     @property
     def group_id(self) -> str:
@@ -117,14 +98,6 @@ class KafkaSettings:
                 f"{', '.join(topics)}"
             )
         return {s: topics[s] for s in topics if s in self.sources}
-
-    def watermark_bound(self, source: str) -> int:
-        """The source's watermark bound in seconds (its default if the settings omit it)."""
-        return self.watermark_seconds.get(source, DEFAULT_WATERMARK_SECONDS[source])
-
-    def idle_timeout(self, source: str) -> float:
-        """Seconds a source's partition may be quiet before event time moves on without it."""
-        return self.idle_timeout_seconds.get(source, DEFAULT_IDLE_TIMEOUT_SECONDS[source])
 
     def client_properties(self) -> dict[str, str]:
         """Properties passed to every Kafka client of the job (without Seamwatch's own keys)."""
@@ -257,7 +230,7 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
     from seamwatch.jobs.pipeline import SourceTable, build_pipeline, needed_late_event
 
     alert_schema_id = register_alert_schema(settings)
-    rules, graph = load_inputs(_job_settings_view(settings))
+    rules, graph = load_inputs(settings)
     # The planner resolves the connector factory on the client: put the jars there too.
     t_env.get_config().set("pipeline.jars", settings.flink_configuration()["pipeline.jars"])
     tables = {}
@@ -278,6 +251,7 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
         tables,
         graph,
         rules,
+        settings.baseline,
         identity_topic=identity_topic,
         geo=settings.geo,
         clock_seconds=settings.future_bounds.clock_seconds,
@@ -347,10 +321,6 @@ def _dead_letter_value(text: str) -> bytes:
 def _late_event_value(text: str) -> bytes:
     """A late event (JSON, :func:`seamwatch.jobs.pipeline.late_event_json`) as the value."""
     return text.encode()
-
-
-def _job_settings_view(settings: KafkaSettings) -> JobSettings:
-    return JobSettings(inputs={}, rules_dir=settings.rules_dir, identities=settings.identities)
 
 
 def create_kafka_environments(settings: KafkaSettings) -> tuple[Any, Any]:

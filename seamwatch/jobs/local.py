@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from seamwatch.jobs.runtime import create_environments
-from seamwatch.jobs.settings import JobSettings
+from seamwatch.jobs.settings import CommonSettings, JobSettings
 from seamwatch.rules.rulebook import Rule, load_rules
 from seamwatch.sources.staging import StagedSource, stage_inputs
 from seamwatch.udfs.absence import settle_at_end
@@ -109,7 +109,7 @@ class RunListener:
         replaces it in the output, and is not told again)."""
 
 
-def load_inputs(settings: JobSettings) -> tuple[list[Rule], IdentityGraph]:
+def load_inputs(settings: CommonSettings) -> tuple[list[Rule], IdentityGraph]:
     """Rules and identity graph, validated before anything starts (all or nothing)."""
     rules = load_rules(settings.rules_dir)
     graph = load_identity_file(settings.identities) if settings.identities else IdentityGraph()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from seamwatch.bundled import examples_dir, rules_dir
+from seamwatch.rules.rulebook import parse_duration, parse_watermark
+from seamwatch.sources.staging import check_source
 from seamwatch.sources.timeguard import FutureBounds
 from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.udfs.geo import BUNDLED, GeoDatabases
@@ -58,27 +61,53 @@ DEFAULT_KAFKA_SOURCES: tuple[str, ...] = ("okta", "cloudtrail")
 DEFAULT_LEARNING_DAYS = 1.0
 
 
-@dataclass
-class JobSettings:
-    """Everything a run needs; paths are resolved by the caller."""
+@dataclass(kw_only=True)
+class CommonSettings:
+    """What every entry point takes, under the same option names: ``seamwatch run`` (files or
+    ``--kafka``), ``seamwatch submit``, the cluster program (``seamwatch.jobs.cluster``) and
+    the Kubernetes manifests (docs/deploy.md; tests/test_option_names.py checks the names).
+    Each entry point's settings extend it with their input and output. Paths are resolved by
+    the caller."""
 
-    inputs: dict[str, list[str]]  # source -> list of path specs (file, directory or glob)
-    rules_dir: Path = DEFAULT_RULES_DIR
-    identities: Path | None = None
-    output: Path = Path("seamwatch-out/alerts.jsonl")
+    rules_dir: Path = DEFAULT_RULES_DIR  # --rules
+    identities: Path | None = None  # --identities
+    parallelism: int = 1  # --parallelism
+    python_mode: Literal["thread", "process"] = "thread"
+    # --watermark SOURCE=DURATION: how late a source's events may arrive and still match.
     watermark_seconds: dict[str, int] = field(
         default_factory=lambda: dict(DEFAULT_WATERMARK_SECONDS)
     )
-    # How far ahead (of the clock, of the records after it) an event may be and still move a
-    # watermark; further ahead, it is dead-lettered (seamwatch.sources.timeguard).
+    # --idle-timeout [SOURCE=]DURATION: how long a quiet source (a Kafka partition, a watched
+    # directory) holds event time back.
+    idle_timeout_seconds: dict[str, float] = field(
+        default_factory=lambda: {k: float(v) for k, v in DEFAULT_IDLE_TIMEOUT_SECONDS.items()}
+    )
+    # --max-ahead-of-clock / --max-ahead-of-next: how far ahead (of the clock, of the records
+    # after it) an event may be and still move a watermark; further ahead, it is dead-lettered
+    # (seamwatch.sources.timeguard).
     future_bounds: FutureBounds = field(default_factory=FutureBounds)
-    parallelism: int = 1
-    python_mode: Literal["thread", "process"] = "thread"
+    # --learning-days and the other baseline settings (docs/baselines.md).
     baseline: BaselineConfig = field(
         default_factory=lambda: BaselineConfig(learning_days=DEFAULT_LEARNING_DAYS)
     )
-    alert_format: Literal["json", "ocsf"] = "json"  # of the alert file (docs/alerts.md)
     geo: GeoDatabases = BUNDLED  # --geo-city / --geo-asn (MaxMind databases); bundled default
+
+    def watermark_bound(self, source: str) -> int:
+        """The source's watermark bound in seconds (its default if the settings omit it)."""
+        return self.watermark_seconds.get(source, DEFAULT_WATERMARK_SECONDS[source])
+
+    def idle_timeout(self, source: str) -> float:
+        """Seconds a source may be quiet before event time moves on without it."""
+        return self.idle_timeout_seconds.get(source, DEFAULT_IDLE_TIMEOUT_SECONDS[source])
+
+
+@dataclass(kw_only=True)
+class JobSettings(CommonSettings):
+    """A run over log files on a local mini-cluster (``seamwatch run``)."""
+
+    inputs: dict[str, list[str]]  # source -> list of path specs (file, directory or glob)
+    output: Path = Path("seamwatch-out/alerts.jsonl")
+    alert_format: Literal["json", "ocsf"] = "json"  # of the alert file (docs/alerts.md)
 
     @property
     def dead_letter_path(self) -> Path:
@@ -108,3 +137,35 @@ class JobSettings:
             },
             identities=EXAMPLES_DIR / "identities.yaml",
         )
+
+
+def watermarks_from(values: Iterable[str]) -> dict[str, int]:
+    """``--watermark SOURCE=DURATION`` values over the defaults: the bound per source."""
+    bounds = dict(DEFAULT_WATERMARK_SECONDS)
+    for value in values:
+        name, sep, duration = value.partition("=")
+        if not sep or not name.strip() or not duration.strip():
+            raise ValueError(f"--watermark {value!r}: write SOURCE=DURATION, e.g. cloudtrail=20m")
+        bounds[check_source(name.strip())] = parse_watermark(duration)
+    return bounds
+
+
+def idle_timeouts_from(values: Iterable[str]) -> dict[str, float]:
+    """``--idle-timeout [SOURCE=]DURATION`` values over the defaults: a bare ``DURATION`` is
+    every source's (the last one given), ``SOURCE=DURATION`` one source's, whatever the
+    order."""
+    timeouts = {k: float(v) for k, v in DEFAULT_IDLE_TIMEOUT_SECONDS.items()}
+    by_source: dict[str, float] = {}
+    for value in values:
+        name, sep, duration = value.partition("=")
+        if sep:
+            by_source[check_source(name.strip())] = float(parse_duration(duration))
+        else:
+            timeouts = dict.fromkeys(timeouts, float(parse_duration(value)))
+    return timeouts | by_source
+
+
+def common_fields(settings: CommonSettings) -> dict[str, Any]:
+    """The :class:`CommonSettings` fields of ``settings``, to build another entry point's
+    settings from them: ``KafkaSettings(**common_fields(common), bootstrap=...)``."""
+    return {f.name: getattr(settings, f.name) for f in fields(CommonSettings)}
