@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from seamwatch.kafka.config import KafkaTopics
 from tests import markers
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -237,3 +238,19 @@ class KafkaBroker:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def unique_topics(tag: str) -> KafkaTopics:
+    """Every topic of a run under a fresh prefix (``<tag><6 hex>.okta``, ...), so that the jobs
+    and tests sharing one broker never read each other's records."""
+    prefix = f"{tag}{uuid.uuid4().hex[:6]}"
+    return KafkaTopics(
+        okta=f"{prefix}.okta",
+        cloudtrail=f"{prefix}.cloudtrail",
+        identities=f"{prefix}.identities",
+        alerts=f"{prefix}.alerts",
+        dead_letters=f"{prefix}.dead-letters",
+        late_events=f"{prefix}.late-events",
+        entra=f"{prefix}.entra",
+        windows=f"{prefix}.windows",
+    )

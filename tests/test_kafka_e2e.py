@@ -12,7 +12,6 @@ import hashlib
 import itertools
 import random
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,6 @@ import yaml
 from seamwatch.jobs.kafka_job import KafkaSettings, start_kafka_job
 from seamwatch.kafka.client import librdkafka_config
 from seamwatch.kafka.codec import avro_decode, encode_mapping
-from seamwatch.kafka.config import KafkaTopics
 from seamwatch.kafka.tools import (
     ReplayRecord,
     consume,
@@ -41,7 +39,7 @@ from seamwatch.sample.factories import (
     okta_session_start,
 )
 from seamwatch.sample.scenario import build_sample
-from tests.kafka_broker import KafkaBroker
+from tests.kafka_broker import KafkaBroker, unique_topics
 from tests.scenarios import ABROAD, ACCOUNT, HOME, ROLE, field_steps, person
 
 pytestmark = [pytest.mark.kafka, pytest.mark.flink]
@@ -59,20 +57,8 @@ class Running:
     client: Any
 
 
-def _topics() -> KafkaTopics:
-    prefix = f"t{uuid.uuid4().hex[:6]}"
-    return KafkaTopics(
-        okta=f"{prefix}.okta",
-        cloudtrail=f"{prefix}.cloudtrail",
-        identities=f"{prefix}.identities",
-        alerts=f"{prefix}.alerts",
-        dead_letters=f"{prefix}.dead-letters",
-        late_events=f"{prefix}.late-events",
-    )
-
-
 def _settings(broker: KafkaBroker, identities: Path, **kwargs: Any) -> KafkaSettings:
-    topics = _topics()
+    topics = unique_topics("t")
     settings = KafkaSettings(
         bootstrap=broker.bootstrap,
         topics=topics,

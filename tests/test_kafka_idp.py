@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,7 +25,6 @@ from seamwatch.cli.app import app
 from seamwatch.jobs.kafka_job import KafkaSettings, start_kafka_job
 from seamwatch.kafka.client import librdkafka_config
 from seamwatch.kafka.codec import decode_alert
-from seamwatch.kafka.config import KafkaTopics
 from seamwatch.kafka.tools import (
     ReplayRecord,
     consume,
@@ -37,7 +35,7 @@ from seamwatch.kafka.tools import (
     shift_record,
 )
 from tests.idp_scenario import HOME_IP, OBJECT_ID, SID, T0, UPN, Files, write_files
-from tests.kafka_broker import KafkaBroker
+from tests.kafka_broker import KafkaBroker, unique_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.flink]
 
@@ -54,20 +52,6 @@ class Replayed:
     conf: dict[str, Any]
     files: Files
     alerts: list[dict[str, Any]]
-
-
-def _topics() -> KafkaTopics:
-    prefix = f"i{uuid.uuid4().hex[:6]}"
-    return KafkaTopics(
-        okta=f"{prefix}.okta",
-        cloudtrail=f"{prefix}.cloudtrail",
-        identities=f"{prefix}.identities",
-        alerts=f"{prefix}.alerts",
-        dead_letters=f"{prefix}.dead-letters",
-        late_events=f"{prefix}.late-events",
-        entra=f"{prefix}.entra",
-        windows=f"{prefix}.windows",
-    )
 
 
 def _is_tick(source: str, doc: object) -> bool:
@@ -104,7 +88,7 @@ def replayed(
 ) -> Iterator[Replayed]:
     tmp = tmp_path_factory.mktemp("kafka-idp")
     files = write_files(tmp / "in")
-    topics = _topics()
+    topics = unique_topics("i")
     conf = librdkafka_config(kafka_broker.bootstrap, {})
     create_topics(conf, topics)
     settings = KafkaSettings(

@@ -15,7 +15,6 @@ import io
 import json
 import urllib.parse
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,7 +49,7 @@ from seamwatch.sample.scenario import Sample, build_sample
 from seamwatch.udfs.alerts import RuleMeta, build_alert
 from seamwatch.udfs.identity import Entity, IdentityGraph
 from seamwatch.udfs.records import Identifier
-from tests.kafka_broker import KafkaBroker, free_port
+from tests.kafka_broker import KafkaBroker, free_port, unique_topics
 from tests.schema_registry import ApicurioRegistry
 
 RULE = "okta-new-country-saml-access-key"
@@ -233,15 +232,7 @@ def published(
     kafka_broker: KafkaBroker,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Published]:
-    prefix = f"r{uuid.uuid4().hex[:6]}"
-    topics = KafkaTopics(
-        okta=f"{prefix}.okta",
-        cloudtrail=f"{prefix}.cloudtrail",
-        identities=f"{prefix}.identities",
-        alerts=f"{prefix}.alerts",
-        dead_letters=f"{prefix}.dead-letters",
-        late_events=f"{prefix}.late-events",
-    )
+    topics = unique_topics("r")
     sample = build_sample()
     identities = tmp_path_factory.mktemp("identities") / "identities.yaml"
     identities.write_text(yaml.safe_dump(sample.identities), encoding="utf-8")
@@ -253,7 +244,7 @@ def published(
         watermark_seconds={"okta": 60, "cloudtrail": 60},
         checkpoint_interval_ms=1000,
         checkpoint_dir=tmp_path_factory.mktemp("checkpoints"),
-        transactional_id_prefix=f"seamwatch-{prefix}",
+        transactional_id_prefix=f"seamwatch-{topics.okta}",
     )
     conf = librdkafka_config(kafka_broker.bootstrap, {})
     create_topics(conf, topics)
