@@ -22,7 +22,7 @@ import orjson
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import CommonSettings, JobSettings
 from seamwatch.rules.rulebook import Rule, load_rules
-from seamwatch.sources.staging import StagedSource, stage_inputs
+from seamwatch.sources.staging import BackgroundStaging, StagedSource, StagingPlan, plan_staging
 from seamwatch.udfs.absence import settle_at_end
 from seamwatch.udfs.geo import check_databases
 from seamwatch.udfs.hotrow import EVENT_ROW
@@ -71,7 +71,9 @@ class RunResult:
     rules: list[Rule]
     output: Path
     dead_letter_path: Path
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole run: staging (beside Flink's start), the job, the output
+    # The job's own part: Flink's start, planning and the run, less any wait for staging.
+    job_seconds: float = 0.0
     late_events: list[dict[str, Any]] = field(default_factory=list)  # needed events only
     pending: list[dict[str, Any]] = field(default_factory=list)
     counts: Counts = field(default_factory=Counts)
@@ -125,16 +127,15 @@ def run_files(settings: JobSettings, listener: RunListener | None = None) -> Run
     listener = listener or RunListener()
     rules, graph = load_inputs(settings)
     check_databases(settings.geo)
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="seamwatch-stage-") as tmp:
-        staged = stage_inputs(
-            settings.inputs,
-            Path(tmp),
-            parts=settings.parallelism,
-            bounds=settings.future_bounds,
-            on_staged=listener.staged,
-        )
-        started = time.monotonic()
-        out = _execute(settings, staged, rules, graph, listener)
+        # The sources are staged in processes of their own while Flink starts and the job is
+        # planned here; the job runs once they are all staged (its file sources list their
+        # files when they start).
+        plan = plan_staging(settings.inputs, Path(tmp))
+        with BackgroundStaging(plan, settings.parallelism, settings.future_bounds) as staging:
+            out = _execute(settings, plan, staging, rules, graph, listener)
+        staged = out.staged
         seconds = time.monotonic() - started
     settled, pending = settle_at_end(out.decided_at_end, out.counts.last_event_time)
     # Dead letters staging decided (damaged files, times too far ahead, ...) come first.
@@ -162,6 +163,7 @@ def run_files(settings: JobSettings, listener: RunListener | None = None) -> Run
         output=settings.output,
         dead_letter_path=settings.dead_letter_path,
         seconds=seconds,
+        job_seconds=seconds - out.staging_wait,
         late_events=late,
         pending=pending,
         counts=out.counts,
@@ -179,11 +181,14 @@ class _Collected:
     decided_at_end: list[dict[str, Any]] = field(default_factory=list)
     counts: Counts = field(default_factory=Counts)
     interrupted: bool = False
+    staged: list[StagedSource] = field(default_factory=list)
+    staging_wait: float = 0.0  # seconds the planned job waited for staging to finish
 
 
 def _execute(
     settings: JobSettings,
-    staged: list[StagedSource],
+    plan: StagingPlan,
+    staging: BackgroundStaging,
     rules: list[Rule],
     graph: IdentityGraph,
     listener: RunListener,
@@ -196,7 +201,7 @@ def _execute(
     from seamwatch.jobs.pipeline import attach_staged, build_pipeline
 
     clock = settings.future_bounds.clock_seconds
-    tables = attach_staged(t_env, staged, settings.watermark_seconds, clock)
+    tables = attach_staged(t_env, plan.placeholders(), settings.watermark_seconds, clock)
     outputs = build_pipeline(
         t_env,
         tables,
@@ -218,7 +223,9 @@ def _execute(
         outputs.late_events.map(lambda text: "L" + text, output_type=Types.STRING()),
         outputs.counts.map(lambda text: "N" + text, output_type=Types.STRING()),
     )
-    out = _Collected()
+    waited = time.monotonic()
+    out = _Collected(staged=staging.result(listener.staged))
+    out.staging_wait = time.monotonic() - waited
     told: set[str] = set()
     root = logging.getLogger()
     root.addFilter(_drop_interrupt)

@@ -22,8 +22,11 @@ advances the watermark.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
+import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,6 +182,36 @@ def _staged_records(
             yield relative_ref(ref, path, labels[path]), text, parsed
 
 
+@dataclass(frozen=True)
+class StagingPlan:
+    """What staging will write, known before anything is: per source, its files in replay
+    order with their labels, and its staged directory. Making the plan checks the sources
+    and that every file belongs to its source (:func:`plan_staging`)."""
+
+    sources: tuple[tuple[str, tuple[Path, ...], dict[Path, str], Path], ...]
+
+    def placeholders(self) -> list[StagedSource]:
+        """Each source's staged directory, nothing counted yet: enough to declare its table
+        (:func:`staged_table_ddl` reads only the source and the path)."""
+        return [
+            StagedSource(source, target, records=0, files=len(paths))
+            for source, paths, _, target in self.sources
+        ]
+
+
+def plan_staging(inputs: dict[str, list[str]], staging_dir: Path) -> StagingPlan:
+    """The plan of :func:`stage_inputs`: raises ``UnknownSourceError``, ``WrongSourceError`` or
+    an input error before anything is written."""
+    planned = []
+    for source, specs in inputs.items():
+        check_source(source)
+        labels = labelled_files((spec, expand_paths(spec)) for spec in specs)
+        paths = replay_order(labels)
+        check_source_files(source, paths)
+        planned.append((source, tuple(paths), labels, staging_dir / f"{source}.staged"))
+    return StagingPlan(tuple(planned))
+
+
 def stage_inputs(
     inputs: dict[str, list[str]],
     staging_dir: Path,
@@ -208,24 +241,74 @@ def stage_inputs(
     """
     if parts < 1:
         raise ValueError("parts must be at least 1")
+    plan = plan_staging(inputs, staging_dir)
     now = int(time.time() * 1000) if now_ms is None else now_ms
-    planned: list[tuple[str, list[Path], dict[Path, str]]] = []
-    for source, specs in inputs.items():
-        check_source(source)
-        labels = labelled_files((spec, expand_paths(spec)) for spec in specs)
-        paths = replay_order(labels)
-        check_source_files(source, paths)
-        planned.append((source, paths, labels))
-    ids = RecordIds()
     staged: list[StagedSource] = []
-    for source, paths, labels in planned:
-        target = staging_dir / f"{source}.staged"
-        target.mkdir(parents=True, exist_ok=True)
-        guard: FutureGuard[Staged] = FutureGuard(now, bounds)
-        staged.append(_stage_source(source, paths, labels, ids, target, parts, guard))
+    for source, paths, labels, target in plan.sources:
+        staged.append(stage_source(source, paths, labels, target, parts, bounds, now))
         if on_staged is not None:
             on_staged(staged[-1])
     return staged
+
+
+def stage_source(
+    source: str,
+    paths: Sequence[Path],
+    labels: dict[Path, str],
+    target: Path,
+    parts: int,
+    bounds: FutureBounds | None,
+    now_ms: int,
+) -> StagedSource:
+    """Stage one source of a :class:`StagingPlan` (see :func:`stage_inputs`). A plain
+    function of picklable arguments, so that a process of its own can run it
+    (:class:`BackgroundStaging`); duplicates are told apart within the source."""
+    target.mkdir(parents=True, exist_ok=True)
+    guard: FutureGuard[Staged] = FutureGuard(now_ms, bounds)
+    return _stage_source(source, list(paths), labels, RecordIds(), target, parts, guard)
+
+
+class BackgroundStaging:
+    """Stages a plan's sources in processes of their own (one per source, at most one per CPU)
+    while the caller does something else, such as starting Flink and planning the job.
+
+    Use it as a context manager: leaving it (an error, Ctrl-C) cancels what has not started
+    and waits for the rest. A worker's error is raised by :meth:`result`.
+    """
+
+    def __init__(
+        self,
+        plan: StagingPlan,
+        parts: int = 1,
+        bounds: FutureBounds | None = None,
+        now_ms: int | None = None,
+    ) -> None:
+        if parts < 1:
+            raise ValueError("parts must be at least 1")
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        workers = max(1, min(len(plan.sources), os.cpu_count() or 1))
+        # spawn: a fresh interpreter, never a fork of one that talks to a JVM.
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        self._futures = [
+            self._pool.submit(stage_source, source, paths, labels, target, parts, bounds, now)
+            for source, paths, labels, target in plan.sources
+        ]
+
+    def __enter__(self) -> BackgroundStaging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def result(self, on_staged: Callable[[StagedSource], None] | None = None) -> list[StagedSource]:
+        """What was staged, per source in the plan's order (waits for it); ``on_staged`` is
+        told each source."""
+        staged = []
+        for future in self._futures:
+            staged.append(future.result())
+            if on_staged is not None:
+                on_staged(staged[-1])
+        return staged
 
 
 def skipped_summary(staged: list[StagedSource]) -> str:
