@@ -208,21 +208,25 @@ def sql_readable(source: str, doc: object) -> bool:
     return _objects_ok(source, doc)
 
 
-def _put(rec: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
-    node = rec
-    for key in path[:-1]:
-        node = node.setdefault(key, {})
-    node[path[-1]] = value
+# Per source, each field's path and whether its value is JSON text (rebuild runs per event).
+_REBUILD: dict[str, tuple[tuple[tuple[str, ...], bool], ...]] = {
+    source: tuple((field.path, field.sql_type == "JSON") for field in fields)
+    for source, fields in SOURCE_FIELDS.items()
+}
 
 
 def rebuild(source: str, values: Sequence[Any]) -> dict[str, Any]:
     """The record the table's values describe: only the fields it read, nulls left out."""
     rec: dict[str, Any] = {}
-    for field, value in zip(SOURCE_FIELDS[source], values, strict=True):
-        if value is not None:
-            if field.sql_type == "JSON":
-                value = orjson.loads(value)
-            _put(rec, field.path, value)
+    for (path, is_json), value in zip(_REBUILD[source], values, strict=True):
+        if value is None:
+            continue
+        if is_json:
+            value = orjson.loads(value)
+        node = rec
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
     return rec
 
 
