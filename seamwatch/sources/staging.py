@@ -287,8 +287,11 @@ class BackgroundStaging:
             raise ValueError("parts must be at least 1")
         now = int(time.time() * 1000) if now_ms is None else now_ms
         workers = max(1, min(len(plan.sources), os.cpu_count() or 1))
-        # spawn: a fresh interpreter, never a fork of one that talks to a JVM.
-        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        # fork: the worker starts at once with the staging code loaded, and, unlike spawn, does
+        # not import the caller's main module again (a script without a __main__ guard would
+        # run twice). The worker only reads and writes files; it never touches the JVM
+        # gateway or the threads the parent may have.
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
         self._futures = [
             self._pool.submit(stage_source, source, paths, labels, target, parts, bounds, now)
             for source, paths, labels, target in plan.sources
