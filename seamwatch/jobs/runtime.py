@@ -55,6 +55,9 @@ def prepare_process_environment() -> None:
     os.environ["PYTHONPATH"] = python_path()
     os.environ.setdefault("PYFLINK_CLIENT_EXECUTABLE", sys.executable)
     os.environ.setdefault("JVM_ARGS", LOCAL_JVM_ARGS)
+    # gRPC (PyFlink loads it) logs at info level when a process forks beside its threads, as
+    # staging's workers do in a long-lived process; errors still show.
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
 
 
 def create_environments(
