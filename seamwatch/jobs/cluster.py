@@ -171,12 +171,29 @@ def watched_ref_sql(directory: str) -> str:
     return f"CASE WHEN {at} > 0 THEN SUBSTRING(file_path FROM {at} + {length}) ELSE file_path END"
 
 
+def _sink_to_files(outputs: Any, output: Path, alert_format: str) -> None:
+    """Alerts, dead letters and the late events a rule needs as part files under ``output``
+    (``alerts/``, ``dead-letters/``, ``late-events/``), the same operator ids in both modes."""
+    # pipeline imports PyFlink at its top: deferred, as above.
+    from seamwatch.jobs.pipeline import needed_late_event
+
+    _alert_texts(outputs.alerts, alert_format).sink_to(
+        _row_file_sink(output / "alerts", "alerts")
+    ).uid("sink-alerts-files").name("alerts -> files")
+    outputs.dead_letters.sink_to(_row_file_sink(output / "dead-letters", "dead-letters")).uid(
+        "sink-dead-letters-files"
+    ).name("dead letters -> files")
+    outputs.late_events.filter(needed_late_event).sink_to(
+        _row_file_sink(output / "late-events", "late-events")
+    ).uid("sink-late-events-files").name("late events -> files")
+
+
 def build_file_job(
     env: Any, t_env: Any, settings: ClusterSettings, files: FileModeSettings
 ) -> None:
     """Attach watched directories and file sinks to the pipeline (the job is not started)."""
     # pipeline imports PyFlink at its top: deferred, as above.
-    from seamwatch.jobs.pipeline import SourceTable, build_pipeline, needed_late_event
+    from seamwatch.jobs.pipeline import SourceTable, build_pipeline
 
     rules, graph = load_inputs(settings)
     tables: dict[str, SourceTable] = {}
@@ -194,24 +211,8 @@ def build_file_job(
         tables[source] = SourceTable(
             table, fields=False, ref=watched_ref_sql(str(directory)), text="line"
         )
-    outputs = build_pipeline(
-        t_env,
-        tables,
-        graph,
-        rules,
-        settings.baseline,
-        geo=settings.geo,
-        clock_seconds=settings.future_bounds.clock_seconds,
-    )
-    _alert_texts(outputs.alerts, files.alert_format).sink_to(
-        _row_file_sink(files.output / "alerts", "alerts")
-    ).uid("sink-alerts-files").name("alerts -> files")
-    outputs.dead_letters.sink_to(_row_file_sink(files.output / "dead-letters", "dead-letters")).uid(
-        "sink-dead-letters-files"
-    ).name("dead letters -> files")
-    outputs.late_events.filter(needed_late_event).sink_to(
-        _row_file_sink(files.output / "late-events", "late-events")
-    ).uid("sink-late-events-files").name("late events -> files")
+    outputs = build_pipeline(t_env, tables, graph, rules, settings)
+    _sink_to_files(outputs, files.output, files.alert_format)
 
 
 def build_replay_job(
@@ -224,29 +225,13 @@ def build_replay_job(
 ) -> None:
     """Attach staged files (read once, by their fields) and file sinks to the pipeline."""
     # pipeline imports PyFlink at its top: deferred, as above.
-    from seamwatch.jobs.pipeline import attach_staged, build_pipeline, needed_late_event
+    from seamwatch.jobs.pipeline import attach_staged, build_pipeline
 
     rules, graph = load_inputs(settings)
     items = [StagedSource(source, path, records=0, files=1) for source, path in staged.items()]
     tables = attach_staged(t_env, items, settings.watermark_seconds)
-    outputs = build_pipeline(
-        t_env,
-        tables,
-        graph,
-        rules,
-        settings.baseline,
-        geo=settings.geo,
-        clock_seconds=settings.future_bounds.clock_seconds,
-    )
-    _alert_texts(outputs.alerts, alert_format).sink_to(
-        _row_file_sink(output / "alerts", "alerts")
-    ).uid("sink-alerts-files").name("alerts -> files")
-    outputs.dead_letters.sink_to(_row_file_sink(output / "dead-letters", "dead-letters")).uid(
-        "sink-dead-letters-files"
-    ).name("dead letters -> files")
-    outputs.late_events.filter(needed_late_event).sink_to(
-        _row_file_sink(output / "late-events", "late-events")
-    ).uid("sink-late-events-files").name("late events -> files")
+    outputs = build_pipeline(t_env, tables, graph, rules, settings)
+    _sink_to_files(outputs, output, alert_format)
     # A replay ends: the absence decisions only its end forced are written, not alerted
     # (seamwatch.jobs.operators.MatchesToAlerts.on_timer), each with the time it closes.
     outputs.pending.sink_to(_row_file_sink(output / "pending", "pending")).uid(

@@ -246,16 +246,7 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
         topic=settings.topics.identities,
     )
     check_databases(settings.geo)
-    outputs = build_pipeline(
-        t_env,
-        tables,
-        graph,
-        rules,
-        settings.baseline,
-        identity_topic=identity_topic,
-        geo=settings.geo,
-        clock_seconds=settings.future_bounds.clock_seconds,
-    )
+    outputs = build_pipeline(t_env, tables, graph, rules, settings, identity_topic=identity_topic)
 
     fmt = settings.alert_format
     bytes_type = Types.PRIMITIVE_ARRAY(Types.BYTE())

@@ -202,16 +202,7 @@ def _execute(
 
     clock = settings.future_bounds.clock_seconds
     tables = attach_staged(t_env, plan.placeholders(), settings.watermark_seconds, clock)
-    outputs = build_pipeline(
-        t_env,
-        tables,
-        graph,
-        rules,
-        settings.baseline,
-        geo=settings.geo,
-        clock_seconds=clock,
-        counts=True,
-    )
+    outputs = build_pipeline(t_env, tables, graph, rules, settings, counts=True)
     assert outputs.counts is not None
     # One collect for all outputs: dead letters, late events and counts are tagged with a
     # leading letter; alerts and the absence decisions the end forced (a "closes_at" key) are

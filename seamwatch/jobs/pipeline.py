@@ -32,7 +32,7 @@ from pyflink.table.udf import FunctionContext, TableFunction, udtf
 from seamwatch.jobs.baseline_sql import create_baseline_view
 from seamwatch.jobs.links_sql import link_views_sql
 from seamwatch.jobs.operators import PENDING_OUTPUT, MatchesToAlerts, decision_key
-from seamwatch.jobs.settings import DEFAULT_LEARNING_DAYS
+from seamwatch.jobs.settings import CommonSettings
 from seamwatch.kafka.identity_topic import BadMapping, IdentityTopic, LiveIdentityGraph
 from seamwatch.rules.compiler import compile_decisions
 from seamwatch.rules.relevance import Relevance
@@ -492,31 +492,30 @@ def build_pipeline(
     tables: Mapping[str, SourceTable],
     graph: IdentityGraph,
     rules: list[Rule],
-    baseline: BaselineConfig | None = None,
-    link_hops: int = 2,
+    settings: CommonSettings,
+    *,
     identity_topic: IdentityTopic | None = None,
-    geo: GeoDatabases | None = None,
-    clock_seconds: int | None = DEFAULT_CLOCK_SECONDS,
     counts: bool = False,
+    link_hops: int = 2,
 ) -> PipelineOutputs:
     """Wire the whole job over the source ``tables``: alerts, dead letters, late events and
     pending absence decisions out; with ``counts``, the on-time counts (bounded runs).
 
-    ``geo``: user-supplied MaxMind databases (:mod:`seamwatch.udfs.geo`), else the bundled ones.
-    An event more than ``clock_seconds`` ahead of the clock is dead-lettered (None: no check;
+    From ``settings`` (whatever the entry point): the baseline, the MaxMind databases
+    (:mod:`seamwatch.udfs.geo`; the bundled ones by default) and the clock bound: an event more
+    than ``future_bounds.clock_seconds`` ahead of the clock is dead-lettered (None: no check;
     see :mod:`seamwatch.sources.timeguard`).
     """
-    baseline = baseline or BaselineConfig(learning_days=DEFAULT_LEARNING_DAYS)
     views = create_event_views(
         t_env,
         tables,
         graph,
         rules,
-        baseline,
+        settings.baseline,
         link_hops,
         identity_topic,
-        geo,
-        clock_seconds,
+        settings.geo,
+        settings.future_bounds.clock_seconds,
         count_not_needed=counts,
     )
     dead_letters = t_env.to_data_stream(
