@@ -17,11 +17,21 @@ def _field_rule() -> Rule:
 def test_a_filler_refuses_what_the_next_step_accepts_so_steps_bind_earliest() -> None:
     sql = compile_rule(_field_rule())
     f0 = sql[sql.index("F0 AS ") : sql.index("S1 AS ")]
-    assert f0.startswith("F0 AS NOT COALESCE(")
-    assert "F0.action IN ('AssumeRoleWithSAML', 'AssumeRole')" in f0
-    assert "F0.src_ip = S0.src_ip" in f0
+    assert f0.startswith("F0 AS NOT (\n        COALESCE(")
+    assert "action IN ('AssumeRoleWithSAML', 'AssumeRole')" in f0
+    assert "src_ip = S0.src_ip" in f0
     f1 = sql[sql.index("F1 AS ") : sql.index("S2 AS ")]
-    assert "F1.action = 'CreateAccessKey'" in f1
+    assert "action = 'CreateAccessKey'" in f1
+
+
+def test_a_define_reads_the_row_itself_and_names_only_earlier_steps() -> None:
+    # Flink reads S0.x in a DEFINE from the partial match's events (extracted from the shared
+    # buffer on each evaluation); an unqualified column is the row being matched.
+    sql = compile_rule(_field_rule())
+    defines = sql[sql.index("DEFINE") :]
+    assert "S1.src_ip" not in defines and "F0.src_ip" not in defines
+    assert "S0.new_country" not in defines
+    assert "src_ip = S0.src_ip" in defines
 
 
 def test_a_counted_middle_step_keeps_an_unconditional_filler(tmp_path: Path) -> None:
@@ -35,9 +45,15 @@ def test_a_counted_middle_step_keeps_an_unconditional_filler(tmp_path: Path) -> 
         "  - {name: key, source: cloudtrail, where: {action: CreateAccessKey}}\n"
     )
     sql = compile_rule(load_rule(path))
-    assert "PATTERN (S0 F0*? S1{3,}? F1*? S2)" in sql
+    # The run starts at C1 (a row after one it does not accept, or a new half-window).
+    assert "PATTERN (S0 F0*? C1 S1{2,}? F1*? S2)" in sql
     assert "F0 AS" not in sql
-    assert "F1 AS NOT COALESCE(" in sql
+    # The filler after the run refuses the key (earliest binding) and the run's own rows.
+    f1 = sql[sql.index("F1 AS ") : sql.index("S2 AS ")]
+    assert "action = 'CreateAccessKey'" in f1
+    assert "action = 'user.mfa.okta_verify.deny_push'" in f1
+    # Only a first step's runs are held to their starts: a later one runs inside a match.
+    assert "run_start" not in sql
 
 
 def test_field_rule_compiles_to_one_match_recognize_with_its_window() -> None:
@@ -46,9 +62,11 @@ def test_field_rule_compiles_to_one_match_recognize_with_its_window() -> None:
     assert "PARTITION BY entity_id" in sql
     assert "ORDER BY rowtime" in sql
     assert "PATTERN (S0 F0*? S1 F1*? S2) WITHIN INTERVAL '0 00:15:00' DAY TO SECOND" in sql
-    assert "S1.src_ip = S0.src_ip" in sql
-    assert "S0.new_country IS TRUE" in sql
-    assert "S1.action IN ('AssumeRoleWithSAML', 'AssumeRole')" in sql
+    assert "src_ip = S0.src_ip" in sql
+    assert "S0 AS source IN ('okta') AND action = 'user.session.start'" in sql
+    assert "new_country IS TRUE" in sql
+    s1 = "S1 AS source IN ('cloudtrail') AND action IN ('AssumeRoleWithSAML', 'AssumeRole')"
+    assert s1 in sql
 
 
 def test_prefilter_keeps_only_events_a_step_can_match() -> None:
@@ -67,8 +85,8 @@ def test_gap_and_differ_become_define_conditions(tmp_path: Path) -> None:
         "  - name: b\n    where: {source: cloudtrail}\n    differ: {country: a}\n    max_gap: 90s\n"
     )
     sql = compile_rule(load_rule(path))
-    assert "S1.country <> S0.country" in sql
-    assert "S1.event_time - S0.event_time <= 90000" in sql
+    assert "country <> S0.country" in sql
+    assert "event_time - S0.event_time <= 90000" in sql
     assert "PARTITION BY src_ip" in sql
     assert "WITHIN INTERVAL '0 00:05:00' DAY TO SECOND" in sql
 
@@ -101,9 +119,14 @@ def test_catalog_is_one_union_of_all_rules_and_absence_rules_are_apart() -> None
 def test_counted_step_is_a_quantifier_with_first_and_last_events(tmp_path: Path) -> None:
     rule = load_rule(DEFAULT_RULES_DIR / "okta_mfa_push_fatigue.yaml")
     sql = compile_rule(rule)
-    assert "PATTERN (S0{5,}? F0*? S1)" in sql
-    assert "FIRST(S0.event_id)" in sql and "LAST(S0.event_id)" in sql
-    assert "COUNT(S0.event_id)" in sql
+    assert "PATTERN (C0 S0{4,}? F0*? S1)" in sql
+    assert "'event_id' VALUE C0.event_id" in sql and "LAST(S0.event_id)" in sql
+    assert "COUNT(S0.event_id) + 1" in sql
+    # A run starts only after a row the step does not accept, or at a new half-window.
+    assert "C0 AS " in sql and "AND run_start_0," in sql
+    assert "LAG(event_time) OVER w / 300000 AS run_start_0" in sql  # half of 10 minutes
+    f0 = sql[sql.index("F0 AS ") : sql.index("S1 AS ")]
+    assert "action = 'user.mfa.okta_verify.deny_push'" in f0
 
 
 def test_absence_rule_matches_only_its_present_steps() -> None:
@@ -144,7 +167,7 @@ def test_an_absent_first_step_is_decided_in_the_rules_own_sql() -> None:
     assert absence_in_sql(console) and not absence_in_sql(mfa)
     sql = compile_rule(console)
     assert "LAST_VALUE(CASE WHEN source IN ('okta') AND action = 'user.authentication.sso'" in sql
-    assert "S0.event_time - S0.absent_before > 900000" in sql
+    assert "(absent_before IS NULL OR event_time - absent_before > 900000)" in sql
     candidates = compile_absence_candidates(list(rules.values()))
     assert candidates is not None
     assert console.id not in candidates and mfa.id in candidates
@@ -168,8 +191,8 @@ def test_an_absent_middle_step_is_decided_before_the_next_step_in_sql() -> None:
     f0 = sql[sql.index("F0 AS ") : sql.index("S1 AS ")]
     s1 = sql[sql.index("S1 AS ") :]
     assert "absent_before" not in s0
-    assert "F0.event_time - F0.absent_before > 900000" in f0
-    assert "S1.event_time - S1.absent_before > 900000" in s1
+    assert "event_time - absent_before > 900000" in f0
+    assert "event_time - absent_before > 900000" in s1
     candidates = compile_absence_candidates(list(rules.values()))
     assert candidates is not None and golden.id not in candidates
     assert golden.id in compile_catalog(list(rules.values()))

@@ -89,15 +89,14 @@ ALERT_EVENT_FIELDS = (
 )
 
 
-def _predicate(step: Step, var: str | None) -> str:
-    """The step's own conditions; ``var`` qualifies columns inside DEFINE."""
-    prefix = f"{var}." if var else ""
+def _predicate(step: Step) -> str:
+    """The step's own conditions, on the row's columns (unqualified)."""
     parts: list[str] = []
     if step.source:
         sources = ", ".join(sql_literal(s) for s in step.source)
-        parts.append(f"{prefix}source IN ({sources})")
+        parts.append(f"source IN ({sources})")
     for field, value in step.where.items():
-        column = f"{prefix}{field}"
+        column = field
         if isinstance(value, list):
             parts.append(f"{column} IN ({', '.join(sql_literal(v) for v in value)})")
         elif FIELD_TYPES[field] == "BOOLEAN":
@@ -108,7 +107,9 @@ def _predicate(step: Step, var: str | None) -> str:
 
 
 def _event_json(step: Step, var: str, context: bool = False) -> list[str]:
-    """JSON object(s) of a matched step: one event, or the first and last of a counted step.
+    """JSON object(s) of a matched step: one event, or the first and last of a counted step
+    (its run's first row is bound to ``C<i>``, the others to ``S<i>``, see
+    :func:`compile_rule`).
 
     ``context``: the first event also carries the rule's authentication context (a string of
     comma-separated JSON objects, see :func:`authentication_sql`).
@@ -118,16 +119,64 @@ def _event_json(step: Step, var: str, context: bool = False) -> list[str]:
         pairs = [f"'step' VALUE {sql_literal(step.name)}"]
         pairs += [f"'{field}' VALUE {var}.{field}" for field in fields]
         return ["JSON_OBJECT(" + ", ".join(pairs) + ")"]
-    objects = []
-    for position in ("FIRST", "LAST"):
-        pairs = [
-            f"'step' VALUE {sql_literal(step.name)}",
-            f"'count' VALUE CAST(COUNT({var}.event_id) AS BIGINT)",
-        ]
-        chosen = fields if position == "FIRST" else ALERT_EVENT_FIELDS
-        pairs += [f"'{field}' VALUE {position}({var}.{field})" for field in chosen]
-        objects.append("JSON_OBJECT(" + ", ".join(pairs) + ")")
-    return objects
+    first = _run_start_var(var)
+    count = f"'count' VALUE CAST(COUNT({var}.event_id) + 1 AS BIGINT)"
+    step_name = f"'step' VALUE {sql_literal(step.name)}"
+    return [
+        "JSON_OBJECT("
+        + ", ".join([step_name, count, *(f"'{f}' VALUE {first}.{f}" for f in fields)])
+        + ")",
+        "JSON_OBJECT("
+        + ", ".join(
+            [step_name, count, *(f"'{f}' VALUE LAST({var}.{f})" for f in ALERT_EVENT_FIELDS)]
+        )
+        + ")",
+    ]
+
+
+def _run_start_var(var: str) -> str:
+    """The pattern variable of a counted step's first row (``S2`` -> ``C2``)."""
+    return "C" + var[1:]
+
+
+def _run_start_column(i: int) -> str:
+    return f"run_start_{i}"
+
+
+def _runs_start_at_breaks(rule: Rule) -> bool:
+    """Whether the rule's first step is counted: every row it accepts would start a partial
+    match (a later counted step's runs start only inside a match of the steps before it)."""
+    return rule.present_steps[0].count is not None
+
+
+def _with_run_starts(rule: Rule, rows: str) -> str:
+    """``rows`` (the rule's input) with a ``run_start_0`` column when the first step is
+    counted (:func:`_runs_start_at_breaks`).
+
+    The first step's run may start only at a row that follows one the step does not accept
+    (its own conditions, the previous row of the group in the rule's input), or at the first
+    row of a new half-window (``within / 2`` of event time) while a run goes on. Any row
+    could start a run before; then a burst of ``n`` accepted rows held ``n`` partial matches,
+    each evaluated on every row: an attacker's password spray from one address, a few
+    thousand sign-ins, stalled the matcher for minutes. Now a run holds at most three. What
+    it gives up: in a run longer than the window, the alert's first row is the first one of
+    the earliest half-window still inside the window, not necessarily the earliest row inside
+    it, and fewer than ``count`` rows since then is no match.
+    """
+    if not _runs_start_at_breaks(rule):
+        return rows
+    half = max(rule.within * 1000 // 2, 1)
+    accepted = f"CASE WHEN {_predicate(rule.present_steps[0])} THEN TRUE ELSE FALSE END"
+    column = (
+        f"COALESCE(NOT LAG({accepted}) OVER w, TRUE)"
+        f" OR event_time / {half} <> LAG(event_time) OVER w / {half}"
+        f" AS {_run_start_column(0)}"
+    )
+    return (
+        f"  SELECT *, {column}\n"
+        f"  FROM (\n{rows}\n  )\n"
+        f"  WINDOW w AS (PARTITION BY {rule.group_by} ORDER BY rowtime)"
+    )
 
 
 def authentication_sql() -> str:
@@ -189,7 +238,7 @@ def _checked_before(rule: Rule) -> int | None:
 def _absent_before_input(rule: Rule, view: str, prefilter: str) -> str:
     step = rule.absent_step
     assert step is not None
-    absent = _predicate(step, None)
+    absent = _predicate(step)
     partition = ", ".join([rule.group_by, *sorted(step.same)])
     return (
         f"  SELECT * FROM (\n"
@@ -225,29 +274,60 @@ def _rule_input(rule: Rule, view: str, prefilter: str) -> str:
     )
 
 
-def _step_conditions(rule: Rule, i: int, var: str) -> list[str]:
-    """What present step ``i`` requires of the row named ``var`` (``S<i>``, or the filler before
-    it when asking whether the filler's row is one the step accepts)."""
+def _step_conditions(rule: Rule, i: int) -> list[str]:
+    """What present step ``i`` requires of the row being matched (by ``S<i>``, or by the
+    filler before or after it when asking whether the row is one the step accepts).
+
+    The row's own columns are named without a pattern variable: Flink reads an unqualified
+    column of ``DEFINE`` from the row itself, but ``S<i>.x`` (even in ``S<i>``'s own
+    definition) from the events of the partial match, extracted from the matcher's shared
+    buffer on every evaluation, for every partial match. Only the comparisons with earlier
+    steps (``same``, ``differ``, ``max_gap``) name an earlier step's row.
+    """
     steps = rule.present_steps
     names = {step.name: f"S{n}" for n, step in enumerate(steps)}
     step = steps[i]
-    conditions = [_predicate(step, var)]
+    conditions = [_predicate(step)]
     for field, other in step.same.items():
-        conditions.append(f"{var}.{field} = {names[other]}.{field}")
+        conditions.append(f"{field} = {names[other]}.{field}")
     for field, other in step.differ.items():
-        conditions.append(f"{var}.{field} <> {names[other]}.{field}")
+        conditions.append(f"{field} <> {names[other]}.{field}")
     if step.max_gap is not None:
-        conditions.append(f"{var}.event_time - S{i - 1}.event_time <= {step.max_gap * 1000}")
+        conditions.append(f"event_time - S{i - 1}.event_time <= {step.max_gap * 1000}")
     if i == _checked_before(rule):
         absent = rule.absent_step
         assert absent is not None
         window = absent.within
         assert window is not None
         conditions.append(
-            f"({var}.{ABSENT_BEFORE} IS NULL OR "
-            f"{var}.event_time - {var}.{ABSENT_BEFORE} > {window * 1000})"
+            f"({ABSENT_BEFORE} IS NULL OR event_time - {ABSENT_BEFORE} > {window * 1000})"
         )
     return conditions
+
+
+def _filler(rule: Rule, i: int) -> str | None:
+    """The DEFINE of ``F<i-1>``, the events passed over between present steps ``i - 1`` and
+    ``i`` (None: any event).
+
+    - Earliest binding: an event step ``i`` accepts cannot be passed over (unless step ``i`` is
+      counted: its run may start later).
+    - A counted step ``i - 1`` runs as long as its events come: an event it accepts cannot be
+      passed over either, so its run is every event it accepts in a row. Without this, each run
+      of ``n`` accepted events could end after any of them (one partial match per way to
+      split the run into the count and the filler), and a burst of them (a password spray
+      from one address) made the matcher's work grow with the square of the burst per
+      starting event: 200 failed sign-ins held one task for minutes.
+    """
+    var = f"F{i - 1}"
+    refused: list[str] = []
+    if rule.present_steps[i].count is None:
+        refused.append("\n        AND ".join(_step_conditions(rule, i)))
+    if rule.present_steps[i - 1].count is not None:
+        refused.append("\n        AND ".join(_step_conditions(rule, i - 1)))
+    if not refused:
+        return None
+    either = "\n        OR ".join(f"COALESCE({condition}, FALSE)" for condition in refused)
+    return f"    {var} AS NOT (\n        {either})"
 
 
 def compile_rule(rule: Rule, view: str = "events") -> str:
@@ -259,7 +339,7 @@ def compile_rule(rule: Rule, view: str = "events") -> str:
     """
     steps = rule.present_steps
     names = {step.name: f"S{i}" for i, step in enumerate(steps)}
-    prefilter = " OR ".join(f"({_predicate(step, None)})" for step in steps)
+    prefilter = " OR ".join(f"({_predicate(step)})" for step in steps)
 
     pattern: list[str] = []
     defines: list[str] = []
@@ -267,12 +347,17 @@ def compile_rule(rule: Rule, view: str = "events") -> str:
         var = names[step.name]
         if i:
             pattern.append(f"F{i - 1}*?")
-            if step.count is None:
-                # Earliest binding: an event this step accepts cannot be skipped over.
-                accepted = "\n        AND ".join(_step_conditions(rule, i, f"F{i - 1}"))
-                defines.append(f"    F{i - 1} AS NOT COALESCE(\n        {accepted}, FALSE)")
-        pattern.append(f"{var}{{{step.count},}}?" if step.count else var)
-        defines.append(f"    {var} AS " + "\n      AND ".join(_step_conditions(rule, i, var)))
+            if filler := _filler(rule, i):
+                defines.append(filler)
+        conditions = _step_conditions(rule, i)
+        if step.count:
+            first = _run_start_var(var)
+            pattern.append(f"{first} {var}{{{step.count - 1},}}?")
+            starts = [*conditions, *([_run_start_column(i)] if i == 0 else [])]
+            defines.append(f"    {first} AS " + "\n      AND ".join(starts))
+        else:
+            pattern.append(var)
+        defines.append(f"    {var} AS " + "\n      AND ".join(conditions))
 
     events = ",\n        ".join(
         obj
@@ -283,7 +368,7 @@ def compile_rule(rule: Rule, view: str = "events") -> str:
     return (
         f"SELECT {sql_literal(rule.id)} AS rule_id, CAST({group} AS STRING) AS group_key, "
         f"events\n"
-        f"FROM (\n{_rule_input(rule, view, prefilter)}\n)\n"
+        f"FROM (\n{_with_run_starts(rule, _rule_input(rule, view, prefilter))}\n)\n"
         f"MATCH_RECOGNIZE (\n"
         f"  PARTITION BY {group}\n"
         f"  ORDER BY rowtime\n"
@@ -340,7 +425,7 @@ def compile_absence_candidates(rules: list[Rule], view: str = "events") -> str |
         statements.append(
             f"SELECT {sql_literal(rule.id)} AS rule_id, "
             f"CAST({rule.group_by} AS STRING) AS group_key, event_time, {event} AS event\n"
-            f"FROM {view}\nWHERE {_predicate(step, None)}"
+            f"FROM {view}\nWHERE {_predicate(step)}"
         )
     return _union(statements) if statements else None
 
