@@ -111,8 +111,7 @@ def _sql_accepts(steps: list[tuple[str, Step]], rows: list[dict[str, Any]]) -> d
     )
     t_env.create_temporary_view("parity_events", table)
     query = "\nUNION ALL\n".join(
-        f"SELECT {sql_literal(label)} AS step, idx FROM parity_events"
-        f" WHERE {_predicate(step)}"
+        f"SELECT {sql_literal(label)} AS step, idx FROM parity_events WHERE {_predicate(step)}"
         for label, step in steps
     )
     accepted: dict[str, set[int]] = defaultdict(set)
