@@ -96,13 +96,12 @@ def _predicate(step: Step) -> str:
         sources = ", ".join(sql_literal(s) for s in step.source)
         parts.append(f"source IN ({sources})")
     for field, value in step.where.items():
-        column = field
         if isinstance(value, list):
-            parts.append(f"{column} IN ({', '.join(sql_literal(v) for v in value)})")
+            parts.append(f"{field} IN ({', '.join(sql_literal(v) for v in value)})")
         elif FIELD_TYPES[field] == "BOOLEAN":
-            parts.append(f"{column} IS {sql_literal(value)}")
+            parts.append(f"{field} IS {sql_literal(value)}")
         else:
-            parts.append(f"{column} = {sql_literal(value)}")
+            parts.append(f"{field} = {sql_literal(value)}")
     return " AND ".join(parts) if parts else "TRUE"
 
 
@@ -115,23 +114,21 @@ def _event_json(step: Step, var: str, context: bool = False) -> list[str]:
     comma-separated JSON objects, see :func:`authentication_sql`).
     """
     fields = (*ALERT_EVENT_FIELDS, CONTEXT_KEY) if context else ALERT_EVENT_FIELDS
+    head = [f"'step' VALUE {sql_literal(step.name)}"]
     if step.count is None:
-        pairs = [f"'step' VALUE {sql_literal(step.name)}"]
-        pairs += [f"'{field}' VALUE {var}.{field}" for field in fields]
-        return ["JSON_OBJECT(" + ", ".join(pairs) + ")"]
+        return [_json_object(head, [(f, f"{var}.{f}") for f in fields])]
+    head.append(f"'count' VALUE CAST(COUNT({var}.event_id) + 1 AS BIGINT)")
     first = _run_start_var(var)
-    count = f"'count' VALUE CAST(COUNT({var}.event_id) + 1 AS BIGINT)"
-    step_name = f"'step' VALUE {sql_literal(step.name)}"
     return [
-        "JSON_OBJECT("
-        + ", ".join([step_name, count, *(f"'{f}' VALUE {first}.{f}" for f in fields)])
-        + ")",
-        "JSON_OBJECT("
-        + ", ".join(
-            [step_name, count, *(f"'{f}' VALUE LAST({var}.{f})" for f in ALERT_EVENT_FIELDS)]
-        )
-        + ")",
+        _json_object(head, [(f, f"{first}.{f}") for f in fields]),
+        _json_object(head, [(f, f"LAST({var}.{f})") for f in ALERT_EVENT_FIELDS]),
     ]
+
+
+def _json_object(head: list[str], values: list[tuple[str, str]]) -> str:
+    """``JSON_OBJECT`` of the ``head`` pairs, then each ``(key, expression)`` of ``values``."""
+    pairs = [*head, *(f"'{key}' VALUE {expression}" for key, expression in values)]
+    return "JSON_OBJECT(" + ", ".join(pairs) + ")"
 
 
 def _run_start_var(var: str) -> str:
@@ -139,19 +136,14 @@ def _run_start_var(var: str) -> str:
     return "C" + var[1:]
 
 
-def _run_start_column(i: int) -> str:
-    return f"run_start_{i}"
-
-
-def _runs_start_at_breaks(rule: Rule) -> bool:
-    """Whether the rule's first step is counted: every row it accepts would start a partial
-    match (a later counted step's runs start only inside a match of the steps before it)."""
-    return rule.present_steps[0].count is not None
+# Whether a row may start the run of a counted first step (:func:`_with_run_starts`).
+RUN_START_COLUMN = "run_start_0"
 
 
 def _with_run_starts(rule: Rule, rows: str) -> str:
-    """``rows`` (the rule's input) with a ``run_start_0`` column when the first step is
-    counted (:func:`_runs_start_at_breaks`).
+    """``rows`` (the rule's input) with a :data:`RUN_START_COLUMN` when the rule's first step
+    is counted: every row it accepts would start a partial match (a later counted step's runs
+    start only inside a match of the steps before it).
 
     The first step's run may start only at a row that follows one the step does not accept
     (its own conditions, the previous row of the group in the rule's input), or at the first
@@ -163,14 +155,14 @@ def _with_run_starts(rule: Rule, rows: str) -> str:
     the earliest half-window still inside the window, not necessarily the earliest row inside
     it, and fewer than ``count`` rows since then is no match.
     """
-    if not _runs_start_at_breaks(rule):
+    if rule.present_steps[0].count is None:
         return rows
-    half = max(rule.within * 1000 // 2, 1)
+    half = rule.within * 1000 // 2
     accepted = f"CASE WHEN {_predicate(rule.present_steps[0])} THEN TRUE ELSE FALSE END"
     column = (
         f"COALESCE(NOT LAG({accepted}) OVER w, TRUE)"
         f" OR event_time / {half} <> LAG(event_time) OVER w / {half}"
-        f" AS {_run_start_column(0)}"
+        f" AS {RUN_START_COLUMN}"
     )
     return (
         f"  SELECT *, {column}\n"
@@ -353,7 +345,7 @@ def compile_rule(rule: Rule, view: str = "events") -> str:
         if step.count:
             first = _run_start_var(var)
             pattern.append(f"{first} {var}{{{step.count - 1},}}?")
-            starts = [*conditions, *([_run_start_column(i)] if i == 0 else [])]
+            starts = [*conditions, *([RUN_START_COLUMN] if i == 0 else [])]
             defines.append(f"    {first} AS " + "\n      AND ".join(starts))
         else:
             pattern.append(var)
