@@ -82,6 +82,9 @@ class Relevance:
             for step in rule.steps
         )
         self._fields = frozenset(name for f in self._filters for name in f.fields)
+        # Per source, the conditions that can accept its events (wants runs once per event).
+        self._by_source: dict[str, tuple[StepCondition, ...]] = {}
+        self._any_source = tuple(f for f in self._filters if f.sources is None)
 
     def actions(self, source: str) -> tuple[frozenset[str], tuple[str, ...]] | None:
         """The actions of ``source`` an event needs to be wanted at all: exact names and name
@@ -110,6 +113,14 @@ class Relevance:
     def wants(self, event: Event) -> bool:
         if event.issued_access_key or is_authentication(event):
             return True
+        filters = self._by_source.get(event.source)
+        if filters is None:
+            filters = self._any_source + tuple(
+                f for f in self._filters if f.sources is not None and event.source in f.sources
+            )
+            self._by_source[event.source] = filters
+        if not filters:
+            return False
         values: dict[str, object] = {name: getattr(event, name) for name in self._fields}
         values["source"] = event.source
-        return any(f.matches(values) for f in self._filters)
+        return any(f.matches(values) for f in filters)
