@@ -204,3 +204,27 @@ def test_the_package_ships_its_type_information() -> None:
     assert (root / "seamwatch" / "py.typed").is_file()
     assert "py.typed" in project["tool"]["setuptools"]["package-data"]["seamwatch"]
     assert project["project"]["scripts"]["seamwatch"] == "seamwatch.__main__:main"
+
+
+def test_submit_resumes_a_savepoint_with_unmapped_state_only_when_asked() -> None:
+    """A savepoint of another SQL graph is refused by Flink unless the user accepts losing the
+    state that maps to no operator; the submit line says so only when asked."""
+    from seamwatch.cli.deploy import SubmitOptions, flink_run_command
+
+    def command(savepoint: str | None, allow: bool) -> list[str]:
+        options = SubmitOptions(
+            mode="files",
+            inputs=["okta=/in"],
+            output=Path("/out"),
+            from_savepoint=savepoint,
+            allow_non_restored_state=allow,
+        )
+        return flink_run_command(options)
+
+    plain = command("file:///sp/1", False)
+    assert plain[plain.index("-s") + 1] == "file:///sp/1"
+    assert "--allowNonRestoredState" not in plain
+    allowed = command("file:///sp/1", True)
+    assert allowed.index("--allowNonRestoredState") < allowed.index("-pym")
+    fresh = command(None, True)
+    assert "-s" not in fresh and "--allowNonRestoredState" not in fresh

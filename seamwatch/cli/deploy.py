@@ -92,6 +92,9 @@ class SubmitOptions:
     geo_city: Path | None = None  # MaxMind City database on the cluster's nodes
     geo_asn: Path | None = None  # MaxMind ASN database on the cluster's nodes
     from_savepoint: str | None = None
+    # Resume although some of the savepoint's state maps to no operator of this job graph
+    # (flink run --allowNonRestoredState): a release or rule catalog that changed the SQL graph.
+    allow_non_restored_state: bool = False
     python: str = sys.executable  # on the cluster's nodes (-pyexec)
     client_python: str = sys.executable  # where flink run runs (-pyclientexec)
     jars: list[Path] = field(default_factory=list)
@@ -163,6 +166,8 @@ def flink_run_command(options: SubmitOptions) -> list[str]:
     command = [str(flink), "run", "--detached"]
     if options.from_savepoint:
         command += ["-s", options.from_savepoint]
+        if options.allow_non_restored_state:
+            command.append("--allowNonRestoredState")
     if options.jars:
         uris = ";".join(j.expanduser().resolve().as_uri() for j in options.jars)
         command.append(f"-Dpipeline.jars={uris}")
@@ -251,6 +256,14 @@ def submit(
     from_savepoint: Annotated[
         str | None, typer.Option(help="Resume from this savepoint (flink run -s).")
     ] = None,
+    allow_non_restored_state: Annotated[
+        bool,
+        typer.Option(
+            help="With --from-savepoint: resume although some of its state maps to no operator"
+            " of this job graph (a release or rule catalog that changed the SQL); that state"
+            " is dropped (flink run --allowNonRestoredState)."
+        ),
+    ] = False,
     python: Annotated[
         str, typer.Option(help="Python executable on the cluster's nodes (-pyexec).")
     ] = sys.executable,
@@ -315,6 +328,7 @@ def submit(
             geo_city=geo_city,
             geo_asn=geo_asn,
             from_savepoint=from_savepoint,
+            allow_non_restored_state=allow_non_restored_state,
             python=python,
             jars=jar or [],
             alert_format=alert_format,
