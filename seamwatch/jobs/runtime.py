@@ -46,13 +46,15 @@ def python_path() -> str:
 # the whole run took 51.0-53.5 s with it against 59.2-60.0 s with the default G1 (whose
 # concurrent marking and write barriers compete with the job for the two cores); the serial
 # collector 59.1 s, C1 only (-XX:TieredStopAtLevel=1) 58.3 s. Less inlining by the C2 compiler
-# (-XX:FreqInlineSize=100, the JDK's default 325 bytecodes): a bounded run spends a quarter of its
-# CPU compiling the job's generated classes, and smaller compilations finish sooner; whole runs
-# of the 300k corpus took 57.3 s and 60.7 s with it against 63.7 s and 67.6 s without (C2 only,
-# -XX:-TieredCompilation, 71.2 s). A cluster's task managers take their JVM options from the
-# cluster's configuration (env.java.opts.taskmanager); a job that runs for days amortizes the
-# compilations, so the cluster keeps the JDK's defaults (docs/deploy.md).
-LOCAL_JVM_ARGS = "-XX:+UseParallelGC -XX:FreqInlineSize=100"
+# (-XX:FreqInlineSize=100, the JDK's default 325 bytecodes; -XX:InlineSmallCode=1000, default
+# 2500): a bounded run spends a quarter of its CPU compiling the job's generated classes, and
+# smaller compilations finish sooner. Whole runs of the 300k corpus took 57.3 s and 60.7 s with
+# the first against 63.7-67.9 s without, and 51.5 s, 52.9 s with both against 53.6-55.4 s with
+# the first alone (C2 only, -XX:-TieredCompilation, 71.2 s; -XX:MaxInlineLevel=6 no gain). A
+# cluster's task managers take their JVM options from the cluster's configuration
+# (env.java.opts.taskmanager); a job that runs for days amortizes the compilations, so the
+# cluster keeps the JDK's defaults.
+LOCAL_JVM_ARGS = "-XX:+UseParallelGC -XX:FreqInlineSize=100 -XX:InlineSmallCode=1000"
 
 
 def prepare_process_environment() -> None:
