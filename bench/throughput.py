@@ -75,7 +75,7 @@ STAGES = (
     "read the fields (SQL)",
     "+ normalize and resolve (Python)",
     "+ link hops (SQL)",
-    "+ baseline flags (SQL)",
+    "+ baseline flags (SQL), second hop",
 )
 
 
