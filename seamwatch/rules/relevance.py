@@ -82,9 +82,17 @@ class Relevance:
             for step in rule.steps
         )
         self._fields = frozenset(name for f in self._filters for name in f.fields)
-        # Per source, the conditions that can accept its events (wants runs once per event).
-        self._by_source: dict[str, tuple[StepCondition, ...]] = {}
+        # Per source, the conditions that can accept its events (wants runs once per event):
+        # those of any source, and those naming it. A source no step names has the first only.
         self._any_source = tuple(f for f in self._filters if f.sources is None)
+        named = {source for f in self._filters for source in f.sources or ()}
+        self._by_source = {
+            source: tuple(f for f in self._filters if f.sources is None or source in f.sources)
+            for source in named
+        }
+
+    def _conditions(self, source: str) -> tuple[StepCondition, ...]:
+        return self._by_source.get(source, self._any_source)
 
     def actions(self, source: str) -> tuple[frozenset[str], tuple[str, ...]] | None:
         """The actions of ``source`` an event needs to be wanted at all: exact names and name
@@ -101,9 +109,7 @@ class Relevance:
             exact |= AWS_AUTHENTICATIONS | TEMPORARY_ISSUERS | LONG_TERM_ISSUERS
         elif source == "entra":
             exact |= ENTRA_AUTHENTICATIONS
-        for condition in self._filters:
-            if condition.sources is not None and source not in condition.sources:
-                continue
+        for condition in self._conditions(source):
             allowed = dict(condition.where).get("action")
             if allowed is None:
                 return None
@@ -113,14 +119,6 @@ class Relevance:
     def wants(self, event: Event) -> bool:
         if event.issued_access_key or is_authentication(event):
             return True
-        filters = self._by_source.get(event.source)
-        if filters is None:
-            filters = self._any_source + tuple(
-                f for f in self._filters if f.sources is not None and event.source in f.sources
-            )
-            self._by_source[event.source] = filters
-        if not filters:
-            return False
         values: dict[str, object] = {name: getattr(event, name) for name in self._fields}
         values["source"] = event.source
-        return any(f.matches(values) for f in filters)
+        return any(f.matches(values) for f in self._conditions(event.source))
