@@ -119,6 +119,9 @@ class Relevance:
     def wants(self, event: Event) -> bool:
         if event.issued_access_key or is_authentication(event):
             return True
+        conditions = self._conditions(event.source)
+        if not conditions:  # no step takes this source: skip reading the event's fields
+            return False
         values: dict[str, object] = {name: getattr(event, name) for name in self._fields}
         values["source"] = event.source
-        return any(f.matches(values) for f in self._conditions(event.source))
+        return any(f.matches(values) for f in conditions)
