@@ -88,7 +88,12 @@ $(JARS)/registry/.stamp: tests/registry/pom.xml
 	mvn -q -f tests/registry/pom.xml dependency:unpack -DoutputDirectory=$(CURDIR)/$(JARS)/registry
 	touch $@
 
-jars: $(JARS)/job/.stamp $(JARS)/broker/.stamp $(JARS)/registry/.stamp
+# The job's own Java functions (seamwatch/java/) as one jar, for an image without a JDK
+# (deploy/Dockerfile); a job on this machine builds and caches its own (seamwatch.jobs.javaudf).
+$(JARS)/udf/seamwatch-udf.jar: $(wildcard seamwatch/java/io/seamwatch/udf/*.java) $(STAMP)
+	$(BIN)/python -m seamwatch.jobs.javaudf $@
+
+jars: $(JARS)/job/.stamp $(JARS)/broker/.stamp $(JARS)/registry/.stamp $(JARS)/udf/seamwatch-udf.jar
 
 # Latency from the attack's last event to the readable alert: light background traffic, then
 # 5,000 records/s of it.

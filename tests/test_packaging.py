@@ -65,6 +65,9 @@ def test_the_wheel_holds_every_rule_and_sample_log(wheel: Path) -> None:
                 assert inside in names, f"{path.relative_to(REPO)} is not in the wheel"
     assert "seamwatch/py.typed" in names
     assert "seamwatch/schemas/alert.avsc" in names
+    # The Java functions' sources: the installed job builds its jar from them.
+    for source in (REPO / "seamwatch" / "java").rglob("*.java"):
+        assert source.relative_to(REPO).as_posix() in names
 
 
 @pytest.mark.flink

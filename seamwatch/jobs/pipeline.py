@@ -7,7 +7,8 @@
                                 out; bad records -> dead letters; events no rule needs dropped)
       -> one DataStream hop    (so the Python step runs once, whatever reads its rows)
       -> learned key links     (SQL: an event-time OVER window per role-chaining hop)
-      -> behaviour flags       (SQL: event-time OVER windows, seamwatch.jobs.baseline_sql)
+      -> behaviour flags       (one event-time OVER layer per entity running the Java
+                                BaselineFlags aggregate, seamwatch.jobs.baseline)
       -> a second hop          (the rules' query is planned over a stream of its own)
       -> events view           (rowtime = the payload's time)
       -> one query: a MATCH_RECOGNIZE per rule, UNION ALL, with the present-step matches and
@@ -30,7 +31,7 @@ from pyflink.common import Row, Types
 from pyflink.table import DataTypes, Schema
 from pyflink.table.udf import FunctionContext, TableFunction, udtf
 
-from seamwatch.jobs.baseline_sql import create_baseline_view
+from seamwatch.jobs.baseline import create_baseline_view
 from seamwatch.jobs.links_sql import link_views_sql
 from seamwatch.jobs.operators import PENDING_OUTPUT, MatchesToAlerts, decision_key
 from seamwatch.jobs.settings import CommonSettings
