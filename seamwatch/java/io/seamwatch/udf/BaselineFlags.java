@@ -16,12 +16,17 @@ import org.apache.flink.types.Row;
  * <p>The Java twin of {@code seamwatch.udfs.behaviour.observe}: run as an event-time {@code OVER}
  * aggregate partitioned by entity ({@code ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW}),
  * each call flags the event against the entity's state before the event and then lets the event
- * teach. {@link #getValue} returns the flags of the event just accumulated. The state is the
- * Python step's state, operation for operation: bounded value lists with eviction by decayed
- * frequency, values swept on the first event of each UTC day, a reset after {@code
- * forget_after_days} of silence, the learning period from the first teaching event, and the last
- * located teaching event for travel. Values are compared as the strings the Python step computed
- * ({@code event_values}); Python stores their 48-bit digests, which only differs on a collision.
+ * teach. {@link #getValue} returns the flags of the event just accumulated. The first argument
+ * is the thresholds of {@code BaselineConfig} as text (a literal, see {@code parseSettings}).
+ * The state is {@code observe}'s, operation for operation: bounded value lists with eviction by
+ * decayed frequency, values swept on the first event of each UTC day, a reset after {@code
+ * forget_after_days} of silence, the learning period from the first teaching event, and the
+ * last located teaching event for travel. Values are compared as the strings the Python step
+ * computed ({@code event_values}); Python stores their 48-bit digests, which only differs on a
+ * collision. Java's {@code sin}, {@code cos} and {@code pow} may differ from the C library's in
+ * the last bit (a speed rounded the other way, an eviction tie broken otherwise). The
+ * accumulator is a RAW type, Kryo-serialized in checkpoints and savepoints: changing its fields
+ * needs a state migration.
  */
 @FunctionHint(
     accumulator = @DataTypeHint(value = "RAW", bridgedTo = BaselineFlags.State.class),
@@ -38,7 +43,7 @@ public final class BaselineFlags extends AggregateFunction<Row, BaselineFlags.St
   private static final int MAX_COUNT = 1_000_000;
   private static final double MIN_TRAVEL_SECONDS = 60;
 
-  /** Kinds, in the order of the accumulate arguments and of the output's first five flags. */
+  /** Kinds, in the order of the accumulate arguments ({@link #getValue} names their flags). */
   static final int IP = 0, COUNTRY = 1, ASN = 2, DEVICE = 3, ROLE = 4, KINDS = 5;
 
   // The thresholds, read from the call's first argument (see parseSettings); transient: set
@@ -165,8 +170,12 @@ public final class BaselineFlags extends AggregateFunction<Row, BaselineFlags.St
       Double latitude,
       Double longitude,
       String geoSource) {
-    if (settings != settingsText) { // a literal: the same String on every call
-      parseSettings(settings);
+    if (settings != settingsText) { // a literal: parsed once, compared cheaply after
+      if (settings.equals(settingsText)) {
+        settingsText = settings;
+      } else {
+        parseSettings(settings);
+      }
     }
     long nowMs = eventTime == null ? 0L : eventTime;
     long nowS = Math.floorDiv(nowMs, 1000L);
