@@ -18,7 +18,7 @@ it). The input view has the ``EVENT_FIELDS`` columns (its flag columns are ignor
 each kind's value as :func:`seamwatch.udfs.behaviour.event_values` computes it, NULL when the
 event has none.
 
-The function keeps the Python step's state per entity and runs its steps in the same order
+The function keeps ``observe``'s state per entity and runs its steps in the same order
 (``BaselineFlags.java`` says where it could differ: a digest collision Python would have, the
 last bit of ``sin``/``cos``/``pow``), so the flags are ``observe``'s, event by event, including
 the bounded value lists and their eviction, the daily sweep and the reset after silence

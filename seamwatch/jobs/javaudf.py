@@ -69,6 +69,13 @@ def _tool(name: str) -> str:
     return found
 
 
+def _run(name: str, command: list[str]) -> None:
+    """Run a JDK tool; its failure is a :class:`JavaBuildError` with the tool's output."""
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise JavaBuildError(f"{name} failed:\n{done.stdout}{done.stderr}")
+
+
 def build_jar(out: Path) -> Path:
     """Compile the package's Java sources into the jar ``out`` (written atomically)."""
     sources = java_sources()
@@ -88,15 +95,9 @@ def build_jar(out: Path) -> Path:
             str(classes),
             *map(str, sources),
         ]
-        done = subprocess.run(compile_cmd, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise JavaBuildError(f"javac failed:\n{done.stdout}{done.stderr}")
+        _run("javac", compile_cmd)
         partial = Path(tmp) / "udf.jar"
-        subprocess.run(
-            [_tool("jar"), "cf", str(partial), "-C", str(classes), "."],
-            capture_output=True,
-            check=True,
-        )
+        _run("jar", [_tool("jar"), "cf", str(partial), "-C", str(classes), "."])
         staged = out.with_name(f".{out.name}.{os.getpid()}")
         shutil.copyfile(partial, staged)
         staged.replace(out)
