@@ -3,21 +3,24 @@
 CloudTrail delivers some records twice (the same record in two log files); test data and
 hand-edited records reuse placeholder ids (``"1"``, ``"1111"``, one UUID for many records).
 Staging, which parses every record of a file run anyway, tells them apart by the record's
-*source, event id and content* (a 64-bit BLAKE2b digest of the record's text as read; members
-of a container are re-serialised compactly, so the same record in two S3 files has one text):
+*source, event id and content* (its text as read, surrounding white space ignored; members of a
+container are re-serialised compactly, so the same record in two S3 files has one text):
 
 - the same source, id and content as a record seen before: a **duplicate**, skipped (counted);
 - the same source and id as a record seen before but other content: a **distinct** record,
-  whose id becomes ``<id>~<first 12 hex digits of its content digest>``, so it never shares an
-  alert id or an alert's context with the other one. The first record seen with an id keeps
+  whose id becomes ``<id>~<first 12 hex digits of its content digest>`` (a 64-bit BLAKE2b
+  digest of the text: the same in every run), so it never shares an alert id or an alert's
+  context with the other one. The first record seen with an id keeps
   it unchanged (records are staged in replay order, so the choice is deterministic);
 - a record without an id (the normalizer then hashes the whole record for one) is only checked
   for being a duplicate.
 
-The memory is bounded: the digests of the last :data:`DEFAULT_CAPACITY` ids staged (the oldest
-forgotten first), about 90 MB of the client's memory at capacity and 3-5 µs per record. A
-repeat further back than that (for a trail of 100 records/s: about 45 minutes of records) is
-staged again.
+The memory is bounded: 64-bit hashes of the last :data:`DEFAULT_CAPACITY` ids and contents
+staged (the oldest forgotten first), about 90 MB of the client's memory at capacity. A repeat
+further back than that (for a trail of 100 records/s: about 45 minutes of records) is staged
+again. The memory keeps Python's own string hashes (SipHash, keyed per process: one staging run
+is one process), about a fifth of the BLAKE2b digest's cost on a 2 KB record; only a distinct
+record's new id needs the digest that is the same in every run.
 """
 
 from __future__ import annotations
@@ -32,13 +35,19 @@ DEFAULT_CAPACITY = 1 << 18
 SUFFIX_SEPARATOR = "~"
 
 
-def _digest64(data: bytes) -> int:
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
+_MASK64 = (1 << 64) - 1
 
 
 def content_digest(text: str) -> int:
-    """64-bit digest of a record's text (surrounding white space ignored)."""
-    return _digest64(text.strip().encode("utf-8", "surrogateescape"))
+    """64-bit digest of a record's text (surrounding white space ignored), the same in every
+    run: the suffix of a distinct record's id (:func:`distinct_id`)."""
+    data = text.strip().encode("utf-8", "surrogateescape")
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
+
+
+def _hash64(text: str) -> int:
+    """This process's 64-bit hash of ``text`` (see the module docstring)."""
+    return hash(text) & _MASK64
 
 
 def distinct_id(event_id: str, digest: int) -> str:
@@ -73,19 +82,20 @@ class RecordIds:
         self._seen = _Bounded(self.capacity)
         self._first = _Bounded(self.capacity)
 
-    def check(self, source: str, event_id: str | None, text: str) -> tuple[Verdict, int]:
-        """What the record is (see the module docstring), and its content digest."""
-        digest = content_digest(text)
+    def check(self, source: str, event_id: str | None, text: str) -> Verdict:
+        """What the record is (see the module docstring). A ``distinct`` record's new id is
+        ``distinct_id(event_id, content_digest(text))``."""
+        content = _hash64(text.strip())
         marker = "\x1f" if event_id is not None else "\x1e"
-        id_key = _digest64(f"{source}{marker}{event_id or ''}".encode())
-        seen_key = (id_key << 64) | digest
+        id_key = _hash64(f"{source}{marker}{event_id or ''}")
+        seen_key = (id_key << 64) | content
         if seen_key in self._seen.values:
-            return "duplicate", digest
+            return "duplicate"
         self._seen.add(seen_key, 0)
         if event_id is None:
-            return "new", digest
+            return "new"
         first = self._first.values.get(id_key)
         if first is None:
-            self._first.add(id_key, digest)
-            return "new", digest
-        return ("new" if first == digest else "distinct"), digest
+            self._first.add(id_key, content)
+            return "new"
+        return "new" if first == content else "distinct"

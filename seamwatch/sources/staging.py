@@ -45,7 +45,7 @@ from seamwatch.sources.raw import (
     record_time,
     staged_time,
 )
-from seamwatch.sources.record_ids import RecordIds, distinct_id
+from seamwatch.sources.record_ids import RecordIds, content_digest, distinct_id
 from seamwatch.sources.timeguard import (
     DEFAULT_CLOCK_SECONDS,
     FutureBounds,
@@ -171,13 +171,14 @@ def _staged_records(
                 tally.not_events[kind] = tally.not_events.get(kind, 0) + 1
                 continue
             event_id = parsed.get(id_key) if id_key and type(parsed) is dict else None
-            verdict, digest = ids.check(source, event_id if type(event_id) is str else None, text)
+            verdict = ids.check(source, event_id if type(event_id) is str else None, text)
             if verdict == "duplicate":
                 tally.duplicates += 1
                 continue
             if verdict == "distinct":
                 tally.distinct_ids += 1
-                parsed = {**parsed, id_key: distinct_id(str(event_id), digest)}  # type: ignore[dict-item]
+                new_id = distinct_id(str(event_id), content_digest(text))
+                parsed = {**parsed, id_key: new_id}  # type: ignore[dict-item]
                 text = orjson.dumps(parsed).decode()
             yield relative_ref(ref, path, labels[path]), text, parsed
 
