@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from seamwatch.jobs.local import RunResult, load_inputs, run_files
+from seamwatch.jobs.local import RunResult, load_inputs, needed_actions, run_files
 from seamwatch.jobs.pipeline import attach_staged, create_event_views
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR, REPO_ROOT, JobSettings
@@ -121,8 +121,10 @@ def stage_table(corpus: BenchCorpus, rules: Path, parallelism: int) -> None:
     """Print the per-stage table: each stage of the data path added in turn."""
     settings = corpus_settings(corpus, rules, parallelism, Path(tempfile.gettempdir()))
     with tempfile.TemporaryDirectory(prefix="seamwatch-bench-stage-") as tmp:
+        # Staged as a run stages: records no rule needs as brief lines.
+        needed = needed_actions(load_inputs(settings)[0])
         started = time.monotonic()
-        staged = stage_inputs(settings.inputs, Path(tmp))
+        staged = stage_inputs(settings.inputs, Path(tmp), needed=needed)
         staging = time.monotonic() - started
         rows = [("staging (client: expand, classify, write JSON lines)", staging)]
         for stage, name in enumerate(STAGES):

@@ -16,7 +16,7 @@ import pytest
 from seamwatch.sources.input_check import WrongSourceError, input_root, looks_like
 from seamwatch.sources.inputs import InputError
 from seamwatch.sources.record_ids import RecordIds
-from seamwatch.sources.staging import skipped_summary, stage_inputs
+from seamwatch.sources.staging import NeededActions, skipped_summary, stage_inputs
 from seamwatch.sources.timeguard import FutureBounds
 from seamwatch.udfs.normalize import normalize_text
 from seamwatch.udfs.records import Event
@@ -243,3 +243,44 @@ def test_without_staging_a_notification_is_dead_lettered_as_no_event_not_normali
     digest = orjson.dumps(digest_file("2026-03-04T14:00:00Z", "2026-03-04T15:00:00Z")).decode()
     (rejected,) = normalize_text("cloudtrail", digest, "topic/0@2")
     assert not isinstance(rejected, Event) and rejected.reason == "not an event: cloudtrail_digest"
+
+
+# --- brief lines ---------------------------------------------------------------------------
+
+
+def test_records_the_job_only_counts_are_staged_as_their_action_time_and_id(
+    tmp_path: Path,
+) -> None:
+    """A record whose action no rule needs is dropped by the job's table before Python, which
+    reads only its action, time and ref: staging writes just those (and its id). Records a
+    rule needs, and records the table cannot read by their fields, stay whole."""
+    unreadable = {**_ct("3", "GetObject"), "userIdentity": "not an object"}
+    records = [_ct("1", "ConsoleLogin"), _ct("2", "GetObject"), unreadable]
+    path = tmp_path / "ct.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    needed = {"cloudtrail": NeededActions(frozenset({"ConsoleLogin"}), ())}
+    (staged,) = stage_inputs({"cloudtrail": [str(path)]}, tmp_path / "out", needed=needed)
+    whole, brief, raw = _staged(staged.path)
+    assert whole == {"_ref": "ct.jsonl:1", **records[0]}
+    assert brief == {
+        "_ref": "ct.jsonl:2",
+        "eventName": "GetObject",
+        "eventTime": "2026-03-04T14:01:00Z",
+        "eventID": "2",
+    }
+    assert raw["_ref"] == "ct.jsonl:3" and orjson.loads(raw["_raw"]) == unreadable
+    assert staged.records == 3
+    # Without the rules' needs (a staged corpus for a later replay), every record stays whole.
+    (replay,) = stage_inputs({"cloudtrail": [str(path)]}, tmp_path / "replay")
+    assert _staged(replay.path)[1] == {"_ref": "ct.jsonl:2", **records[1]}
+
+
+def test_needed_actions_follow_the_job_filter_prefix_by_prefix() -> None:
+    okta = NeededActions.of((frozenset({"user.account.lock"}), ("user.session.",)))
+    assert okta is not None
+    assert okta.wants("user.session.start") and okta.wants("user.account.lock")
+    assert not okta.wants("user.lifecycle.create") and not okta.wants("user.session")
+    assert NeededActions.of(None) is None  # some step takes every action
+    # A prefix LIKE would read as a pattern: the job's filter is no prefix test then.
+    assert NeededActions.of((frozenset(), ("user_session.",))) is None
+    assert NeededActions.of((frozenset(), ("100%",))) is None

@@ -21,13 +21,21 @@ import orjson
 
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import CommonSettings, JobSettings
+from seamwatch.rules.relevance import Relevance
 from seamwatch.rules.rulebook import Rule, load_rules
-from seamwatch.sources.staging import BackgroundStaging, StagedSource, StagingPlan, plan_staging
+from seamwatch.sources.staging import (
+    BackgroundStaging,
+    NeededActions,
+    StagedSource,
+    StagingPlan,
+    plan_staging,
+)
 from seamwatch.udfs.absence import settle_at_end
 from seamwatch.udfs.geo import check_databases
 from seamwatch.udfs.hotrow import EVENT_ROW
 from seamwatch.udfs.identity import IdentityGraph, load_identity_file
 from seamwatch.udfs.ocsf import finding_json
+from seamwatch.udfs.sqlfields import SOURCE_FIELDS
 
 
 @dataclass
@@ -118,6 +126,18 @@ def load_inputs(settings: CommonSettings) -> tuple[list[Rule], IdentityGraph]:
     return rules, graph
 
 
+def needed_actions(rules: list[Rule]) -> dict[str, NeededActions]:
+    """Per source whose fields the job reads in SQL, the actions ``rules`` (and the baseline)
+    may need: staging writes the others as brief lines (:class:`NeededActions`)."""
+    relevance = Relevance(rules)
+    needed = {}
+    for source in SOURCE_FIELDS:
+        actions = NeededActions.of(relevance.actions(source))
+        if actions is not None:
+            needed[source] = actions
+    return needed
+
+
 def run_files(settings: JobSettings, listener: RunListener | None = None) -> RunResult:
     """Run the job over files and collect the results (blocks until the input is consumed).
 
@@ -133,7 +153,10 @@ def run_files(settings: JobSettings, listener: RunListener | None = None) -> Run
         # planned here; the job runs once they are all staged (its file sources list their
         # files when they start).
         plan = plan_staging(settings.inputs, Path(tmp))
-        with BackgroundStaging(plan, settings.parallelism, settings.future_bounds) as staging:
+        needed = needed_actions(rules)
+        with BackgroundStaging(
+            plan, settings.parallelism, settings.future_bounds, needed=needed
+        ) as staging:
             out = _execute(settings, plan, staging, rules, graph, listener)
         staged = out.staged
         seconds = time.monotonic() - started

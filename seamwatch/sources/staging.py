@@ -25,7 +25,7 @@ import dataclasses
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +56,7 @@ from seamwatch.sources.timeguard import (
 from seamwatch.sqltext import sql_interval, sql_literal
 from seamwatch.udfs.deadletter import RAW_LIMIT_BYTES, dead_letter
 from seamwatch.udfs.shapes import not_event_kind
-from seamwatch.udfs.sqlfields import SOURCE_FIELDS, FieldPath, sql_readable
+from seamwatch.udfs.sqlfields import SOURCE_ACTION_FIELD, SOURCE_FIELDS, FieldPath, sql_readable
 
 # The column each source's watermark is computed from.
 SOURCE_TIME_FIELDS: dict[str, str] = {"okta": "published", "cloudtrail": "eventTime"}
@@ -145,6 +145,61 @@ def staged_line(
 # The key holding a record's own id, per source (the vendor's spelling).
 SOURCE_ID_KEYS: dict[str, str] = {"okta": "uuid", "cloudtrail": "eventID"}
 
+# Characters that are wildcards of SQL's LIKE (or escape one): a prefix holding one is not a
+# plain prefix test in the job's filter.
+_LIKE_SPECIAL = frozenset("_%\\")
+
+
+@dataclass(frozen=True)
+class NeededActions:
+    """The actions of a source that some rule or the baseline may need: exact names and name
+    prefixes (:meth:`seamwatch.rules.relevance.Relevance.actions`).
+
+    The job's source table drops a record of any other action before the Python step, reading
+    nothing of it but its action, time and ref, and counts it
+    (:func:`seamwatch.jobs.pipeline.normalize_sql`). Staging writes such a record, when the
+    table reads its fields, as a *brief line*: those keys and its id only, so the job does not
+    parse the rest of it (1-4 KB of JSON for a few dozen bytes).
+    """
+
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+
+    @classmethod
+    def of(cls, actions: tuple[frozenset[str], tuple[str, ...]] | None) -> NeededActions | None:
+        """From :meth:`~seamwatch.rules.relevance.Relevance.actions` (None: every action may be
+        needed). None too when a prefix holds a character LIKE reads as a wildcard: the job's
+        filter would then keep more than a prefix test, so every record stays whole."""
+        if actions is None:
+            return None
+        exact, prefixes = actions
+        if any(_LIKE_SPECIAL.intersection(prefix) for prefix in prefixes):
+            return None
+        return cls(exact, prefixes)
+
+    def wants(self, action: str) -> bool:
+        """Whether the job's filter keeps a record of ``action`` (as the table reads it)."""
+        return action in self.exact or action.startswith(self.prefixes)
+
+
+def brief_line(ref: str, parsed: dict[str, Any], source: str) -> bytes:
+    """The staged line of a record the job only counts (see :class:`NeededActions`): its ref,
+    action, time and id, as the record has them."""
+    keys = _BRIEF_KEYS[source]
+    return orjson.dumps({REF_KEY: ref, **{key: parsed.get(key) for key in keys}}) + b"\n"
+
+
+# The keys of a brief line, per source: the action the filter reads, the time the watermark
+# follows, the id.
+_BRIEF_KEYS: dict[str, tuple[str, ...]] = {
+    source: (
+        SOURCE_FIELDS[source][SOURCE_ACTION_FIELD[source]].path[0],
+        SOURCE_TIME_FIELDS[source],
+        SOURCE_ID_KEYS[source],
+    )
+    for source in SOURCE_ID_KEYS
+}
+
 
 @dataclass
 class _Tally:
@@ -220,6 +275,7 @@ def stage_inputs(
     bounds: FutureBounds | None = None,
     now_ms: int | None = None,
     on_staged: Callable[[StagedSource], None] | None = None,
+    needed: Mapping[str, NeededActions] | None = None,
 ) -> list[StagedSource]:
     """Write one staged directory per source; returns what was staged, per source
     (``on_staged`` is told each source as soon as it is staged).
@@ -239,6 +295,10 @@ def stage_inputs(
     now, and against the records after them: :class:`~seamwatch.sources.timeguard.FutureGuard`)
     are dead-lettered here, before their time can reach a watermark, as are damaged files and
     text that cannot be staged (:func:`staging_dead_letter`).
+
+    ``needed``: per source, the actions the job's rules may need; records of other actions go
+    as brief lines (:class:`NeededActions`). Without it every record is staged whole, for any
+    rules (what a later replay on a cluster reads).
     """
     if parts < 1:
         raise ValueError("parts must be at least 1")
@@ -246,7 +306,8 @@ def stage_inputs(
     now = int(time.time() * 1000) if now_ms is None else now_ms
     staged: list[StagedSource] = []
     for source, paths, labels, target in plan.sources:
-        staged.append(stage_source(source, paths, labels, target, parts, bounds, now))
+        wanted = (needed or {}).get(source)
+        staged.append(stage_source(source, paths, labels, target, parts, bounds, now, wanted))
         if on_staged is not None:
             on_staged(staged[-1])
     return staged
@@ -260,13 +321,15 @@ def stage_source(
     parts: int,
     bounds: FutureBounds | None,
     now_ms: int,
+    needed: NeededActions | None = None,
 ) -> StagedSource:
     """Stage one source of a :class:`StagingPlan` (see :func:`stage_inputs`). A plain
     function of picklable arguments, so that a process of its own can run it
     (:class:`BackgroundStaging`); duplicates are told apart within the source."""
     target.mkdir(parents=True, exist_ok=True)
     guard: FutureGuard[Staged] = FutureGuard(now_ms, bounds)
-    return _stage_source(source, list(paths), labels, RecordIds(), target, parts, guard)
+    writer = _Writer(source, target, parts, needed)
+    return _stage_source(source, list(paths), labels, RecordIds(), writer, guard)
 
 
 class BackgroundStaging:
@@ -283,10 +346,12 @@ class BackgroundStaging:
         parts: int = 1,
         bounds: FutureBounds | None = None,
         now_ms: int | None = None,
+        needed: Mapping[str, NeededActions] | None = None,
     ) -> None:
         if parts < 1:
             raise ValueError("parts must be at least 1")
         now = int(time.time() * 1000) if now_ms is None else now_ms
+        needed = needed or {}
         workers = max(1, min(len(plan.sources), os.cpu_count() or 1))
         # fork: the worker starts at once with the staging code loaded, and, unlike spawn, does
         # not import the caller's main module again (a script without a __main__ guard would
@@ -294,7 +359,10 @@ class BackgroundStaging:
         # gateway or the threads the parent may have.
         self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
         self._futures = [
-            self._pool.submit(stage_source, source, paths, labels, target, parts, bounds, now)
+            self._pool.submit(
+                stage_source,
+                *(source, paths, labels, target, parts, bounds, now, needed.get(source)),
+            )
             for source, paths, labels, target in plan.sources
         ]
 
@@ -341,8 +409,12 @@ _WRITE_BUFFER = 1 << 20
 class _Writer:
     """Deals the records to the part files, or to the dead letters with their reason."""
 
-    def __init__(self, source: str, target: Path, parts: int) -> None:
+    def __init__(
+        self, source: str, target: Path, parts: int, needed: NeededActions | None = None
+    ) -> None:
         self.source = source
+        self.target = target
+        self.needed = needed
         self.outs = [
             (target / f"part-{i}.jsonl").open("wb", buffering=_WRITE_BUFFER) for i in range(parts)
         ]
@@ -354,10 +426,17 @@ class _Writer:
             if reason is not None:
                 self.rejected.append(dead_letter(self.source, reason, ref, text))
                 continue
-            self.outs[self.count % len(self.outs)].write(
-                staged_line(ref, text, parsed, self.source, readable)
-            )
+            self.outs[self.count % len(self.outs)].write(self._line(ref, text, parsed, readable))
             self.count += 1
+
+    def _line(self, ref: str, text: str, parsed: object, readable: bool) -> bytes:
+        """The record's staged line: brief when the table reads it and the job only counts it
+        (:class:`NeededActions`), else whole."""
+        if readable and self.needed is not None:
+            record: dict[str, Any] = parsed  # type: ignore[assignment]
+            if not self.needed.wants(record[_BRIEF_KEYS[self.source][0]]):
+                return brief_line(ref, record, self.source)
+        return staged_line(ref, text, parsed, self.source, readable)
 
     def close(self) -> None:
         for out in self.outs:
@@ -369,11 +448,9 @@ def _stage_source(
     paths: list[Path],
     labels: dict[Path, str],
     ids: RecordIds,
-    target: Path,
-    parts: int,
+    writer: _Writer,
     guard: FutureGuard[Staged],
 ) -> StagedSource:
-    writer = _Writer(source, target, parts)
     tally = _Tally()
     empty = 0
     try:
@@ -396,7 +473,7 @@ def _stage_source(
         writer.close()
     return StagedSource(
         source,
-        target,
+        writer.target,
         writer.count,
         len(paths),
         duplicates=tally.duplicates,
