@@ -19,7 +19,7 @@ The memory is bounded: 64-bit hashes of the last :data:`DEFAULT_CAPACITY` ids an
 staged (the oldest forgotten first), about 90 MB of the client's memory at capacity. A repeat
 further back than that (for a trail of 100 records/s: about 45 minutes of records) is staged
 again. The memory keeps Python's own string hashes (SipHash, keyed per process: one staging run
-is one process), about a fifth of the BLAKE2b digest's cost on a 2 KB record; only a distinct
+is one process), about a sixth of the BLAKE2b digest's cost on a 2 KB record; only a distinct
 record's new id needs the digest that is the same in every run.
 """
 

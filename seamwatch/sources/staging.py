@@ -360,8 +360,7 @@ class BackgroundStaging:
         self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
         self._futures = [
             self._pool.submit(
-                stage_source,
-                *(source, paths, labels, target, parts, bounds, now, needed.get(source)),
+                stage_source, source, paths, labels, target, parts, bounds, now, needed.get(source)
             )
             for source, paths, labels, target in plan.sources
         ]
