@@ -56,7 +56,7 @@ from seamwatch.sources.timeguard import (
 from seamwatch.sqltext import sql_interval, sql_literal
 from seamwatch.udfs.deadletter import RAW_LIMIT_BYTES, dead_letter
 from seamwatch.udfs.shapes import not_event_kind
-from seamwatch.udfs.sqlfields import SOURCE_ACTION_FIELD, SOURCE_FIELDS, FieldPath, sql_readable
+from seamwatch.udfs.sqlfields import RECORD_KEYS, SOURCE_FIELDS, FieldPath, sql_readable
 
 # The column each source's watermark is computed from.
 SOURCE_TIME_FIELDS: dict[str, str] = {"okta": "published", "cloudtrail": "eventTime"}
@@ -185,20 +185,8 @@ class NeededActions:
 def brief_line(ref: str, parsed: dict[str, Any], source: str) -> bytes:
     """The staged line of a record the job only counts (see :class:`NeededActions`): its ref,
     action, time and id, as the record has them."""
-    keys = _BRIEF_KEYS[source]
+    keys = RECORD_KEYS[source]
     return orjson.dumps({REF_KEY: ref, **{key: parsed.get(key) for key in keys}}) + b"\n"
-
-
-# The keys of a brief line, per source: the action the filter reads, the time the watermark
-# follows, the id.
-_BRIEF_KEYS: dict[str, tuple[str, ...]] = {
-    source: (
-        SOURCE_FIELDS[source][SOURCE_ACTION_FIELD[source]].path[0],
-        SOURCE_TIME_FIELDS[source],
-        SOURCE_ID_KEYS[source],
-    )
-    for source in SOURCE_ID_KEYS
-}
 
 
 @dataclass
@@ -433,7 +421,7 @@ class _Writer:
         (:class:`NeededActions`), else whole."""
         if readable and self.needed is not None:
             record: dict[str, Any] = parsed  # type: ignore[assignment]
-            if not self.needed.wants(record[_BRIEF_KEYS[self.source][0]]):
+            if not self.needed.wants(record[RECORD_KEYS[self.source][0]]):
                 return brief_line(ref, record, self.source)
         return staged_line(ref, text, parsed, self.source, readable)
 

@@ -28,6 +28,7 @@ from seamwatch.udfs.records import Event, Rejected
 from seamwatch.udfs.timeparse import parse_time
 
 __all__ = [
+    "RECORD_KEYS",
     "SOURCE_ACTION_FIELD",
     "SOURCE_FIELDS",
     "FieldPath",
@@ -128,7 +129,9 @@ SOURCE_FIELDS: dict[str, tuple[FieldPath, ...]] = {
 
 # Index in SOURCE_FIELDS of the field that names the action (eventName, eventType).
 SOURCE_ACTION_FIELD = {"cloudtrail": 0, "okta": 0}
-_KEYS = {
+# Per source, the keys of a record's name, time and id as the vendor spells them (what
+# sql_readable checks first, and all a staged brief line keeps).
+RECORD_KEYS = {
     "cloudtrail": ("eventName", "eventTime", "eventID"),
     "okta": ("eventType", "published", "uuid"),
 }
@@ -181,9 +184,9 @@ def sql_readable(source: str, doc: object) -> bool:
     vendor spells them, a time the normalizer reads, a usable id, and objects where objects
     belong. Everything else goes by the raw path (see the module docstring).
     """
-    if type(doc) is not dict or source not in _KEYS:
+    if type(doc) is not dict or source not in RECORD_KEYS:
         return False
-    name_key, time_key, id_key = _KEYS[source]
+    name_key, time_key, id_key = RECORD_KEYS[source]
     name, time_text, event_id = doc.get(name_key), doc.get(time_key), doc.get(id_key)
     if type(name) is not str or type(time_text) is not str or type(event_id) is not str:
         return False
