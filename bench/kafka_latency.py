@@ -4,7 +4,10 @@ Starts a real broker (tests/kafka_broker.py, jars from ``make jars``) and the jo
 mini-cluster, produces steady background traffic (both sources, event time = now) and injects
 the field attack 20 times, each for its own victim with a sign-in from home first. A
 read_committed consumer notes when each alert becomes readable. Prints p50/p99 of the latency
-next to the configured watermark delay (target: p99 <= watermark + 3 s).
+next to the configured watermark delay (target: p99 <= watermark + 3 s), and what bounds it:
+how busy the machine's cores were while attacks were injected (the broker, the producer and
+the job share them), and how often a checkpoint completed (alerts are readable only then) with
+the size of the last one.
 
     .venv/bin/python bench/kafka_latency.py [--rate 50] [--attacks 20] [--watermark 5]
 """
@@ -12,9 +15,12 @@ next to the configured watermark delay (target: p99 <= watermark + 3 s).
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import shutil
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -44,6 +50,29 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _cpu_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of all cores since boot, from ``/proc/stat``."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def _checkpoints(directory: Path) -> tuple[int, int]:
+    """The latest completed checkpoint's number and size in bytes (0, 0: none yet)."""
+    latest = max(
+        (c for c in directory.glob("*/chk-*") if (c / "_metadata").is_file()),
+        key=lambda c: int(c.name.split("-")[1]),
+        default=None,
+    )
+    if latest is None:
+        return 0, 0
+    try:
+        size = sum(f.stat().st_size for f in latest.rglob("*") if f.is_file())
+    except FileNotFoundError:  # removed meanwhile: a newer one has completed
+        return _checkpoints(directory)
+    return int(latest.name.split("-")[1]), size
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=float, default=50.0, help="background records/s")
@@ -58,6 +87,7 @@ def main() -> None:
 
     from confluent_kafka import Producer
 
+    checkpoints = Path(tempfile.mkdtemp(prefix="seamwatch-bench-checkpoints-"))
     with KafkaBroker() as broker:
         topics = KafkaTopics()
         conf = librdkafka_config(broker.bootstrap, {})
@@ -67,6 +97,7 @@ def main() -> None:
             topics=topics,
             watermark_seconds={"okta": args.watermark, "cloudtrail": args.watermark},
             checkpoint_interval_ms=args.checkpoint_ms,
+            checkpoint_dir=checkpoints,
         )
         client = start_kafka_job(settings)
         producer = Producer({**conf, "linger.ms": 0})
@@ -142,6 +173,11 @@ def main() -> None:
         time.sleep(20)  # job start-up (mini-cluster, Python workers) before the first attack
         produced: dict[str, float] = {}
         ip = ABROAD.ips[0]
+        cpu_before, checkpoint_before, attacks_started = (
+            _cpu_ticks(),
+            _checkpoints(checkpoints),
+            time.monotonic(),
+        )
         for who in victims:
             send(topics.okta, okta_session_start(who, _now(), ip, ABROAD, rng=rng))
             time.sleep(0.5)
@@ -159,9 +195,20 @@ def main() -> None:
         deadline = time.monotonic() + args.watermark + 60
         while time.monotonic() < deadline and len(set(produced) & set(readable)) < len(produced):
             time.sleep(0.5)
+        cpu_after, checkpoint_after = _cpu_ticks(), _checkpoints(checkpoints)
+        span = time.monotonic() - attacks_started
         stop.set()
         client.cancel().result()
 
+    busy = (cpu_after[0] - cpu_before[0]) / max(1, cpu_after[1] - cpu_before[1])
+    completed = checkpoint_after[0] - checkpoint_before[0]
+    every = f"one every {span / completed:.1f} s" if completed else "none"
+    print(
+        f"while attacks were injected ({span:.0f} s): the {os.cpu_count()} cores {busy:.0%} busy; "
+        f"checkpoints completed: {completed} ({every}), the last "
+        f"{checkpoint_after[1] / 1e6:,.0f} MB"
+    )
+    shutil.rmtree(checkpoints, ignore_errors=True)
     latencies = sorted(readable[k] - produced[k] for k in produced if k in readable)
     missing = len(produced) - len(latencies)
     achieved = sent[0] / sent[1] if sent[1] else 0.0
