@@ -337,9 +337,10 @@ def normalize_sql(
     parts = []
     raw = [(source, table) for source, table in tables.items() if not table.fields]
     if raw:
-        # Tables read as text (Kafka topics) share one Python operator: each has its own task
-        # otherwise, and their threads take turns at the one interpreter lock (measured on
-        # Kafka at 5,000 records/s: both source tasks 97-99 % busy on 0.29 of a core each).
+        # Tables read as text (Kafka topics, Entra ID and Windows files) share one Python
+        # operator rather than one per table, whose task threads would take turns at the one
+        # interpreter lock. Measured on Kafka: within the noise of one per table
+        # (docs/kafka.md, ninth session); it keeps one Python step for the raw path.
         rows = "\n  UNION ALL\n".join(
             f"  SELECT '{source}' AS in_source, {table.ref} AS in_ref, {table.text} AS in_text "
             f"FROM {table.name}"
