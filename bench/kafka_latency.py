@@ -42,6 +42,7 @@ from seamwatch.sample.factories import (
     ct_create_access_key,
     okta_session_start,
 )
+from tests.flink_cluster import latest_checkpoint
 from tests.kafka_broker import KafkaBroker
 from tests.scenarios import ABROAD, ACCOUNT, HOME, ROLE, person
 
@@ -59,18 +60,15 @@ def _cpu_ticks() -> tuple[int, int]:
 
 def _checkpoints(directory: Path) -> tuple[int, int]:
     """The latest completed checkpoint's number and size in bytes (0, 0: none yet)."""
-    latest = max(
-        (c for c in directory.glob("*/chk-*") if (c / "_metadata").is_file()),
-        key=lambda c: int(c.name.split("-")[1]),
-        default=None,
-    )
+    latest = latest_checkpoint(directory)
     if latest is None:
         return 0, 0
+    number, folder = latest
     try:
-        size = sum(f.stat().st_size for f in latest.rglob("*") if f.is_file())
+        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
     except FileNotFoundError:  # removed meanwhile: a newer one has completed
         return _checkpoints(directory)
-    return int(latest.name.split("-")[1]), size
+    return number, size
 
 
 def main() -> None:

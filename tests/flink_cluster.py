@@ -41,6 +41,13 @@ def pyflink_home() -> Path:
     return Path(pyflink.__file__).resolve().parent
 
 
+def latest_checkpoint(root: Path) -> tuple[int, Path] | None:
+    """The latest completed checkpoint under a job's checkpoint directory ``root`` (one folder
+    per job below it): its number and folder, None when none has completed."""
+    done = [(int(p.parent.name.split("-")[1]), p.parent) for p in root.glob("*/chk-*/_metadata")]
+    return max(done) if done else None
+
+
 def free_ports(count: int) -> list[int]:
     sockets = [socket.socket() for _ in range(count)]
     try:

@@ -39,6 +39,7 @@ from seamwatch.sample.factories import (
     okta_session_start,
 )
 from seamwatch.sample.scenario import build_sample
+from tests.flink_cluster import latest_checkpoint
 from tests.kafka_broker import KafkaBroker, unique_topics
 from tests.scenarios import ABROAD, ACCOUNT, HOME, ROLE, field_steps, person
 
@@ -357,11 +358,6 @@ def test_alerts_decode_against_the_alert_schema(live_job: Running) -> None:
         assert alert["rule_id"] and alert["events"]
 
 
-def _latest_checkpoint(root: Path) -> tuple[int, Path] | None:
-    done = [(int(p.parent.name.split("-")[1]), p.parent) for p in root.glob("*/chk-*/_metadata")]
-    return max(done) if done else None
-
-
 def test_restart_from_checkpoint_publishes_each_alert_once(
     kafka_broker: KafkaBroker, identities_file: Path, tmp_path: Path
 ) -> None:
@@ -373,16 +369,16 @@ def test_restart_from_checkpoint_publishes_each_alert_once(
         okta, cloudtrail, first_ids = _attack("ava.stone", LATER, seed=21)
         _send_in_turn(run, okta, cloudtrail)
         _wait_alert(run, lambda a: _event_ids(a) == first_ids)
-        seen = _latest_checkpoint(checkpoints)
+        seen = latest_checkpoint(checkpoints)
         deadline = time.monotonic() + 60
-        while (latest := _latest_checkpoint(checkpoints)) is None or (
+        while (latest := latest_checkpoint(checkpoints)) is None or (
             seen is not None and latest[0] <= seen[0]
         ):
             assert time.monotonic() < deadline, "no checkpoint completed after the alert"
             time.sleep(0.5)
     finally:
         _cancel(run.client)
-    checkpoint = _latest_checkpoint(checkpoints)
+    checkpoint = latest_checkpoint(checkpoints)
     assert checkpoint is not None
 
     settings.restore_from = checkpoint[1]
