@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from seamwatch.jobs.javaudf import udf_jar
+from seamwatch.jobs.javaudf import register as register_java
 from seamwatch.sqltext import sql_literal
 from seamwatch.udfs.behaviour import DAY_MS, FLAG_FIELDS, KINDS, BaselineConfig
 from seamwatch.udfs.records import EVENT_FIELDS
@@ -93,11 +93,7 @@ def settings_text(config: BaselineConfig) -> str:
 
 def register(t_env: Any, name: str = FUNCTION) -> None:
     """Register ``name`` as the Java ``BaselineFlags``, its jar shipped with the job."""
-    jar = udf_jar().resolve().as_uri()
-    t_env.execute_sql(
-        f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS {name} AS '{JAVA_CLASS}'"
-        f" LANGUAGE JAVA USING JAR '{jar}'"
-    )
+    register_java(t_env, name, JAVA_CLASS)
 
 
 def create_baseline_view(

@@ -1,7 +1,8 @@
 """The job's own Java functions: built once from the package's sources into a cached jar.
 
 The per-event work that SQL cannot express exactly runs in the JVM as a Java function
-(``seamwatch/java/``, today the behaviour baseline's ``BaselineFlags``). There is no Maven
+(``seamwatch/java/``: the behaviour baseline's ``BaselineFlags``, and ``RawNotNeeded``, which
+drops records read as text that no rule needs before the Python step). There is no Maven
 step: the sources are compiled with the JDK's ``javac`` against the PyFlink wheel's own Flink
 jars, the first time a job needs them, into
 ``$SEAMWATCH_CACHE_DIR`` (default ``~/.cache/seamwatch``) under a name that carries a digest of
@@ -9,7 +10,7 @@ the sources and of the Flink version, so an edited source or another Flink build
 concurrent jobs never see a half-written jar. ``$SEAMWATCH_UDF_JAR`` names a prebuilt jar
 instead (a container image without a JDK: ``python -m seamwatch.jobs.javaudf OUT.jar`` builds
 one). The job registers each function with ``CREATE TEMPORARY SYSTEM FUNCTION ... USING JAR``
-(:func:`seamwatch.jobs.baseline.register`): the planner loads the class from the jar, and the
+(:func:`register`): the planner loads the class from the jar, and the
 client ships the jar with the job to whatever cluster runs it.
 """
 
@@ -23,6 +24,7 @@ import sys
 import tempfile
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from seamwatch.errors import SeamwatchError
 
@@ -118,6 +120,15 @@ def udf_jar() -> Path:
     if not jar.is_file():
         build_jar(jar)
     return jar
+
+
+def register(t_env: Any, name: str, java_class: str) -> None:
+    """Register ``name`` as the Java function ``java_class`` of the jar, shipped with the job."""
+    jar = udf_jar().resolve().as_uri()
+    t_env.execute_sql(
+        f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS {name} AS '{java_class}'"
+        f" LANGUAGE JAVA USING JAR '{jar}'"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

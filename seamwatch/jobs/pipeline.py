@@ -32,6 +32,8 @@ from pyflink.table import DataTypes, Schema
 from pyflink.table.udf import FunctionContext, TableFunction, udtf
 
 from seamwatch.jobs.baseline import create_baseline_view
+from seamwatch.jobs.jvm_drop import drop_specs, keep_sql
+from seamwatch.jobs.jvm_drop import register as register_raw_drop
 from seamwatch.jobs.links_sql import link_views_sql
 from seamwatch.jobs.operators import PENDING_OUTPUT, MatchesToAlerts, decision_key
 from seamwatch.jobs.settings import CommonSettings
@@ -323,6 +325,7 @@ def normalize_sql(
     tables: Mapping[str, SourceTable],
     relevance: Relevance | None = None,
     count_not_needed: bool = True,
+    raw_drops: Mapping[str, str] | None = None,
 ) -> str:
     """Every source table through the Python step, as one ``UNION ALL`` of its rows.
 
@@ -330,8 +333,11 @@ def normalize_sql(
     skip Python. With ``count_not_needed`` they are counted in SQL (:func:`_not_needed_sql`;
     the views of :func:`not_needed_views` must exist), as the job counts the ``N`` rows the
     Python step makes of what its fuller relevance test drops; without it (a job that reports
-    no counts) they are only dropped.
+    no counts) they are only dropped. ``raw_drops`` (source -> spec of
+    :func:`seamwatch.jobs.jvm_drop.drop_spec`, the function registered): records of those
+    tables read as text that the Java function finds no rule needs skip Python too.
     """
+    raw_drops = raw_drops or {}
     names = ", ".join(name for name, _ in OUTPUT_FIELDS)
     lateral = f"LATERAL TABLE(seamwatch_normalize({{}})) AS T({names})"
     parts = []
@@ -344,6 +350,7 @@ def normalize_sql(
         rows = "\n  UNION ALL\n".join(
             f"  SELECT '{source}' AS in_source, {table.ref} AS in_ref, {table.text} AS in_text "
             f"FROM {table.name}"
+            + (f" WHERE {keep_sql(raw_drops[source], table.text)}" if source in raw_drops else "")
             for source, table in raw
         )
         parts.append(
@@ -484,10 +491,21 @@ def create_event_views(
             result_types=[_DATA_TYPES[t]() for _, t in OUTPUT_FIELDS],
         ),
     )
+    raw_drops: dict[str, str] = {}
     if count_not_needed:
         _create_views(t_env, not_needed_views(tables, relevance))
+    else:
+        # A job that counts no records (Kafka, cluster) drops the text records no rule needs
+        # in the JVM (seamwatch.jobs.jvm_drop); a counting one leaves them to Python's N rows.
+        raw_drops = drop_specs(
+            {source: table.fields for source, table in tables.items()}, relevance, clock_seconds
+        )
+        if raw_drops:
+            register_raw_drop(t_env)
     # One DataStream hop: every reader below shares this one Python step.
-    rows = t_env.to_data_stream(t_env.sql_query(normalize_sql(tables, relevance, count_not_needed)))
+    rows = t_env.to_data_stream(
+        t_env.sql_query(normalize_sql(tables, relevance, count_not_needed, raw_drops))
+    )
     t_env.create_temporary_view(
         NORMALIZED_VIEW, t_env.from_data_stream(rows, _hop_schema(OUTPUT_FIELDS))
     )

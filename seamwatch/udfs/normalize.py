@@ -21,7 +21,7 @@ from seamwatch.udfs.records import Event, Rejected
 from seamwatch.udfs.shapes import not_event_kind
 from seamwatch.udfs.windows import normalize_windows
 
-__all__ = ["NORMALIZERS", "explode", "normalize_text"]
+__all__ = ["NORMALIZERS", "container_keys", "explode", "normalize_text"]
 
 Normalizer = Callable[[Mapping[str, Any], str], Event]
 
@@ -43,6 +43,11 @@ _CONTAINER_KEYS: dict[str, tuple[str, ...]] = {
     "entra": ("records", "value"),
     "windows": (),
 }
+
+
+def container_keys(source: str) -> tuple[str, ...]:
+    """The top-level keys that can make a JSON object of ``source`` a container of records."""
+    return _CONTAINER_KEYS.get(source, ())
 
 
 def _decode(text: str | bytes) -> str:

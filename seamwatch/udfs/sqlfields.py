@@ -33,6 +33,7 @@ __all__ = [
     "SOURCE_FIELDS",
     "FieldPath",
     "normalize_fields",
+    "read_objects",
     "rebuild",
     "sql_readable",
 ]
@@ -153,6 +154,12 @@ _READ_LOWER: dict[str, dict[tuple[str, ...], frozenset[str]]] = {
     source: {path: frozenset(k.lower() for k in keys) for path, keys in read.items()}
     for source, read in _READ.items()
 }
+
+
+def read_objects(source: str) -> dict[tuple[str, ...], frozenset[str]]:
+    """Each object the source's table reads into (its path from the record; ``()`` is the
+    record) and the keys it reads there, as :func:`sql_readable` checks them."""
+    return dict(_READ[source])
 
 
 def _objects_ok(source: str, doc: dict[str, Any]) -> bool:
