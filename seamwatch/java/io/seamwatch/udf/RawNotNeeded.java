@@ -245,13 +245,8 @@ public final class RawNotNeeded extends ScalarFunction {
       return false;
     }
     String id = node.asText();
-    if (id.isEmpty() || !unpadded(id)) {
+    if (id.isEmpty() || !unpadded(id) || !ascii(id)) {
       return false;
-    }
-    for (int i = 0; i < id.length(); i++) {
-      if (id.charAt(i) > 0x7e) {
-        return false;
-      }
     }
     if (PLACEHOLDERS.contains(id.toLowerCase(Locale.ROOT))) {
       return false;
@@ -331,10 +326,12 @@ public final class RawNotNeeded extends ScalarFunction {
       Iterator<String> keys = node.fieldNames();
       while (keys.hasNext()) {
         String key = keys.next();
-        if (!read.contains(key) && !ascii(key)) {
-          return false; // a case mapping Java and Python may not share: ask Python
+        if (read.contains(key)) {
+          continue;
         }
-        if (!read.contains(key) && lower.contains(key.toLowerCase(Locale.ROOT))) {
+        // A key not read here: a case mapping Java and Python may not share (not ASCII), or
+        // another spelling of a key read here; either way, ask Python.
+        if (!ascii(key) || lower.contains(key.toLowerCase(Locale.ROOT))) {
           return false;
         }
       }
