@@ -10,11 +10,12 @@ the job share them), and how often a checkpoint completed (alerts are readable o
 the size of the last one.
 
     .venv/bin/python bench/kafka_latency.py [--rate 50] [--attacks 20] [--watermark 5]
-        [--not-needed 0.0]
+        [--not-needed 0.0] [--python-mode thread|process]
 
 ``--not-needed``: the share of the background's CloudTrail records (half the background) that
 are calls no rule needs (``DescribeInstances``), as most of a real estate's CloudTrail is; the
 rest, and all the Okta records, are sign-ins and calls a rule or the baseline reads.
+``--python-mode``: where the job's Python functions run (default: the Kafka job's own).
 """
 
 from __future__ import annotations
@@ -92,6 +93,12 @@ def main() -> None:
     parser.add_argument(
         "--checkpoint-ms", type=int, default=500, help="checkpoint interval (alerts commit then)"
     )
+    parser.add_argument(
+        "--python-mode",
+        choices=("thread", "process"),
+        default=KafkaSettings.python_mode,
+        help="where the job's Python functions run (the Kafka job's default unless given)",
+    )
     args = parser.parse_args()
 
     from confluent_kafka import Producer
@@ -107,6 +114,7 @@ def main() -> None:
             watermark_seconds={"okta": args.watermark, "cloudtrail": args.watermark},
             checkpoint_interval_ms=args.checkpoint_ms,
             checkpoint_dir=checkpoints,
+            python_mode=args.python_mode,
         )
         client = start_kafka_job(settings)
         producer = Producer({**conf, "linger.ms": 0})
@@ -231,7 +239,8 @@ def main() -> None:
         f"background {args.rate:.0f} records/s asked, {achieved:,.0f} records/s sent "
         f"({sent[0]:,} records, {args.not_needed:.0%} of the CloudTrail half no rule needs); "
         f"{len(produced)} attacks, {missing} missed; "
-        f"checkpoint interval {settings.checkpoint_interval_ms} ms"
+        f"checkpoint interval {settings.checkpoint_interval_ms} ms; "
+        f"Python functions in {settings.python_mode} mode"
     )
     if not latencies:
         print(f"no alert became readable ({missing} attacks injected)")

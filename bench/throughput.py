@@ -19,6 +19,7 @@ Prints the rates and their ratios. Usage::
 
     python bench/throughput.py [--events 1000000] [--attacks 20] [--rules DIR]
                                [--parallelism 1] [--single-rule] [--stages] [--cluster]
+                               [--python-mode thread|process]
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def _stage_seconds(
 ) -> float:
     """Seconds for the job cut after ``stage`` (an index of STAGES) into a blackhole."""
     rules, graph = load_inputs(settings)
-    _, t_env = create_environments(parallelism)
+    _, t_env = create_environments(parallelism, settings.python_mode)
     tables = attach_staged(t_env, staged, settings.watermark_seconds)
     statements = t_env.create_statement_set()
     if stage == 0:
@@ -117,9 +118,9 @@ def _stage_seconds(
     return time.monotonic() - started
 
 
-def stage_table(corpus: BenchCorpus, rules: Path, parallelism: int) -> None:
+def stage_table(corpus: BenchCorpus, rules: Path, parallelism: int, python_mode: str) -> None:
     """Print the per-stage table: each stage of the data path added in turn."""
-    settings = corpus_settings(corpus, rules, parallelism, Path(tempfile.gettempdir()))
+    settings = corpus_settings(corpus, rules, parallelism, Path(tempfile.gettempdir()), python_mode)
     with tempfile.TemporaryDirectory(prefix="seamwatch-bench-stage-") as tmp:
         # Staged as a run stages: records no rule needs as brief lines.
         needed = needed_actions(load_inputs(settings)[0])
@@ -129,7 +130,7 @@ def stage_table(corpus: BenchCorpus, rules: Path, parallelism: int) -> None:
         rows = [("staging (client: expand, classify, write JSON lines)", staging)]
         for stage, name in enumerate(STAGES):
             rows.append((name, _stage_seconds(stage, settings, staged, parallelism)))
-    result, _ = run_job(corpus, rules, parallelism)
+    result, _ = run_job(corpus, rules, parallelism, python_mode)
     rows.append(
         (f"+ {len(result.rules)} rules, absence steps, alerts (the whole job)", result.job_seconds)
     )
@@ -225,9 +226,14 @@ def cluster_scale_out(corpus: BenchCorpus, rules: Path) -> dict[int, float]:
 
 
 def corpus_settings(
-    corpus: BenchCorpus, rules: Path, parallelism: int, out_dir: Path
+    corpus: BenchCorpus,
+    rules: Path,
+    parallelism: int,
+    out_dir: Path,
+    python_mode: str = JobSettings.python_mode,
 ) -> JobSettings:
     return JobSettings(
+        python_mode="process" if python_mode == "process" else "thread",
         inputs={"okta": [str(corpus.okta_path)], "cloudtrail": [str(corpus.cloudtrail_path)]},
         rules_dir=rules,
         identities=corpus.identities_path,
@@ -236,10 +242,12 @@ def corpus_settings(
     )
 
 
-def run_job(corpus: BenchCorpus, rules: Path, parallelism: int) -> tuple[RunResult, float]:
+def run_job(
+    corpus: BenchCorpus, rules: Path, parallelism: int, python_mode: str
+) -> tuple[RunResult, float]:
     """The full job over the corpus; the result and the seconds including staging."""
     with tempfile.TemporaryDirectory(prefix="seamwatch-bench-") as tmp:
-        settings = corpus_settings(corpus, rules, parallelism, Path(tmp))
+        settings = corpus_settings(corpus, rules, parallelism, Path(tmp), python_mode)
         started = time.monotonic()
         result = run_files(settings)
         return result, time.monotonic() - started
@@ -262,6 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cluster", action="store_true", help="also measure scale-out on a standalone cluster"
     )
+    parser.add_argument(
+        "--python-mode",
+        choices=("thread", "process"),
+        default=JobSettings.python_mode,
+        help="where the job's Python functions run (default: a file run's own)",
+    )
     args = parser.parse_args(argv)
 
     corpus_dir = args.out / f"corpus-{args.events}-{args.attacks}-{args.seed}"
@@ -283,22 +297,23 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     if args.stages:
-        stage_table(corpus, args.rules, args.parallelism)
+        stage_table(corpus, args.rules, args.parallelism, args.python_mode)
     if args.cluster:
         cluster_scale_out(corpus, args.rules)
-    results = {"catalog": run_job(corpus, args.rules, args.parallelism)}
+    results = {"catalog": run_job(corpus, args.rules, args.parallelism, args.python_mode)}
     if args.single_rule:
         with tempfile.TemporaryDirectory(prefix="seamwatch-bench-rule-") as tmp:
             single = Path(tmp)
             shutil.copy(args.rules / FIELD_RULE_FILE, single / FIELD_RULE_FILE)
-            results["single"] = run_job(corpus, single, args.parallelism)
+            results["single"] = run_job(corpus, single, args.parallelism, args.python_mode)
     injected = {truth.entity for truth in corpus.attacks}
     for name, (result, total) in results.items():
         job_rate = result.records_in / result.job_seconds
         total_rate = result.records_in / total
         detected = {a["entity"]["id"] for a in result.alerts}
         print(
-            f"seamwatch, {name} ({len(result.rules)} rules): job {result.job_seconds:.1f}s = "
+            f"seamwatch, {name} ({len(result.rules)} rules, Python in {args.python_mode} mode): "
+            f"job {result.job_seconds:.1f}s = "
             f"{job_rate:,.0f} events/s ({job_rate / floor_rate:.2f} of the floor); with "
             f"staging {total:.1f}s = {total_rate:,.0f} events/s ({total_rate / floor_rate:.2f}); "
             f"alerts {len(result.alerts)}, attacked entities found {len(detected & injected)} "
@@ -319,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
                 "bytes": total_bytes,
                 "rules": len(result.rules),
                 "parallelism": args.parallelism,
+                "python_mode": args.python_mode,
                 "floor_events_per_s": round(floor_rate),
                 "job_events_per_s": round(job_rate),
                 "end_to_end_events_per_s": round(total_rate),

@@ -1,7 +1,10 @@
 """The Flink environments, configured the way the Python functions need them.
 
-Thread mode runs the Python functions inside the JVM through pemja (about 3x faster than the
-process mode's gRPC workers). Embedded Python must find this package and pemja: the job sets
+Thread mode runs the Python functions inside the JVM through pemja, one call per row on the
+task's thread. Process mode runs them beside the JVM, fed a bundle of rows at a time over gRPC
+(on a local mini-cluster started from Python, in this process: PyFlink's loopback worker).
+File runs use process mode (:class:`~seamwatch.jobs.settings.JobSettings`); Kafka and cluster
+jobs thread mode. Embedded Python must find this package and pemja: the job sets
 ``python.executable`` to this interpreter and ``PYTHONPATH`` to its site-packages and the
 project root *before* the JVM gateway starts, which is why :func:`create_environments` must be
 the first Flink call of a process.
@@ -60,6 +63,10 @@ LOCAL_JVM_ARGS = "-XX:+UseParallelGC -XX:FreqInlineSize=100 -XX:InlineSmallCode=
 def prepare_process_environment() -> None:
     """Export what the JVM and its embedded Python need; call before any pyflink import."""
     os.environ["PYTHONPATH"] = python_path()
+    # PyFlink's loopback worker (process mode) marks its process so that Python code run as a
+    # function never starts a gateway; a process this one starts (a test's CLI run, the
+    # cluster program) inherits the mark, and would refuse to start its own.
+    os.environ.pop("PYFLINK_GATEWAY_DISABLED", None)
     os.environ.setdefault("PYFLINK_CLIENT_EXECUTABLE", sys.executable)
     os.environ.setdefault("JVM_ARGS", LOCAL_JVM_ARGS)
     # gRPC (PyFlink loads it) logs at info level when a process forks beside its threads, as

@@ -72,6 +72,8 @@ class CommonSettings:
     rules_dir: Path = DEFAULT_RULES_DIR  # --rules
     identities: Path | None = None  # --identities
     parallelism: int = 1  # --parallelism
+    # Where the Python functions run (seamwatch.jobs.runtime): "thread" (embedded in the
+    # task's thread) or "process" (beside the JVM, fed in bundles). File runs override it.
     python_mode: Literal["thread", "process"] = "thread"
     # --watermark SOURCE=DURATION: how late a source's events may arrive and still match.
     watermark_seconds: dict[str, int] = field(
@@ -107,6 +109,11 @@ class JobSettings(CommonSettings):
 
     inputs: dict[str, list[str]]  # source -> list of path specs (file, directory or glob)
     output: Path = Path("seamwatch-out/alerts.jsonl")
+    # A file run's Python functions run in process mode: on the 300k bench corpus whole runs
+    # took 85-86 s against 95-99 s in thread mode, with the same alerts. Embedded, each call
+    # began with the caches the JVM's work on the row before had evicted; beside the JVM, the
+    # Python worker takes a bundle of rows at a time (docs/architecture.md, eleventh session).
+    python_mode: Literal["thread", "process"] = "process"
     alert_format: Literal["json", "ocsf"] = "json"  # of the alert file (docs/alerts.md)
 
     @property
