@@ -63,9 +63,10 @@ LOCAL_JVM_ARGS = "-XX:+UseParallelGC -XX:FreqInlineSize=100 -XX:InlineSmallCode=
 def prepare_process_environment() -> None:
     """Export what the JVM and its embedded Python need; call before any pyflink import."""
     os.environ["PYTHONPATH"] = python_path()
-    # PyFlink's loopback worker (process mode) marks its process so that Python code run as a
-    # function never starts a gateway; a process this one starts (a test's CLI run, the
-    # cluster program) inherits the mark, and would refuse to start its own.
+    # PyFlink's loopback worker (a process-mode job on a local mini-cluster) marks the process
+    # that hosts it so that a function's code never starts a gateway. A process started from
+    # that one afterwards (a test running the CLI) inherits the mark and would refuse to start
+    # its own gateway: this is never a function's process, so the mark is dropped.
     os.environ.pop("PYFLINK_GATEWAY_DISABLED", None)
     os.environ.setdefault("PYFLINK_CLIENT_EXECUTABLE", sys.executable)
     os.environ.setdefault("JVM_ARGS", LOCAL_JVM_ARGS)

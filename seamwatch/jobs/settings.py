@@ -109,9 +109,9 @@ class JobSettings(CommonSettings):
 
     inputs: dict[str, list[str]]  # source -> list of path specs (file, directory or glob)
     output: Path = Path("seamwatch-out/alerts.jsonl")
-    # A file run's Python functions run in process mode: on the 300k bench corpus whole runs
-    # took 85-86 s against 95-99 s in thread mode, with the same alerts. Embedded, each call
-    # began with the caches the JVM's work on the row before had evicted; beside the JVM, the
+    # A file run's Python functions run in process mode: the 1M-record bench's job took
+    # 125.2 s against 179.8 s in thread mode, with the same alerts. Embedded, each call began
+    # with the caches the JVM's work on the row before had evicted; beside the JVM, the
     # Python worker takes a bundle of rows at a time (docs/architecture.md, eleventh session).
     python_mode: Literal["thread", "process"] = "process"
     alert_format: Literal["json", "ocsf"] = "json"  # of the alert file (docs/alerts.md)
