@@ -36,7 +36,7 @@ from typing import Any
 from seamwatch.jobs.local import RunResult, load_inputs, needed_actions, run_files
 from seamwatch.jobs.pipeline import attach_staged, create_event_views
 from seamwatch.jobs.runtime import create_environments
-from seamwatch.jobs.settings import DEFAULT_RULES_DIR, REPO_ROOT, JobSettings
+from seamwatch.jobs.settings import DEFAULT_RULES_DIR, REPO_ROOT, JobSettings, PythonMode
 from seamwatch.sample.stream import BenchCorpus, write_bench_corpus
 from seamwatch.sources.staging import (
     RAW_KEY,
@@ -118,7 +118,9 @@ def _stage_seconds(
     return time.monotonic() - started
 
 
-def stage_table(corpus: BenchCorpus, rules: Path, parallelism: int, python_mode: str) -> None:
+def stage_table(
+    corpus: BenchCorpus, rules: Path, parallelism: int, python_mode: PythonMode
+) -> None:
     """Print the per-stage table: each stage of the data path added in turn."""
     settings = corpus_settings(corpus, rules, parallelism, Path(tempfile.gettempdir()), python_mode)
     with tempfile.TemporaryDirectory(prefix="seamwatch-bench-stage-") as tmp:
@@ -230,10 +232,10 @@ def corpus_settings(
     rules: Path,
     parallelism: int,
     out_dir: Path,
-    python_mode: str = JobSettings.python_mode,
+    python_mode: PythonMode = JobSettings.python_mode,
 ) -> JobSettings:
     return JobSettings(
-        python_mode="process" if python_mode == "process" else "thread",
+        python_mode=python_mode,
         inputs={"okta": [str(corpus.okta_path)], "cloudtrail": [str(corpus.cloudtrail_path)]},
         rules_dir=rules,
         identities=corpus.identities_path,
@@ -243,7 +245,7 @@ def corpus_settings(
 
 
 def run_job(
-    corpus: BenchCorpus, rules: Path, parallelism: int, python_mode: str
+    corpus: BenchCorpus, rules: Path, parallelism: int, python_mode: PythonMode
 ) -> tuple[RunResult, float]:
     """The full job over the corpus; the result and the seconds including staging."""
     with tempfile.TemporaryDirectory(prefix="seamwatch-bench-") as tmp:

@@ -16,9 +16,9 @@ import os
 import site
 import sys
 import sysconfig
-from typing import Any, Literal
+from typing import Any
 
-from seamwatch.jobs.settings import REPO_ROOT
+from seamwatch.jobs.settings import REPO_ROOT, PythonMode
 
 
 def python_path() -> str:
@@ -77,7 +77,7 @@ def prepare_process_environment() -> None:
 
 def create_environments(
     parallelism: int = 1,
-    python_mode: Literal["thread", "process"] = "thread",
+    python_mode: PythonMode = "thread",
     extra: dict[str, str] | None = None,
 ) -> tuple[Any, Any]:
     """A streaming ``StreamExecutionEnvironment`` and its ``StreamTableEnvironment``."""

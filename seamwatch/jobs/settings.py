@@ -60,6 +60,9 @@ DEFAULT_KAFKA_SOURCES: tuple[str, ...] = ("okta", "cloudtrail")
 # (--learning-days 7 or more) to cut the first-week noise of people whose habits are unknown.
 DEFAULT_LEARNING_DAYS = 1.0
 
+# Where a job's Python functions run (seamwatch.jobs.runtime.create_environments).
+PythonMode = Literal["thread", "process"]
+
 
 @dataclass(kw_only=True)
 class CommonSettings:
@@ -74,7 +77,7 @@ class CommonSettings:
     parallelism: int = 1  # --parallelism
     # Where the Python functions run (seamwatch.jobs.runtime): "thread" (embedded in the
     # task's thread) or "process" (beside the JVM, fed in bundles). File runs override it.
-    python_mode: Literal["thread", "process"] = "thread"
+    python_mode: PythonMode = "thread"
     # --watermark SOURCE=DURATION: how late a source's events may arrive and still match.
     watermark_seconds: dict[str, int] = field(
         default_factory=lambda: dict(DEFAULT_WATERMARK_SECONDS)
@@ -113,7 +116,7 @@ class JobSettings(CommonSettings):
     # 125.2 s against 179.8 s in thread mode, with the same alerts. Embedded, each call began
     # with the caches the JVM's work on the row before had evicted; beside the JVM, the
     # Python worker takes a bundle of rows at a time (docs/architecture.md, eleventh session).
-    python_mode: Literal["thread", "process"] = "process"
+    python_mode: PythonMode = "process"
     alert_format: Literal["json", "ocsf"] = "json"  # of the alert file (docs/alerts.md)
 
     @property
