@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from seamwatch.sources.staging import payload_time_sql
+from seamwatch.sources.timeguard import WATERMARK_TIME_CLASS, WATERMARK_TIME_FUNCTION
 
 pytestmark = pytest.mark.flink
 
@@ -24,20 +27,44 @@ CASES = [
 ]
 
 
-def test_the_time_is_read_from_the_text_without_parsing_it() -> None:
+def _t_env() -> Any:
+    """A table environment with the watermark's Java function registered, as jobs register it."""
+    from seamwatch.jobs.javaudf import register
     from seamwatch.jobs.runtime import create_environments
 
     _, t_env = create_environments(1)
-    literals = [("'" + text.replace("'", "''") + "'", want) for text, want in CASES]
+    register(t_env, WATERMARK_TIME_FUNCTION, WATERMARK_TIME_CLASS)
+    return t_env
+
+
+def _times(t_env: Any, expressions: list[str]) -> list[str]:
     union = " UNION ALL ".join(
-        f"SELECT {i} AS n, CAST({payload_time_sql('cloudtrail', lit)} AS STRING) AS t"
-        for i, (lit, _) in enumerate(literals)
+        f"SELECT {i} AS n, CAST({sql} AS STRING) AS t" for i, sql in enumerate(expressions)
     )
     with t_env.sql_query(union).execute().collect() as rows:
         got = {row[0]: row[1] for row in rows}
-    assert [got[i] for i in range(len(CASES))] == [want for _, want in CASES]
-    okta = payload_time_sql("okta", "p")
+    return [got[i] for i in range(len(expressions))]
+
+
+def test_the_time_is_read_from_the_text_without_parsing_it() -> None:
+    t_env = _t_env()
+    sqls = [payload_time_sql("cloudtrail", _literal(text), None) for text, _ in CASES]
+    assert _times(t_env, sqls) == [want for _, want in CASES]
+    okta = payload_time_sql("okta", "p", None)
     assert "published" in okta and "eventTime" not in okta
+
+
+def test_a_payload_time_ahead_of_the_clock_reads_as_the_epoch() -> None:
+    t_env = _t_env()
+    texts = ['{"eventTime":"9999-01-01T00:00:00Z"}', '{"eventTime":"2026-03-04T10:27:41Z"}']
+    bounded = [payload_time_sql("cloudtrail", _literal(text), 300) for text in texts]
+    unbounded = [payload_time_sql("cloudtrail", _literal(text), None) for text in texts]
+    assert _times(t_env, bounded + unbounded) == [
+        "1970-01-01 00:00:00.000",
+        "2026-03-04 10:27:41.000",
+        "9999-01-01 00:00:00.000",
+        "2026-03-04 10:27:41.000",
+    ]
 
 
 # Entra ID and Windows records as their topics carry them: the time keys their normalizers read.
@@ -92,16 +119,8 @@ RAW_CASES = [
 
 
 def test_entra_and_windows_times_are_read_from_their_own_keys() -> None:
-    from seamwatch.jobs.runtime import create_environments
-
-    _, t_env = create_environments(1)
-    union = " UNION ALL ".join(
-        f"SELECT {i} AS n, CAST({payload_time_sql(source, _literal(text))} AS STRING) AS t"
-        for i, (source, text, _) in enumerate(RAW_CASES)
-    )
-    with t_env.sql_query(union).execute().collect() as rows:
-        got = {row[0]: row[1] for row in rows}
-    assert [got[i] for i in range(len(RAW_CASES))] == [want for _, _, want in RAW_CASES]
+    sqls = [payload_time_sql(source, _literal(text), None) for source, text, _ in RAW_CASES]
+    assert _times(_t_env(), sqls) == [want for _, _, want in RAW_CASES]
 
 
 def _literal(text: str) -> str:

@@ -151,8 +151,10 @@ def test_staging_dead_letters_the_record_and_stages_the_rest(tmp_path: Path) -> 
 
 def test_the_staged_table_bounds_its_watermark_column(tmp_path: Path) -> None:
     (staged,) = stage_inputs({"cloudtrail": [str(_one(tmp_path))]}, tmp_path / "out")
-    assert "LOCALTIMESTAMP" in staged_table_ddl("t", staged, 900)
-    assert "LOCALTIMESTAMP" not in staged_table_ddl("t", staged, 900, None)
+    assert "ts AS seamwatch_watermark_time(`eventTime`, 300)," in staged_table_ddl("t", staged, 900)
+    assert "ts AS seamwatch_watermark_time(`eventTime`)," in staged_table_ddl(
+        "t", staged, 900, None
+    )
 
 
 def _one(tmp_path: Path) -> Path:

@@ -52,6 +52,7 @@ from seamwatch.sources.timeguard import (
     FutureGuard,
     bounded_time_sql,
     watermark_time,
+    watermark_time_sql,
 )
 from seamwatch.sqltext import sql_interval, sql_literal
 from seamwatch.udfs.deadletter import RAW_LIMIT_BYTES, dead_letter
@@ -523,9 +524,10 @@ PAYLOAD_TIME_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-def payload_time_sql(source: str, payload: str) -> str:
-    """SQL for the time of a raw JSON text column (``TIMESTAMP(3)``, epoch when unreadable):
-    the watermark of tables that read records as text (Kafka topics, watched directories).
+def payload_time_sql(source: str, payload: str, clock_seconds: int | None) -> str:
+    """SQL for the time of a raw JSON text column (``TIMESTAMP(3)``, epoch when unreadable or,
+    unless ``clock_seconds`` is None, more than ``clock_seconds`` ahead of the clock): the
+    watermark of tables that read records as text (Kafka topics, watched directories).
 
     It finds the key's first ``"key":"`` (or ``"key": "``) in the text and reads the 19
     characters after it, to the second: a substring search, where ``JSON_VALUE`` parses the
@@ -535,7 +537,7 @@ def payload_time_sql(source: str, payload: str) -> str:
     :func:`~seamwatch.sources.raw.raw_payload_time_sql`.
     """
     if check_source(source) in RAW_SOURCES:
-        return raw_payload_time_sql(source, payload)
+        return bounded_time_sql(raw_payload_time_sql(source, payload), clock_seconds)
     candidates = []
     for key in PAYLOAD_TIME_KEYS[check_source(source)]:
         for pattern in (f'"{key}":"', f'"{key}": "'):
@@ -545,17 +547,16 @@ def payload_time_sql(source: str, payload: str) -> str:
                 f"CASE WHEN {at} > 0 THEN SUBSTRING({payload} FROM {at} + {len(pattern)} "
                 "FOR 19) END"
             )
-    text = f"COALESCE({', '.join(candidates)})"
-    return f"COALESCE(TO_TIMESTAMP(REPLACE({text}, 'T', ' ')), TIMESTAMP '1970-01-01 00:00:00')"
+    # Each candidate is at most 19 characters: the function reads them all.
+    return watermark_time_sql(f"COALESCE({', '.join(candidates)})", clock_seconds)
 
 
-def event_time_sql(source: str) -> str:
-    """SQL for the time the watermark follows (``TIMESTAMP(3)``, the epoch when unreadable)."""
+def event_time_sql(source: str, clock_seconds: int | None = DEFAULT_CLOCK_SECONDS) -> str:
+    """SQL for the time the watermark follows (``TIMESTAMP(3)``): the source's time field read
+    by :func:`~seamwatch.sources.timeguard.watermark_time_sql` (the epoch when unreadable or
+    more than ``clock_seconds`` ahead of the clock)."""
     column = f"`{SOURCE_TIME_FIELDS[check_source(source)]}`"
-    return (
-        f"COALESCE(TO_TIMESTAMP(SUBSTRING(REPLACE({column}, 'T', ' ') FROM 1 FOR 19)), "
-        "TIMESTAMP '1970-01-01 00:00:00')"
-    )
+    return watermark_time_sql(column, clock_seconds)
 
 
 def source_columns(source: str) -> list[str]:
@@ -586,18 +587,21 @@ def staged_table_ddl(
     """A filesystem table over one staged directory, with the source's event-time watermark.
 
     A time more than ``clock_seconds`` ahead of the clock reads as the epoch (it never moves
-    the watermark; :func:`~seamwatch.sources.timeguard.bounded_time_sql`)."""
+    the watermark; :func:`~seamwatch.sources.timeguard.bounded_time_sql`). The DDL of a source
+    read by its fields names the Java function of
+    :func:`~seamwatch.sources.timeguard.watermark_time_sql`: register it first
+    (:func:`seamwatch.jobs.pipeline.attach_staged` does)."""
     path = str(staged.path).replace("'", "''")
     if staged.source in RAW_SOURCES:
         columns = f"`{REF_KEY}` STRING,\n  `{RAW_KEY}` STRING,\n  `{TIME_KEY}` STRING"
-        time_sql = raw_time_sql()
+        time_sql = bounded_time_sql(raw_time_sql(), clock_seconds)
     else:
         columns = ",\n  ".join(source_columns(staged.source) + field_columns(staged.source))
-        time_sql = event_time_sql(staged.source)
+        time_sql = event_time_sql(staged.source, clock_seconds)
     return (
         f"CREATE TEMPORARY TABLE {table} (\n"
         f"  {columns},\n"
-        f"  ts AS {bounded_time_sql(time_sql, clock_seconds)},\n"
+        f"  ts AS {time_sql},\n"
         f"  WATERMARK FOR ts AS ts - {sql_interval(watermark_seconds)}\n"
         ") WITH (\n"
         "  'connector' = 'filesystem',\n"

@@ -41,6 +41,7 @@ __all__ = [
     "ahead_of_clock",
     "bounded_time_sql",
     "watermark_time",
+    "watermark_time_sql",
 ]
 
 # How many timed records after a record its time is compared with.
@@ -181,3 +182,26 @@ def bounded_time_sql(time_sql: str, clock_seconds: int | None) -> str:
         f"CASE WHEN {time_sql} > TIMESTAMPADD(SECOND, {int(clock_seconds)}, LOCALTIMESTAMP) "
         f"THEN TIMESTAMP '1970-01-01 00:00:00' ELSE {time_sql} END"
     )
+
+
+#: The SQL name of the Java function ``io.seamwatch.udf.WatermarkTime`` (``seamwatch/java/``),
+#: which a job registers before the tables that name it (:func:`watermark_time_sql`).
+WATERMARK_TIME_FUNCTION = "seamwatch_watermark_time"
+WATERMARK_TIME_CLASS = "io.seamwatch.udf.WatermarkTime"
+
+
+def watermark_time_sql(text_sql: str, clock_seconds: int | None) -> str:
+    """SQL for the watermark time (``TIMESTAMP(3)``) of the time text ``text_sql``: its first
+    19 characters, ``T`` read as a blank, to the second; the epoch when unreadable or, unless
+    ``clock_seconds`` is None, more than ``clock_seconds`` ahead of the clock.
+
+    That is ``bounded_time_sql(COALESCE(TO_TIMESTAMP(SUBSTRING(REPLACE(text, 'T', ' ') FROM 1
+    FOR 19)), <epoch>), clock_seconds)``, computed by the Java function ``WatermarkTime``,
+    which reads the usual form digit by digit and hands any other text to the method
+    ``TO_TIMESTAMP`` calls (a test holds the two equal). ``TO_TIMESTAMP`` itself, named twice
+    by the clock bound and computed by each branch of a source's plan, was about a sixth of the
+    JVM's sampled CPU on the bench corpus (docs/architecture.md, twelfth session).
+    """
+    if clock_seconds is None:
+        return f"{WATERMARK_TIME_FUNCTION}({text_sql})"
+    return f"{WATERMARK_TIME_FUNCTION}({text_sql}, {int(clock_seconds)})"
