@@ -1,8 +1,9 @@
 """The job's own Java functions: built once from the package's sources into a cached jar.
 
 The per-event work that SQL cannot express exactly runs in the JVM as a Java function
-(``seamwatch/java/``: the behaviour baseline's ``BaselineFlags``, and ``RawNotNeeded``, which
-drops records read as text that no rule needs before the Python step). There is no Maven
+(``seamwatch/java/``: the behaviour baseline's ``BaselineFlags``; ``RawNotNeeded``, which
+drops records read as text that no rule needs before the Python step; ``WatermarkTime``, the
+time a source table's watermark follows). There is no Maven
 step: the sources are compiled with the JDK's ``javac`` against the PyFlink wheel's own Flink
 jars, the first time a job needs them, into
 ``$SEAMWATCH_CACHE_DIR`` (default ``~/.cache/seamwatch``) under a name that carries a digest of
