@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from seamwatch.sources.staging import payload_time_sql
-from seamwatch.sources.timeguard import WATERMARK_TIME_CLASS, WATERMARK_TIME_FUNCTION
 
 pytestmark = pytest.mark.flink
 
@@ -29,11 +28,11 @@ CASES = [
 
 def _t_env() -> Any:
     """A table environment with the watermark's Java function registered, as jobs register it."""
-    from seamwatch.jobs.javaudf import register
+    from seamwatch.jobs.javaudf import register_watermark_time
     from seamwatch.jobs.runtime import create_environments
 
     _, t_env = create_environments(1)
-    register(t_env, WATERMARK_TIME_FUNCTION, WATERMARK_TIME_CLASS)
+    register_watermark_time(t_env)
     return t_env
 
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from seamwatch.sources.timeguard import (
-    WATERMARK_TIME_CLASS,
-    WATERMARK_TIME_FUNCTION,
-    bounded_time_sql,
-    watermark_time_sql,
-)
+from seamwatch.sources.timeguard import bounded_time_sql, watermark_time_sql
 
 pytestmark = pytest.mark.flink
 
@@ -57,11 +52,11 @@ def _old_sql(column: str) -> str:
 
 
 def test_the_function_reads_every_text_as_the_sql_did() -> None:
-    from seamwatch.jobs.javaudf import register
+    from seamwatch.jobs.javaudf import register_watermark_time
     from seamwatch.jobs.runtime import create_environments
 
     _, t_env = create_environments(1)
-    register(t_env, WATERMARK_TIME_FUNCTION, WATERMARK_TIME_CLASS)
+    register_watermark_time(t_env)
     texts = [*TEXTS, None]
     selects = []
     for i, text in enumerate(texts):

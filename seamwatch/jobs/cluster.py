@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from seamwatch.jobs.javaudf import register as register_java
+from seamwatch.jobs.javaudf import register_watermark_time
 from seamwatch.jobs.kafka_job import KafkaSettings, build_kafka_job
 from seamwatch.jobs.local import load_inputs
 from seamwatch.jobs.runtime import create_environments
@@ -53,11 +53,7 @@ from seamwatch.jobs.settings import (
 from seamwatch.kafka.config import load_client_properties
 from seamwatch.rules.rulebook import parse_duration
 from seamwatch.sources.staging import StagedSource, check_source, payload_time_sql
-from seamwatch.sources.timeguard import (
-    WATERMARK_TIME_CLASS,
-    WATERMARK_TIME_FUNCTION,
-    FutureBounds,
-)
+from seamwatch.sources.timeguard import FutureBounds
 from seamwatch.sqltext import sql_interval, sql_literal
 from seamwatch.udfs.behaviour import BaselineConfig
 from seamwatch.udfs.geo import GeoDatabases
@@ -201,7 +197,7 @@ def build_file_job(
     from seamwatch.jobs.pipeline import SourceTable, build_pipeline
 
     rules, graph = load_inputs(settings)
-    register_java(t_env, WATERMARK_TIME_FUNCTION, WATERMARK_TIME_CLASS)
+    register_watermark_time(t_env)
     tables: dict[str, SourceTable] = {}
     for source, directory in files.inputs.items():
         table = f"{source}_raw"

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from seamwatch.errors import SeamwatchError
+from seamwatch.sources.timeguard import WATERMARK_TIME_FUNCTION
 
 #: The Java sources, shipped in the package.
 JAVA_DIR = Path(__file__).resolve().parent.parent / "java"
@@ -130,6 +131,12 @@ def register(t_env: Any, name: str, java_class: str) -> None:
         f"CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS {name} AS '{java_class}'"
         f" LANGUAGE JAVA USING JAR '{jar}'"
     )
+
+
+def register_watermark_time(t_env: Any) -> None:
+    """Register ``WatermarkTime``, which the watermark column of every CloudTrail and Okta table
+    names (:func:`seamwatch.sources.timeguard.watermark_time_sql`): call before their DDL."""
+    register(t_env, WATERMARK_TIME_FUNCTION, "io.seamwatch.udf.WatermarkTime")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from seamwatch.jobs.javaudf import register as register_java
+from seamwatch.jobs.javaudf import register_watermark_time
 from seamwatch.jobs.local import load_inputs
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import DEFAULT_KAFKA_SOURCES, REPO_ROOT, CommonSettings
@@ -38,7 +38,6 @@ from seamwatch.kafka.identity_topic import IdentityTopic
 from seamwatch.kafka.schema_registry import RegistryClient, encode_framed_alert
 from seamwatch.kafka.schema_registry import register_alert_schema as register_with_registry
 from seamwatch.sources.staging import payload_time_sql
-from seamwatch.sources.timeguard import WATERMARK_TIME_CLASS, WATERMARK_TIME_FUNCTION
 from seamwatch.sqltext import sql_interval
 from seamwatch.udfs.geo import check_databases
 
@@ -234,7 +233,7 @@ def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
     rules, graph = load_inputs(settings)
     # The planner resolves the connector factory on the client: put the jars there too.
     t_env.get_config().set("pipeline.jars", settings.flink_configuration()["pipeline.jars"])
-    register_java(t_env, WATERMARK_TIME_FUNCTION, WATERMARK_TIME_CLASS)
+    register_watermark_time(t_env)
     tables = {}
     for source, topic in settings.source_topics().items():
         table = f"{source}_kafka"

@@ -32,7 +32,7 @@ from pyflink.table import DataTypes, Schema
 from pyflink.table.udf import FunctionContext, TableFunction, udtf
 
 from seamwatch.jobs.baseline import create_baseline_view
-from seamwatch.jobs.javaudf import register as register_java
+from seamwatch.jobs.javaudf import register_watermark_time
 from seamwatch.jobs.jvm_drop import drop_specs, keep_sql
 from seamwatch.jobs.jvm_drop import register as register_raw_drop
 from seamwatch.jobs.links_sql import link_views_sql
@@ -43,12 +43,7 @@ from seamwatch.rules.compiler import compile_decisions
 from seamwatch.rules.relevance import Relevance
 from seamwatch.rules.rulebook import Rule
 from seamwatch.sources.staging import RAW_KEY, REF_KEY, StagedSource, field_column, staged_table_ddl
-from seamwatch.sources.timeguard import (
-    DEFAULT_CLOCK_SECONDS,
-    WATERMARK_TIME_CLASS,
-    WATERMARK_TIME_FUNCTION,
-    ahead_of_clock,
-)
+from seamwatch.sources.timeguard import DEFAULT_CLOCK_SECONDS, ahead_of_clock
 from seamwatch.sqltext import sql_literal
 from seamwatch.udfs.absence import AbsenceSpec
 from seamwatch.udfs.alerts import RuleMeta
@@ -149,7 +144,7 @@ def attach_staged(
 ) -> dict[str, SourceTable]:
     """One source table per staged source (:func:`seamwatch.sources.staging.staged_table_ddl`),
     each with its source's watermark bound, as :func:`build_pipeline` takes them."""
-    register_java(t_env, WATERMARK_TIME_FUNCTION, WATERMARK_TIME_CLASS)
+    register_watermark_time(t_env)
     tables = {}
     for item in staged:
         table = f"{item.source}_staged"

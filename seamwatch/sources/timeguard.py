@@ -185,9 +185,9 @@ def bounded_time_sql(time_sql: str, clock_seconds: int | None) -> str:
 
 
 #: The SQL name of the Java function ``io.seamwatch.udf.WatermarkTime`` (``seamwatch/java/``),
-#: which a job registers before the tables that name it (:func:`watermark_time_sql`).
+#: which a job registers before the tables that name it
+#: (:func:`seamwatch.jobs.javaudf.register_watermark_time`).
 WATERMARK_TIME_FUNCTION = "seamwatch_watermark_time"
-WATERMARK_TIME_CLASS = "io.seamwatch.udf.WatermarkTime"
 
 
 def watermark_time_sql(text_sql: str, clock_seconds: int | None) -> str:
