@@ -18,6 +18,7 @@ import pytest
 
 from seamwatch.sources.inputs import NOT_JSON, iter_records
 from seamwatch.sources.staging import staged_line
+from seamwatch.udfs import sqlfields
 from seamwatch.udfs.normalize import normalize_text
 from seamwatch.udfs.records import Event
 from seamwatch.udfs.sqlfields import (
@@ -100,6 +101,19 @@ def test_shapes_sql_cannot_read_go_the_raw_way() -> None:
     assert sql_readable("okta", okta)
     assert not sql_readable("okta", {**okta, "target": {"id": 1}})
     assert not sql_readable("okta", [okta])
+
+
+def test_a_key_read_in_another_case_is_refused_after_harmless_keys() -> None:
+    # sql_readable remembers key names it found harmless; a read key spelt in another case
+    # must still send the record the raw way, at the top and in a nested object.
+    event = {"eventName": "GetObject", "eventTime": "2026-03-04T10:00:00Z", "eventID": "e1"}
+    identity = {"type": "IAMUser", "arn": "arn:aws:iam::1:user/a", "extraKey": 1}
+    for i in range(sqlfields._HARMLESS_LIMIT + 10):
+        assert sql_readable("cloudtrail", {**event, f"vendorKey{i}": 1, "userIdentity": identity})
+    assert not sql_readable("cloudtrail", {**event, "EVENTSOURCE": "s3.amazonaws.com"})
+    assert not sql_readable("cloudtrail", {**event, "userIdentity": {**identity, "ARN": "x"}})
+    # The names remembered stay bounded, whatever the input holds.
+    assert len(sqlfields._HARMLESS["cloudtrail"][()]) <= sqlfields._HARMLESS_LIMIT
 
 
 def test_staged_lines_keep_the_ref_and_the_record() -> None:

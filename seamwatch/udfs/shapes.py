@@ -29,14 +29,14 @@ NOT_EVENT_KINDS: tuple[NotEventKind, ...] = (
 LooksLike = Literal["okta", "cloudtrail"]
 
 # Keys a CloudTrail digest file always has (docs: "CloudTrail digest file structure").
-_DIGEST_KEYS = ("digestStartTime", "digestEndTime", "logFiles")
+_DIGEST_KEYS = frozenset(("digestStartTime", "digestEndTime", "logFiles"))
 
 
 def not_event_kind(doc: object) -> NotEventKind | None:
     """The kind of non-event ``doc`` is (see the module docstring), or None for anything else."""
     if type(doc) is not dict:
         return None
-    if all(key in doc for key in _DIGEST_KEYS):
+    if doc.keys() >= _DIGEST_KEYS:
         return "cloudtrail_digest"
     if doc.get("eventSource") == "aws:s3" and type(doc.get("s3")) is dict:
         return "s3_event_notification"

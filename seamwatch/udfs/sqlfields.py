@@ -162,12 +162,21 @@ def read_objects(source: str) -> dict[tuple[str, ...], frozenset[str]]:
     return dict(_READ[source])
 
 
+# Per source and object path: the keys read there plus the other key names already found
+# harmless (no read key's spelling in another case). A record's keys are then usually one set
+# test; up to _HARMLESS_LIMIT names are remembered per object, so odd input cannot grow it.
+_HARMLESS: dict[str, dict[tuple[str, ...], set[str]]] = {
+    source: {path: set(keys) for path, keys in read.items()} for source, read in _READ.items()
+}
+_HARMLESS_LIMIT = 4096
+
+
 def _objects_ok(source: str, doc: dict[str, Any]) -> bool:
     """Every object the table reads into is an object (or absent/null), and none spells a key
     it reads otherwise than the vendor does (the normalizers match keys case-insensitively,
     Flink's json format does not)."""
     lowered = _READ_LOWER[source]
-    for path, keys in _READ[source].items():
+    for path, known in _HARMLESS[source].items():
         node: Any = doc
         for key in path:
             node = node.get(key)
@@ -176,11 +185,15 @@ def _objects_ok(source: str, doc: dict[str, Any]) -> bool:
         else:
             if type(node) is not dict:
                 return False
-            if not keys.issuperset(node):
+            if not known.issuperset(node):
                 wanted = lowered[path]
                 for key in node:
-                    if key not in keys and key.lower() in wanted:
+                    if key in known:
+                        continue
+                    if key.lower() in wanted:
                         return False
+                    if len(known) < _HARMLESS_LIMIT:
+                        known.add(key)
     return True
 
 
