@@ -17,7 +17,7 @@ from seamwatch.rules.rulebook import Rule, load_rules
 from seamwatch.sources.inputs import iter_records
 from seamwatch.sources.raw import record_time, staged_time
 from seamwatch.sources.staging import check_source, stage_inputs, staged_table_ddl
-from seamwatch.sources.timeguard import FutureBounds
+from seamwatch.sources.timeguard import WATERMARK_TIME_FUNCTION, FutureBounds
 from seamwatch.udfs.geo import country_name, enrich
 from seamwatch.udfs.identity import IdentityGraph, index_key, load_identity_file, resolve
 from seamwatch.udfs.normalize import NORMALIZERS, explode, normalize_text
@@ -106,6 +106,8 @@ def test_raw_sources_are_staged_as_text_with_their_time(tmp_path: Path) -> None:
     assert orjson.loads(rows[0]["_raw"]) == SIGN_IN and rows[1]["_raw"] == "{not json"
     ddl = staged_table_ddl("entra_staged", staged, 900)
     assert "`_time` STRING" in ddl and "INTERVAL '0 00:15:00'" in ddl
+    # The watermark reads the staged time with the Java function, the clock bound inside it.
+    assert f"{WATERMARK_TIME_FUNCTION}(`_time`, " in ddl
     assert "`userPrincipalName`" not in ddl  # no field columns: the text goes to Python
 
 

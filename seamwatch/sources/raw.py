@@ -33,7 +33,6 @@ __all__ = [
     "RAW_SOURCES",
     "TIME_KEY",
     "raw_payload_time_sql",
-    "raw_time_sql",
     "staged_time",
 ]
 
@@ -69,11 +68,6 @@ def staged_time(source: str, doc: object) -> str | None:
     except (OverflowError, OSError, ValueError):
         return None
     return at.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def raw_time_sql() -> str:
-    """SQL for the watermark time of a raw-text staged row (the epoch when it has none)."""
-    return f"COALESCE(TO_TIMESTAMP(`{TIME_KEY}`), TIMESTAMP '1970-01-01 00:00:00')"
 
 
 # The keys whose value the watermark of a raw-text table reads, first found first; each is

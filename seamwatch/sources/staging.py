@@ -41,7 +41,6 @@ from seamwatch.sources.raw import (
     RAW_SOURCES,
     TIME_KEY,
     raw_payload_time_sql,
-    raw_time_sql,
     record_time,
     staged_time,
 )
@@ -587,14 +586,15 @@ def staged_table_ddl(
     """A filesystem table over one staged directory, with the source's event-time watermark.
 
     A time more than ``clock_seconds`` ahead of the clock reads as the epoch (it never moves
-    the watermark; :func:`~seamwatch.sources.timeguard.bounded_time_sql`). The DDL of a source
-    read by its fields names the Java function of
-    :func:`~seamwatch.sources.timeguard.watermark_time_sql`: register it first
-    (:func:`seamwatch.jobs.pipeline.attach_staged` does)."""
+    the watermark). The DDL names the Java function of
+    :func:`~seamwatch.sources.timeguard.watermark_time_sql`, which reads the time field of a
+    source read by its fields and the time staging wrote for a raw-text one: register it
+    first (:func:`seamwatch.jobs.pipeline.attach_staged` does)."""
     path = str(staged.path).replace("'", "''")
     if staged.source in RAW_SOURCES:
         columns = f"`{REF_KEY}` STRING,\n  `{RAW_KEY}` STRING,\n  `{TIME_KEY}` STRING"
-        time_sql = bounded_time_sql(raw_time_sql(), clock_seconds)
+        # Staging wrote the time as "yyyy-MM-dd HH:mm:ss" (or null): read by the same function.
+        time_sql = watermark_time_sql(f"`{TIME_KEY}`", clock_seconds)
     else:
         columns = ",\n  ".join(source_columns(staged.source) + field_columns(staged.source))
         time_sql = event_time_sql(staged.source, clock_seconds)
