@@ -117,15 +117,16 @@ def main() -> None:
             python_mode=args.python_mode,
         )
         client = start_kafka_job(settings)
-        producer = Producer({**conf, "linger.ms": 0})
+        # Held in a list so that it can be dropped, which closes it, before the broker stops.
+        producers = [Producer({**conf, "linger.ms": 0})]
         lock = threading.Lock()
         stop = threading.Event()
         rng = random.Random(1)
 
         def send(topic: str, doc: dict[str, Any]) -> None:
             with lock:
-                producer.produce(topic, orjson.dumps(doc))
-                producer.poll(0)
+                producers[0].produce(topic, orjson.dumps(doc))
+                producers[0].poll(0)
 
         sent = [0, 0.0]  # background records, seconds spent sending them
 
@@ -212,7 +213,7 @@ def main() -> None:
             )
             send(topics.cloudtrail, created)
             with lock:
-                producer.flush(10)
+                producers[0].flush(10)
             produced[created["eventID"]] = time.time()
             time.sleep(args.gap)
         deadline = time.monotonic() + args.watermark + 60
@@ -222,6 +223,12 @@ def main() -> None:
         span = time.monotonic() - attacks_started
         stop.set()
         client.cancel().result()
+        # The background sender stops at once; what it still queued is dropped, and the
+        # producer is closed while the broker still runs (else librdkafka logs its reconnects).
+        threads[0].join(10)
+        producers[0].purge()
+        producers[0].flush(5)
+        producers.clear()
 
     busy = (cpu_after[0] - cpu_before[0]) / max(1, cpu_after[1] - cpu_before[1])
     completed = checkpoint_after[0] - checkpoint_before[0]
