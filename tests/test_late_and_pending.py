@@ -36,8 +36,10 @@ pytestmark = pytest.mark.flink
 FIELD_RULE = "okta-new-country-saml-access-key"
 MFA_RULE = "okta-mfa-factor-removed-not-restored"
 # Enough CloudTrail records after the late ones' time that the source's periodic watermark
-# (every 200 ms) has passed them before they are read.
-FILLER = 60_000
+# (every 200 ms) has passed them before they are read, with a wide margin: the filler is
+# staged as brief lines (no rule needs it), which Flink reads at a few hundred thousand a
+# second, and with 60,000 of them one CI run found the late records on time.
+FILLER = 200_000
 FILLER_FROM = ATTACK_AT + timedelta(minutes=30)
 FILLER_TO = ATTACK_AT + timedelta(minutes=40)
 INPUT_ENDS = ATTACK_AT + timedelta(hours=1)
