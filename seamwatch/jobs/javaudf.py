@@ -135,7 +135,8 @@ def register(t_env: Any, name: str, java_class: str) -> None:
 
 def register_watermark_time(t_env: Any) -> None:
     """Register ``WatermarkTime``, which the watermark column of every CloudTrail and Okta table
-    names (:func:`seamwatch.sources.timeguard.watermark_time_sql`): call before their DDL."""
+    and of the staged Entra ID and Windows tables names
+    (:func:`seamwatch.sources.timeguard.watermark_time_sql`): call before their DDL."""
     register(t_env, WATERMARK_TIME_FUNCTION, "io.seamwatch.udf.WatermarkTime")
 
 
