@@ -59,7 +59,7 @@ unit: install
 
 # 1M records: the floor, the per-stage table and the whole job (parallelism 1).
 bench: install
-	$(BIN)/python bench/throughput.py --stages
+	$(BIN)/python bench/throughput.py --stages --every-rule
 
 # Scale-out on the wheel's standalone cluster: two task managers of one slot, parallelism 1 and 2.
 bench-cluster: install

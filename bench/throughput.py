@@ -6,6 +6,9 @@ attack woven in), then in the same run measures:
 - floor: a Flink SQL job that only reads the same files as JSON into a blackhole sink;
 - seamwatch: the full job over the same files (staging, normalize, resolve, baseline, every
   loaded rule, alert assembly), with the alerts it found against the attacks injected;
+- with ``--every-rule``, the same job again with empty Entra ID and Windows inputs beside
+  the corpus, so that every rule of the catalog runs (on the corpus alone, the rules that need
+  Entra ID or Windows events cannot match and are not run: ``seamwatch.rules.runnable``);
 - with ``--single-rule``, the same job again with only the field rule loaded, so the cost of
   the whole catalog can be read against it;
 - with ``--cluster``, the job on the wheel's standalone cluster with two task managers of one
@@ -18,7 +21,8 @@ attack woven in), then in the same run measures:
 Prints the rates and their ratios. Usage::
 
     python bench/throughput.py [--events 1000000] [--attacks 20] [--rules DIR]
-                               [--parallelism 1] [--single-rule] [--stages] [--cluster]
+                               [--parallelism 1] [--every-rule] [--single-rule] [--stages]
+                               [--cluster]
                                [--python-mode thread|process]
 """
 
@@ -37,6 +41,7 @@ from seamwatch.jobs.local import RunResult, load_inputs, needed_actions, run_fil
 from seamwatch.jobs.pipeline import attach_staged, create_event_views
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR, REPO_ROOT, JobSettings, PythonMode
+from seamwatch.rules.runnable import split_runnable
 from seamwatch.sample.stream import BenchCorpus, write_bench_corpus
 from seamwatch.sources.staging import (
     RAW_KEY,
@@ -92,6 +97,7 @@ def _stage_seconds(
 ) -> float:
     """Seconds for the job cut after ``stage`` (an index of STAGES) into a blackhole."""
     rules, graph = load_inputs(settings)
+    rules, _ = split_runnable(rules, settings.inputs)  # as the job runs them
     _, t_env = create_environments(parallelism, settings.python_mode)
     tables = attach_staged(t_env, staged, settings.watermark_seconds)
     statements = t_env.create_statement_set()
@@ -125,7 +131,7 @@ def stage_table(
     settings = corpus_settings(corpus, rules, parallelism, Path(tempfile.gettempdir()), python_mode)
     with tempfile.TemporaryDirectory(prefix="seamwatch-bench-stage-") as tmp:
         # Staged as a run stages: records no rule needs as brief lines.
-        needed = needed_actions(load_inputs(settings)[0])
+        needed = needed_actions(split_runnable(load_inputs(settings)[0], settings.inputs)[0])
         started = time.monotonic()
         staged = stage_inputs(settings.inputs, Path(tmp), needed=needed)
         staging = time.monotonic() - started
@@ -134,7 +140,7 @@ def stage_table(
             rows.append((name, _stage_seconds(stage, settings, staged, parallelism)))
     result, _ = run_job(corpus, rules, parallelism, python_mode)
     rows.append(
-        (f"+ {len(result.rules)} rules, absence steps, alerts (the whole job)", result.job_seconds)
+        (f"+ {_rules_run(result)}, absence steps, alerts (the whole job)", result.job_seconds)
     )
     print("| stage (cumulative, job start included) | seconds | events/s |")
     print("| --- | --- | --- |")
@@ -227,16 +233,34 @@ def cluster_scale_out(corpus: BenchCorpus, rules: Path) -> dict[int, float]:
     return rates
 
 
+def _rules_run(result: RunResult) -> str:
+    """ "19 rules" or "10 of 19 rules": how many of the loaded rules the job ran."""
+    loaded = len(result.rules)
+    if not result.idle_rules:
+        return f"{loaded} rules"
+    return f"{loaded - len(result.idle_rules)} of {loaded} rules"
+
+
 def corpus_settings(
     corpus: BenchCorpus,
     rules: Path,
     parallelism: int,
     out_dir: Path,
     python_mode: PythonMode = JobSettings.python_mode,
+    every_rule: bool = False,
 ) -> JobSettings:
+    """The bench's job settings; ``every_rule`` adds empty Entra ID and Windows inputs (in
+    ``out_dir``), so that no rule is left out for want of their events."""
+    inputs = {"okta": [str(corpus.okta_path)], "cloudtrail": [str(corpus.cloudtrail_path)]}
+    if every_rule:
+        for source in ("entra", "windows"):
+            empty = out_dir / f"empty-{source}.jsonl"
+            empty.parent.mkdir(parents=True, exist_ok=True)
+            empty.write_bytes(b"")
+            inputs[source] = [str(empty)]
     return JobSettings(
         python_mode=python_mode,
-        inputs={"okta": [str(corpus.okta_path)], "cloudtrail": [str(corpus.cloudtrail_path)]},
+        inputs=inputs,
         rules_dir=rules,
         identities=corpus.identities_path,
         output=out_dir / "alerts.jsonl",
@@ -245,11 +269,15 @@ def corpus_settings(
 
 
 def run_job(
-    corpus: BenchCorpus, rules: Path, parallelism: int, python_mode: PythonMode
+    corpus: BenchCorpus,
+    rules: Path,
+    parallelism: int,
+    python_mode: PythonMode,
+    every_rule: bool = False,
 ) -> tuple[RunResult, float]:
     """The full job over the corpus; the result and the seconds including staging."""
     with tempfile.TemporaryDirectory(prefix="seamwatch-bench-") as tmp:
-        settings = corpus_settings(corpus, rules, parallelism, Path(tmp), python_mode)
+        settings = corpus_settings(corpus, rules, parallelism, Path(tmp), python_mode, every_rule)
         started = time.monotonic()
         result = run_files(settings)
         return result, time.monotonic() - started
@@ -263,6 +291,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR)
     parser.add_argument("--parallelism", type=int, default=1)
     parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument(
+        "--every-rule",
+        action="store_true",
+        help="also run with empty Entra ID and Windows inputs, so that every rule runs",
+    )
     parser.add_argument(
         "--single-rule", action="store_true", help="also run with only the field rule loaded"
     )
@@ -303,6 +336,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.cluster:
         cluster_scale_out(corpus, args.rules)
     results = {"catalog": run_job(corpus, args.rules, args.parallelism, args.python_mode)}
+    if args.every_rule:
+        results["every rule"] = run_job(
+            corpus, args.rules, args.parallelism, args.python_mode, every_rule=True
+        )
     if args.single_rule:
         with tempfile.TemporaryDirectory(prefix="seamwatch-bench-rule-") as tmp:
             single = Path(tmp)
@@ -314,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         total_rate = result.records_in / total
         detected = {a["entity"]["id"] for a in result.alerts}
         print(
-            f"seamwatch, {name} ({len(result.rules)} rules, Python in {args.python_mode} mode): "
+            f"seamwatch, {name} ({_rules_run(result)}, Python in {args.python_mode} mode): "
             f"job {result.job_seconds:.1f}s = "
             f"{job_rate:,.0f} events/s ({job_rate / floor_rate:.2f} of the floor); with "
             f"staging {total:.1f}s = {total_rate:,.0f} events/s ({total_rate / floor_rate:.2f}); "
@@ -335,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
                 "events": result.records_in,
                 "bytes": total_bytes,
                 "rules": len(result.rules),
+                "rules_run": len(result.rules) - len(result.idle_rules),
                 "parallelism": args.parallelism,
                 "python_mode": args.python_mode,
                 "floor_events_per_s": round(floor_rate),

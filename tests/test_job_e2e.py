@@ -214,6 +214,10 @@ def test_alert_file_is_written_and_nothing_is_dead_lettered(ordered_run: RunResu
     ]
     assert len(_field_alerts(ordered_run)) == 1
     assert ordered_run.dead_letters == []
+    # Okta and CloudTrail only: a rule that needs Windows events is not run, one that needs
+    # only these two is.
+    assert ordered_run.idle_rules["kerberoasting-then-aws-activity"] == ("windows",)
+    assert "okta-new-country-saml-access-key" not in ordered_run.idle_rules
     assert ordered_run.dead_letter_path.read_bytes() == b""
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from seamwatch.cli import analyst, deploy
@@ -38,6 +39,7 @@ from seamwatch.jobs.settings import (
 from seamwatch.rules.compiler import compile_rule
 from seamwatch.rules.coverage_report import METHODS, measure
 from seamwatch.rules.rulebook import load_located_rules, load_rules, parse_duration
+from seamwatch.rules.runnable import idle_rules_text
 from seamwatch.sources.staging import UnknownSourceError, check_source, skipped_summary
 from seamwatch.sources.timeguard import FutureBounds
 from seamwatch.udfs.behaviour import BaselineConfig
@@ -295,15 +297,19 @@ def summary_lines(result: RunResult) -> list[str]:
     n_empty = result.empty_containers
     empty = f" ({n_empty} empty container{'s' if n_empty > 1 else ''})" if n_empty else ""
     late = f"[bold yellow]{counts.late} late[/]" if counts.late else "0 late"
+    idle = result.idle_rules
+    idle_note = f" ({len(idle)} cannot match these inputs)" if idle else ""
     pending = f", [bold yellow]{len(result.pending)} pending[/]" if result.pending else ""
     lines = [
         f"read {staged}{empty}; {counts.normalized} normalized ({counts.on_time} matched, "
         f"{counts.not_needed} not needed by any rule, {late}), "
-        f"{counts.dead_lettered} dead-lettered; {len(result.rules)} rules; "
+        f"{counts.dead_lettered} dead-lettered; {len(result.rules)} rules{idle_note}; "
         f"[bold]{len(result.alerts)} alerts[/]{pending} in {result.seconds:.1f}s"
     ]
     if result.interrupted:
         lines[0] += " [bold yellow](interrupted: counted up to the stop)[/]"
+    if idle:
+        lines.append(escape(idle_rules_text(idle)))
     missing = result.records_in - counts.normalized - counts.dead_lettered
     if missing and not result.interrupted:
         lines.append(

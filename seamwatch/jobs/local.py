@@ -23,6 +23,7 @@ from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import CommonSettings, JobSettings
 from seamwatch.rules.relevance import Relevance
 from seamwatch.rules.rulebook import Rule, load_rules
+from seamwatch.rules.runnable import split_runnable
 from seamwatch.sources.staging import (
     BackgroundStaging,
     NeededActions,
@@ -90,6 +91,9 @@ class RunResult:
     # Stopped before the end of its input (Ctrl-C): what the job had emitted is written, the
     # rest was never read.
     interrupted: bool = False
+    # Loaded rules not run, by id: the sources of a present step they miss in the inputs
+    # (seamwatch.rules.runnable).
+    idle_rules: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def records_in(self) -> int:
@@ -147,17 +151,19 @@ def run_files(settings: JobSettings, listener: RunListener | None = None) -> Run
     listener = listener or RunListener()
     rules, graph = load_inputs(settings)
     check_databases(settings.geo)
+    # Rules a present step of which no input can fill are not run (nor wanted in staging).
+    runnable, idle = split_runnable(rules, settings.inputs)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="seamwatch-stage-") as tmp:
         # The sources are staged in processes of their own while Flink starts and the job is
         # planned here; the job runs once they are all staged (its file sources list their
         # files when they start).
         plan = plan_staging(settings.inputs, Path(tmp))
-        needed = needed_actions(rules)
+        needed = needed_actions(runnable)
         with BackgroundStaging(
             plan, settings.parallelism, settings.future_bounds, needed=needed
         ) as staging:
-            out = _execute(settings, plan, staging, rules, graph, listener)
+            out = _execute(settings, plan, staging, runnable, graph, listener)
         staged = out.staged
         seconds = time.monotonic() - started
     settled, pending = settle_at_end(out.decided_at_end, out.counts.last_event_time)
@@ -193,6 +199,7 @@ def run_files(settings: JobSettings, listener: RunListener | None = None) -> Run
         late_path=settings.late_events_path,
         pending_path=settings.pending_path,
         interrupted=out.interrupted,
+        idle_rules=idle,
     )
 
 

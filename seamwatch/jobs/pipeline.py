@@ -42,6 +42,7 @@ from seamwatch.kafka.identity_topic import BadMapping, IdentityTopic, LiveIdenti
 from seamwatch.rules.compiler import compile_decisions
 from seamwatch.rules.relevance import Relevance
 from seamwatch.rules.rulebook import Rule
+from seamwatch.rules.runnable import split_runnable
 from seamwatch.sources.staging import RAW_KEY, REF_KEY, StagedSource, field_column, staged_table_ddl
 from seamwatch.sources.timeguard import DEFAULT_CLOCK_SECONDS, ahead_of_clock
 from seamwatch.sqltext import sql_literal
@@ -558,7 +559,11 @@ def build_pipeline(
     (:mod:`seamwatch.udfs.geo`; the bundled ones by default) and the clock bound: an event more
     than ``future_bounds.clock_seconds`` ahead of the clock is dead-lettered (None: no check;
     see :mod:`seamwatch.sources.timeguard`).
+
+    Rules that cannot match what the ``tables`` read are left out
+    (:func:`seamwatch.rules.runnable.split_runnable`).
     """
+    rules, _idle = split_runnable(rules, tables)
     views = create_event_views(
         t_env,
         tables,
