@@ -43,6 +43,8 @@ from seamwatch.kafka.tools import (
     produce,
     read_alerts,
 )
+from seamwatch.rules.rulebook import load_rules
+from seamwatch.rules.runnable import idle_rules_text, split_runnable
 from seamwatch.sources.staging import UnknownSourceError, check_source
 from seamwatch.udfs.terminal import terminal_safe
 
@@ -297,6 +299,13 @@ def run_kafka_command(
         f"client properties {settings.properties.redacted()}",
         markup=False,
     )
+    try:
+        rules = load_rules(settings.rules_dir)
+    except ValueError as exc:  # a rule file's ConfigError: file, line and reason
+        raise _fail(str(exc)) from exc
+    _, idle = split_runnable(rules, settings.source_topics())
+    if idle:  # not run by the job either (seamwatch.jobs.pipeline.build_pipeline)
+        console.print(idle_rules_text(idle), markup=False)
     try:
         run_kafka(settings)
     except KeyboardInterrupt:
