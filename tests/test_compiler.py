@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from seamwatch.jobs.settings import DEFAULT_RULES_DIR
-from seamwatch.rules.compiler import compile_absence_catalog, compile_catalog, compile_rule
+from seamwatch.rules.compiler import (
+    RECENT_LIST_FUNCTION,
+    compile_absence_catalog,
+    compile_catalog,
+    compile_rule,
+)
 from seamwatch.rules.rulebook import Rule, load_rule, load_rules
 from seamwatch.sqltext import sql_interval, sql_literal
 
@@ -145,17 +150,22 @@ def test_context_rule_aggregates_the_groups_authentications_of_its_period() -> N
     over = sql.split("OVER (", 1)[1].split(") AS auth_context", 1)[0]
     assert "PARTITION BY entity_id ORDER BY rowtime" in over
     # A row bound, not a time range: a service account's thousand role assumptions an hour
-    # cannot grow one group's window (the alert keeps those inside the hour).
-    assert "ROWS BETWEEN 20 PRECEDING AND CURRENT ROW" in over
-    aggregated = sql.split("LISTAGG(", 1)[1].split(" OVER (", 1)[0]
-    assert "action LIKE 'user.authentication.%'" in aggregated
-    assert "action IN ('AssumeRole', 'AssumeRoleWithSAML'" in aggregated
+    # cannot grow one group's window (the alert keeps those inside the hour). The Java
+    # aggregate keeps the last 21 rows (the current one and 20 before it) and lists them only
+    # for the rule's own events (tests/test_recent_list.py).
+    assert "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW" in over
+    call = sql.split(f"{RECENT_LIST_FUNCTION}(", 1)[1].split(" OVER (", 1)[0]
+    assert call.startswith("21, CASE WHEN ")
+    listed, wanted = call.split(" END, ", 1)
+    assert "action LIKE 'user.authentication.%'" in listed
+    assert "action IN ('AssumeRole', 'AssumeRoleWithSAML'" in listed
+    assert wanted.startswith("(source IN ('cloudtrail') AND action IN ('StopLogging'")
     # Authentications feed the window, but only the rule's own events reach the matcher.
     inner, outer = sql.split(") AS auth_context", 1)[1].split(")\n  WHERE ", 1)
     assert "OR (source = 'okta' AND" in inner
     assert outer.startswith("(source IN ('cloudtrail') AND action IN ('StopLogging'")
     assert "'auth_context' VALUE S0.auth_context" in sql
-    assert "LISTAGG" not in compile_rule(_field_rule())
+    assert RECENT_LIST_FUNCTION not in compile_rule(_field_rule())
 
 
 def test_an_absent_first_step_is_decided_in_the_rules_own_sql() -> None:

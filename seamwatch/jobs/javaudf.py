@@ -3,15 +3,15 @@
 The per-event work that SQL cannot express exactly runs in the JVM as a Java function
 (``seamwatch/java/``: the behaviour baseline's ``BaselineFlags``; ``RawNotNeeded``, which
 drops records read as text that no rule needs before the Python step; ``WatermarkTime``, the
-time a source table's watermark follows). There is no Maven
-step: the sources are compiled with the JDK's ``javac`` against the PyFlink wheel's own Flink
-jars, the first time a job needs them, into
-``$SEAMWATCH_CACHE_DIR`` (default ``~/.cache/seamwatch``) under a name that carries a digest of
-the sources and of the Flink version, so an edited source or another Flink builds anew and
-concurrent jobs never see a half-written jar. ``$SEAMWATCH_UDF_JAR`` names a prebuilt jar
-instead (a container image without a JDK: ``python -m seamwatch.jobs.javaudf OUT.jar`` builds
-one). The job registers each function with ``CREATE TEMPORARY SYSTEM FUNCTION ... USING JAR``
-(:func:`register`): the planner loads the class from the jar, and the
+time a source table's watermark follows; ``RecentList``, a rule's authentication context).
+There is no Maven step: the sources are compiled with the JDK's ``javac`` against the PyFlink
+wheel's own Flink jars, the first time a job needs them, into ``$SEAMWATCH_CACHE_DIR``
+(default ``~/.cache/seamwatch``) under a name that carries a digest of the sources and of the
+Flink version, so an edited source or another Flink builds anew and concurrent jobs never see
+a half-written jar. ``$SEAMWATCH_UDF_JAR`` names a prebuilt jar instead (a container image
+without a JDK: ``python -m seamwatch.jobs.javaudf OUT.jar`` builds one). The job registers
+each function with ``CREATE TEMPORARY SYSTEM FUNCTION ... USING JAR`` (:func:`register`): the
+planner loads the class from the jar, and the
 client ships the jar with the job to whatever cluster runs it.
 """
 
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from seamwatch.errors import SeamwatchError
+from seamwatch.rules.compiler import RECENT_LIST_FUNCTION
 from seamwatch.sources.timeguard import WATERMARK_TIME_FUNCTION
 
 #: The Java sources, shipped in the package.
@@ -138,6 +139,12 @@ def register_watermark_time(t_env: Any) -> None:
     and of the staged Entra ID and Windows tables names
     (:func:`seamwatch.sources.timeguard.watermark_time_sql`): call before their DDL."""
     register(t_env, WATERMARK_TIME_FUNCTION, "io.seamwatch.udf.WatermarkTime")
+
+
+def register_recent_list(t_env: Any) -> None:
+    """Register ``RecentList``, which the SQL of a rule with a ``context`` calls
+    (:data:`seamwatch.rules.compiler.RECENT_LIST_FUNCTION`): call before planning the rules."""
+    register(t_env, RECENT_LIST_FUNCTION, "io.seamwatch.udf.RecentList")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,7 +32,7 @@ from pyflink.table import DataTypes, Schema
 from pyflink.table.udf import FunctionContext, TableFunction, udtf
 
 from seamwatch.jobs.baseline import create_baseline_view
-from seamwatch.jobs.javaudf import register_watermark_time
+from seamwatch.jobs.javaudf import register_recent_list, register_watermark_time
 from seamwatch.jobs.jvm_drop import drop_specs, keep_sql
 from seamwatch.jobs.jvm_drop import register as register_raw_drop
 from seamwatch.jobs.links_sql import link_views_sql
@@ -581,6 +581,7 @@ def build_pipeline(
     )
     # One query for the rules, the absent steps' matches and their candidates: the links and
     # flags under it are computed once, whatever reads them.
+    register_recent_list(t_env)
     decisions = t_env.to_data_stream(t_env.sql_query(compile_decisions(rules, views.events)))
     metas = {rule.id: rule_meta(rule) for rule in rules}
     alerts = (

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from seamwatch.jobs.javaudf import register_recent_list
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.rules.compiler import compile_absence_candidates, compile_rule
 from seamwatch.rules.rulebook import Rule
@@ -76,6 +77,7 @@ def check_rules_sql(located: list[tuple[Rule, Locator]], t_env: Any | None = Non
     if t_env is None:
         _env, t_env = create_environments()
     t_env.execute_sql(events_table_ddl()).wait()
+    register_recent_list(t_env)
     for rule, locator in located:
         try:
             statements = rule_statements(rule)

@@ -13,12 +13,13 @@ Shape of the generated SQL (``seamwatch rules compile`` prints it)::
              S1 AS <step 1> AND S1.src_ip = S0.src_ip, ...
     )
 
-A rule with ``context`` first gives every event of its group an ``auth_context`` column: the
-group's latest authentication events up to that event, aggregated by an event-time ``OVER``
-window over the group's last rows (``LISTAGG`` of one JSON object per authentication; a row
-count bounds its state and string, the alert assembly keeps those inside the context period).
-Only the rule's own events then go on to the ``MATCH_RECOGNIZE``, whose first step carries the
-column into the alert.
+A rule with ``context`` first gives each of its own events an ``auth_context`` column: the
+group's authentication events among its last rows up to that event (one JSON object each,
+joined by commas), aggregated by an event-time ``OVER`` window with the Java aggregate
+``RecentList`` (:data:`RECENT_LIST_FUNCTION`: what ``LISTAGG`` over the last rows gives, built
+only for the rows that read it; a row count bounds its state and string, the alert assembly
+keeps those inside the context period). Only the rule's own events then go on to the
+``MATCH_RECOGNIZE``, whose first step carries the column into the alert.
 
 Flink's CEP concatenation is strict, so the reluctant fillers ``Fi*?`` let other events of the
 same group stand between two steps. A filler accepts only events the next step would not, so a
@@ -39,6 +40,10 @@ from seamwatch.rules.relevance import (
 from seamwatch.rules.rulebook import FIELD_TYPES, Rule, Step
 from seamwatch.sqltext import sql_interval, sql_literal
 from seamwatch.udfs.alerts import CONTEXT_EVENT_KEYS, CONTEXT_KEY, MAX_CONTEXT_EVENTS
+
+#: The SQL name of the Java aggregate ``io.seamwatch.udf.RecentList`` that rules with a
+#: ``context`` call (registered by :func:`seamwatch.jobs.javaudf.register_recent_list`).
+RECENT_LIST_FUNCTION = "seamwatch_recent_list"
 
 # Event fields copied into each matched event of an alert.
 ALERT_EVENT_FIELDS = (
@@ -253,11 +258,14 @@ def _rule_input(rule: Rule, view: str, prefilter: str) -> str:
         return f"  SELECT * FROM {view}\n  WHERE {prefilter}"
     auth = authentication_sql()
     entry = ", ".join(f"'{field}' VALUE {field}" for field in CONTEXT_EVENT_KEYS)
+    listed = f"CASE WHEN {auth} THEN JSON_OBJECT({entry}) END"
+    # The current row and the MAX_CONTEXT_EVENTS before it; the list only for the rule's events.
+    call = f"{RECENT_LIST_FUNCTION}({MAX_CONTEXT_EVENTS + 1}, {listed}, {prefilter})"
     return (
         f"  SELECT * FROM (\n"
-        f"    SELECT *, LISTAGG(CASE WHEN {auth} THEN JSON_OBJECT({entry}) END, ',') OVER (\n"
+        f"    SELECT *, {call} OVER (\n"
         f"      PARTITION BY {rule.group_by} ORDER BY rowtime\n"
-        f"      ROWS BETWEEN {MAX_CONTEXT_EVENTS} PRECEDING AND CURRENT ROW\n"
+        f"      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW\n"
         f"    ) AS {CONTEXT_KEY}\n"
         f"    FROM {view}\n"
         f"    WHERE ({prefilter}) OR {auth}\n"
