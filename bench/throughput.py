@@ -234,7 +234,7 @@ def cluster_scale_out(corpus: BenchCorpus, rules: Path) -> dict[int, float]:
 
 
 def _rules_run(result: RunResult) -> str:
-    """ "19 rules" or "10 of 19 rules": how many of the loaded rules the job ran."""
+    """How many of the loaded rules the job ran: ``19 rules``, or ``10 of 19 rules``."""
     loaded = len(result.rules)
     if not result.idle_rules:
         return f"{loaded} rules"

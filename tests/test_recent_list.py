@@ -54,8 +54,10 @@ def test_the_list_is_listaggs_for_the_rows_that_ask_and_null_for_the_others(
     _, t_env = create_environments(1)
     register_recent_list(t_env)
     t_env.execute_sql(
+        # Rows of one second tie; a minute's bound keeps every row on time.
         "CREATE TEMPORARY TABLE rows_in (seq INT, g STRING, t BIGINT, v STRING, w BOOLEAN, "
-        "rowtime AS TO_TIMESTAMP_LTZ(t, 3), WATERMARK FOR rowtime AS rowtime - INTERVAL '1' MINUTE) "
+        "rowtime AS TO_TIMESTAMP_LTZ(t, 3), "
+        "WATERMARK FOR rowtime AS rowtime - INTERVAL '1' MINUTE) "
         f"WITH ('connector' = 'filesystem', 'path' = '{data}', 'format' = 'json')"
     ).wait()
     window = "PARTITION BY g ORDER BY rowtime ROWS BETWEEN"

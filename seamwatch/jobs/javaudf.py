@@ -11,8 +11,8 @@ Flink version, so an edited source or another Flink builds anew and concurrent j
 a half-written jar. ``$SEAMWATCH_UDF_JAR`` names a prebuilt jar instead (a container image
 without a JDK: ``python -m seamwatch.jobs.javaudf OUT.jar`` builds one). The job registers
 each function with ``CREATE TEMPORARY SYSTEM FUNCTION ... USING JAR`` (:func:`register`): the
-planner loads the class from the jar, and the
-client ships the jar with the job to whatever cluster runs it.
+planner loads the class from the jar, and the client ships the jar with the job to whatever
+cluster runs it.
 """
 
 from __future__ import annotations
