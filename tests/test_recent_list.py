@@ -76,5 +76,5 @@ def test_the_list_is_listaggs_for_the_rows_that_ask_and_null_for_the_others(
     assert {seq: recent[seq] for seq in asked} == {seq: listagg[seq] for seq in asked}
     assert all(recent[row["seq"]] is None for row in rows if not row["w"])
     # The test has teeth: long lists, bounded by the window's rows (not the group's history).
-    lengths = [len(listagg[seq].split("},{")) for seq in asked if listagg[seq]]
+    lengths = [len(text.split("},{")) for seq in asked if (text := listagg[seq])]
     assert 10 <= max(lengths) <= ROWS
