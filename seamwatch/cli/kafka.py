@@ -307,6 +307,6 @@ def run_kafka_command(
     if idle:  # not run by the job either (seamwatch.jobs.pipeline.build_pipeline)
         console.print(idle_rules_text(idle), markup=False)
     try:
-        run_kafka(settings)
+        run_kafka(settings, rules)
     except KeyboardInterrupt:
         console.print("stopped")

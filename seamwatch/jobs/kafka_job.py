@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seamwatch.jobs.javaudf import register_watermark_time
-from seamwatch.jobs.local import load_inputs
+from seamwatch.jobs.local import load_identities
 from seamwatch.jobs.runtime import create_environments
 from seamwatch.jobs.settings import DEFAULT_KAFKA_SOURCES, REPO_ROOT, CommonSettings
 from seamwatch.kafka.client import librdkafka_config
@@ -37,6 +37,7 @@ from seamwatch.kafka.config import (
 from seamwatch.kafka.identity_topic import IdentityTopic
 from seamwatch.kafka.schema_registry import RegistryClient, encode_framed_alert
 from seamwatch.kafka.schema_registry import register_alert_schema as register_with_registry
+from seamwatch.rules.rulebook import Rule, load_rules
 from seamwatch.sources.staging import payload_time_sql
 from seamwatch.sqltext import sql_interval
 from seamwatch.udfs.geo import check_databases
@@ -222,15 +223,22 @@ def _kafka_sink(settings: KafkaSettings, topic: str, id_suffix: str) -> Any:
     return builder.build()
 
 
-def build_kafka_job(env: Any, t_env: Any, settings: KafkaSettings) -> None:
-    """Attach the Kafka sources and sinks to the pipeline (nothing is executed)."""
+def build_kafka_job(
+    env: Any, t_env: Any, settings: KafkaSettings, rules: list[Rule] | None = None
+) -> None:
+    """Attach the Kafka sources and sinks to the pipeline (nothing is executed).
+
+    ``rules``: the rules of ``settings.rules_dir`` when the caller has loaded them already
+    (loaded here otherwise)."""
     from pyflink.common import Types
 
     # pipeline imports PyFlink at its top: deferred, as above.
     from seamwatch.jobs.pipeline import SourceTable, build_pipeline, needed_late_event
 
     alert_schema_id = register_alert_schema(settings)
-    rules, graph = load_inputs(settings)
+    if rules is None:
+        rules = load_rules(settings.rules_dir)
+    graph = load_identities(settings)
     # The planner resolves the connector factory on the client: put the jars there too.
     t_env.get_config().set("pipeline.jars", settings.flink_configuration()["pipeline.jars"])
     register_watermark_time(t_env)
@@ -332,8 +340,9 @@ def start_kafka_job(settings: KafkaSettings) -> Any:
     return env.execute_async("seamwatch-kafka")
 
 
-def run_kafka(settings: KafkaSettings) -> None:
-    """Run the job until it is stopped (Ctrl-C cancels it)."""
+def run_kafka(settings: KafkaSettings, rules: list[Rule] | None = None) -> None:
+    """Run the job until it is stopped (Ctrl-C cancels it); ``rules``: see
+    :func:`build_kafka_job`."""
     env, t_env = create_kafka_environments(settings)
-    build_kafka_job(env, t_env, settings)
+    build_kafka_job(env, t_env, settings, rules)
     env.execute("seamwatch-kafka")

@@ -126,8 +126,12 @@ class RunListener:
 def load_inputs(settings: CommonSettings) -> tuple[list[Rule], IdentityGraph]:
     """Rules and identity graph, validated before anything starts (all or nothing)."""
     rules = load_rules(settings.rules_dir)
-    graph = load_identity_file(settings.identities) if settings.identities else IdentityGraph()
-    return rules, graph
+    return rules, load_identities(settings)
+
+
+def load_identities(settings: CommonSettings) -> IdentityGraph:
+    """The identity graph of ``settings.identities`` (empty without a file)."""
+    return load_identity_file(settings.identities) if settings.identities else IdentityGraph()
 
 
 def needed_actions(rules: list[Rule]) -> dict[str, NeededActions]:
