@@ -156,10 +156,6 @@ def attach_staged(
     return tables
 
 
-# How often the per-row "normalized" counter is told (the metric is read seconds apart).
-_REPORT_EVERY_MS = 1000
-
-
 class NormalizeResolve(TableFunction):  # type: ignore[misc]
     """Table function around :func:`seamwatch.udfs.hotrow.prepare`, with its counters.
 
@@ -197,18 +193,10 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
         self._irrelevant = metrics.counter("seamwatch_events_not_needed_by_rules")
         self._bad_mappings = self._identities.open()
         self._okta_keys = OktaUserKeys()
-        self._unreported = 0
-        self._reported_at = 0
         self._now_ms = 0  # the clock when the row in hand was read
 
     def close(self) -> None:
-        self._report_normalized()
         self._identities.close()
-
-    def _report_normalized(self) -> None:
-        if self._unreported:
-            self._normalized.inc(self._unreported)
-            self._unreported = 0
 
     def _dead_mappings(self) -> list[tuple[Any, ...]]:
         """Dead letters of identity-mapping records that arrived since the last row."""
@@ -227,9 +215,9 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
         self, source: str, raw_ref: str, raw: str | None, *values: Any
     ) -> list[tuple[Any, ...]]:
         """The rows of one source row, as a list of tuples (PyFlink takes that as it takes a
-        generator of ``Row``: the generator and a ``Row`` per output row cost about 5 us a
+        generator of ``Row``: the generator and a ``Row`` per output row cost a few us a
         row)."""
-        now_ms = self._now_ms = int(time.time() * 1000)
+        self._now_ms = int(time.time() * 1000)
         out = prepare(
             source,
             raw_ref,
@@ -238,16 +226,12 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
             self._identities.graph,
             self._relevance.wants,
             self._config,
-            now_ms,
+            self._now_ms,
             self._ahead_of_clock if self._clock_seconds is not None else None,
             self._okta_keys,
         )
-        # Every row counts as normalized: that counter is told at most once a second (and at
-        # close), the rarer ones at once.
-        self._unreported += out.normalized
-        if now_ms - self._reported_at >= _REPORT_EVERY_MS:
-            self._report_normalized()
-            self._reported_at = now_ms
+        if out.normalized:
+            self._normalized.inc(out.normalized)
         if out.dead_lettered:
             self._rejected.inc(out.dead_lettered)
         if out.unresolved:
