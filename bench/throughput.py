@@ -178,7 +178,9 @@ def print_state_sizes(cluster: Any, job_id: str, people: int) -> None:
         print(f"  {size / 1e6:8.2f} MB  {names.get(vertex, vertex)[:110]}", flush=True)
 
 
-def cluster_scale_out(corpus: BenchCorpus, rules: Path) -> dict[int, float]:
+def cluster_scale_out(
+    corpus: BenchCorpus, rules: Path, python_mode: PythonMode = "thread"
+) -> dict[int, float]:
     """Events/s of the replay job at parallelism 1 and 2 on 2 task managers x 1 slot."""
     from seamwatch.cli.deploy import build_code_archive
 
@@ -196,6 +198,7 @@ def cluster_scale_out(corpus: BenchCorpus, rules: Path) -> dict[int, float]:
             output = root / f"out-{parallelism}"
             with standalone_cluster(root / f"cluster-{parallelism}", taskmanagers=2, slots=1) as c:
                 args = ["replay", "--rules", str(rules), "--parallelism", str(parallelism)]
+                args += ["--python-mode", python_mode]
                 args += ["--identities", str(corpus.identities_path), "--output", str(output)]
                 args += ["--state-backend", "hashmap", "--checkpoint-interval", "10s"]
                 # On a filesystem: the job manager's memory refuses checkpoints over 5 MB.
@@ -311,6 +314,12 @@ def main(argv: list[str] | None = None) -> int:
         default=JobSettings.python_mode,
         help="where the job's Python functions run (default: a file run's own)",
     )
+    parser.add_argument(
+        "--cluster-python-mode",
+        choices=("thread", "process"),
+        default="thread",
+        help="where the cluster job's Python step runs (default: the cluster entry point's)",
+    )
     args = parser.parse_args(argv)
 
     corpus_dir = args.out / f"corpus-{args.events}-{args.attacks}-{args.seed}"
@@ -334,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.stages:
         stage_table(corpus, args.rules, args.parallelism, args.python_mode)
     if args.cluster:
-        cluster_scale_out(corpus, args.rules)
+        cluster_scale_out(corpus, args.rules, args.cluster_python_mode)
     results = {"catalog": run_job(corpus, args.rules, args.parallelism, args.python_mode)}
     if args.every_rule:
         results["every rule"] = run_job(

@@ -314,6 +314,13 @@ def argument_parser() -> argparse.ArgumentParser:
         help="MaxMind ASN database (.mmdb) on the task managers (default: the bundled one)",
     )
     common.add_argument(
+        "--python-mode",
+        choices=("thread", "process"),
+        default="thread",
+        help="where the Python step runs: in each task's thread (default) or in a Python "
+        "process beside each task manager, fed in bundles",
+    )
+    common.add_argument(
         "--idle-timeout",
         type=_checked(idle_timeouts_from),
         action="append",
@@ -396,7 +403,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     conf.pop("execution.checkpointing.storage", None)
     conf.pop("execution.checkpointing.dir", None)
     conf.update(settings.flink_configuration())
-    env, t_env = create_environments(settings.parallelism, "thread", conf)
+    env, t_env = create_environments(settings.parallelism, args.python_mode, conf)
     t_env.get_config().set(
         "table.exec.source.idle-timeout", f"{max(settings.idle_timeout_seconds.values()):g}s"
     )
