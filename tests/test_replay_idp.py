@@ -166,3 +166,14 @@ def test_submit_passes_the_topics_and_idle_timeouts_to_the_cluster() -> None:
     assert settings.idle_timeout_seconds["entra"] == 1200
     assert settings.watermark_seconds["entra"] == 1800
     assert args.source == ["entra", "okta"]
+
+
+def test_submit_passes_the_python_mode_and_the_cluster_keeps_thread_without_it() -> None:
+    from seamwatch.cli.deploy import SubmitOptions, job_arguments
+
+    options = SubmitOptions(mode="kafka", bootstrap="b:9092")
+    assert argument_parser().parse_args(job_arguments(options)).python_mode == "thread"
+    options = SubmitOptions(mode="kafka", bootstrap="b:9092", python_mode="process")
+    assert argument_parser().parse_args(job_arguments(options)).python_mode == "process"
+    with pytest.raises(SystemExit):
+        argument_parser().parse_args(["kafka", "--kafka", "b:9092", "--python-mode", "fibre"])

@@ -88,6 +88,7 @@ class SubmitOptions:
     idle_timeouts: list[str] = field(default_factory=list)  # [SOURCE=]DURATION
     max_ahead_of_clock: str | None = None  # DURATION (the cluster's default: 5m)
     learning_days: float | None = None  # the cluster's default: 1
+    python_mode: str | None = None  # thread or process (the cluster's default: thread)
     sources: list[str] = field(default_factory=list)  # kafka mode: the log topics read
     geo_city: Path | None = None  # MaxMind City database on the cluster's nodes
     geo_asn: Path | None = None  # MaxMind ASN database on the cluster's nodes
@@ -137,6 +138,8 @@ def job_arguments(options: SubmitOptions) -> list[str]:
         args += ["--max-ahead-of-clock", options.max_ahead_of_clock]
     if options.learning_days is not None:
         args += ["--learning-days", f"{options.learning_days:g}"]
+    if options.python_mode is not None:
+        args += ["--python-mode", options.python_mode]
     if options.alert_format is not None:
         args += ["--alert-format", options.alert_format]
     if options.geo_city is not None:
@@ -245,6 +248,13 @@ def submit(
             min=0, help="Days of history before the baseline flags anything as new (default 1)."
         ),
     ] = None,
+    python_mode: Annotated[
+        str | None,
+        typer.Option(
+            help="Where the Python step runs: thread (in each task's thread, the default) or "
+            "process (a Python process beside each task manager).",
+        ),
+    ] = None,
     geo_city: Annotated[
         Path | None,
         typer.Option("--geo-city", help="MaxMind City database (.mmdb) the cluster's nodes read."),
@@ -296,6 +306,8 @@ def submit(
         raise typer.BadParameter(
             "--schema-registry frames Avro alerts on Kafka: use it with --kafka and avro alerts"
         )
+    if python_mode not in (None, "thread", "process"):
+        raise typer.BadParameter(f"--python-mode {python_mode!r}: use thread or process")
     if state_backend not in STATE_BACKENDS:
         raise typer.BadParameter(f"{state_backend!r}: use {' or '.join(STATE_BACKENDS)}")
     try:
@@ -324,6 +336,7 @@ def submit(
             idle_timeouts=idle_timeout or [],
             max_ahead_of_clock=max_ahead_of_clock,
             learning_days=learning_days,
+            python_mode=python_mode,
             sources=kafka_sources or [],
             geo_city=geo_city,
             geo_asn=geo_asn,
