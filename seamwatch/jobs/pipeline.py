@@ -217,6 +217,8 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
         """The rows of one source row, as a list of tuples (PyFlink takes that as it takes a
         generator of ``Row``: the generator and a ``Row`` per output row cost a few us a
         row)."""
+        # The topic's mappings first: one that arrived before this row resolves it.
+        dead = self._dead_mappings() if self._bad_mappings or self._identities.polls else None
         self._now_ms = int(time.time() * 1000)
         out = prepare(
             source,
@@ -238,11 +240,7 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
             self._unresolved.inc(out.unresolved)
         if out.not_needed:
             self._irrelevant.inc(out.not_needed)
-        if self._bad_mappings or self._identities.polls:
-            dead = self._dead_mappings()
-            if dead:
-                return dead + out.rows
-        return out.rows
+        return dead + out.rows if dead else out.rows
 
 
 def _wanted_sql(source: str, relevance: Relevance | None) -> str | None:
