@@ -83,6 +83,7 @@ METAVARS: dict[str, str] = {
     "alert_format": "FORMAT",
     "respond_mode": "dry-run|live",
     "state_backend": "rocksdb|hashmap",
+    "python_mode": "thread|process",
     "parallelism": "N",
     "top": "N",
     "min_verdicts": "N",
