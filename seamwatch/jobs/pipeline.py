@@ -218,7 +218,7 @@ class NormalizeResolve(TableFunction):  # type: ignore[misc]
         generator of ``Row``: the generator and a ``Row`` per output row cost a few us a
         row)."""
         # The topic's mappings first: one that arrived before this row resolves it.
-        dead = self._dead_mappings() if self._bad_mappings or self._identities.polls else None
+        dead = self._dead_mappings()
         self._now_ms = int(time.time() * 1000)
         out = prepare(
             source,

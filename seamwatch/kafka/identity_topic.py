@@ -214,11 +214,6 @@ class LiveIdentityGraph:
         _OPEN_READERS.append(self._reader)
         return self._apply(self._reader.catch_up())
 
-    @property
-    def polls(self) -> bool:
-        """Whether :meth:`refresh` can find anything: a topic is open."""
-        return self._reader is not None
-
     def refresh(self) -> list[BadMapping]:
         """Apply what arrived since the last call (polls at most every poll interval)."""
         return [] if self._reader is None else self._apply(self._reader.poll())
