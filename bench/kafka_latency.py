@@ -38,6 +38,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from seamwatch.jobs.kafka_job import KafkaSettings, start_kafka_job
+from seamwatch.jobs.settings import PYTHON_MODES
 from seamwatch.kafka.client import librdkafka_config
 from seamwatch.kafka.codec import decode_alert
 from seamwatch.kafka.config import KafkaTopics
@@ -95,7 +96,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--python-mode",
-        choices=("thread", "process"),
+        choices=PYTHON_MODES,
         default=KafkaSettings.python_mode,
         help="where the job's Python functions run (the Kafka job's default unless given)",
     )

@@ -40,7 +40,13 @@ from typing import Any
 from seamwatch.jobs.local import RunResult, load_inputs, needed_actions, run_files
 from seamwatch.jobs.pipeline import attach_staged, create_event_views
 from seamwatch.jobs.runtime import create_environments
-from seamwatch.jobs.settings import DEFAULT_RULES_DIR, REPO_ROOT, JobSettings, PythonMode
+from seamwatch.jobs.settings import (
+    DEFAULT_RULES_DIR,
+    PYTHON_MODES,
+    REPO_ROOT,
+    JobSettings,
+    PythonMode,
+)
 from seamwatch.rules.runnable import split_runnable
 from seamwatch.sample.stream import BenchCorpus, write_bench_corpus
 from seamwatch.sources.staging import (
@@ -310,13 +316,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--python-mode",
-        choices=("thread", "process"),
+        choices=PYTHON_MODES,
         default=JobSettings.python_mode,
         help="where the job's Python functions run (default: a file run's own)",
     )
     parser.add_argument(
         "--cluster-python-mode",
-        choices=("thread", "process"),
+        choices=PYTHON_MODES,
         default="thread",
         help="where the cluster job's Python step runs (default: the cluster entry point's)",
     )

@@ -28,6 +28,7 @@ import typer
 from seamwatch.jobs.cluster import STATE_BACKENDS
 from seamwatch.jobs.settings import (
     DEFAULT_RULES_DIR,
+    PYTHON_MODES,
     REPO_ROOT,
     idle_timeouts_from,
     watermarks_from,
@@ -306,8 +307,8 @@ def submit(
         raise typer.BadParameter(
             "--schema-registry frames Avro alerts on Kafka: use it with --kafka and avro alerts"
         )
-    if python_mode not in (None, "thread", "process"):
-        raise typer.BadParameter(f"--python-mode {python_mode!r}: use thread or process")
+    if python_mode is not None and python_mode not in PYTHON_MODES:
+        raise typer.BadParameter(f"--python-mode {python_mode!r}: use {' or '.join(PYTHON_MODES)}")
     if state_backend not in STATE_BACKENDS:
         raise typer.BadParameter(f"{state_backend!r}: use {' or '.join(STATE_BACKENDS)}")
     try:

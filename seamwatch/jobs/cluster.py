@@ -45,6 +45,7 @@ from seamwatch.jobs.settings import (
     DEFAULT_KAFKA_SOURCES,
     DEFAULT_LEARNING_DAYS,
     DEFAULT_RULES_DIR,
+    PYTHON_MODES,
     CommonSettings,
     common_fields,
     idle_timeouts_from,
@@ -315,7 +316,7 @@ def argument_parser() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--python-mode",
-        choices=("thread", "process"),
+        choices=PYTHON_MODES,
         default="thread",
         help="where the Python step runs: in each task's thread (default) or in a Python "
         "process beside each task manager, fed in bundles",

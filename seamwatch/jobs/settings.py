@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from seamwatch.bundled import examples_dir, rules_dir
 from seamwatch.rules.rulebook import parse_duration, parse_watermark
@@ -62,6 +62,7 @@ DEFAULT_LEARNING_DAYS = 1.0
 
 # Where a job's Python functions run (seamwatch.jobs.runtime.create_environments).
 PythonMode = Literal["thread", "process"]
+PYTHON_MODES: tuple[PythonMode, ...] = get_args(PythonMode)
 
 
 @dataclass(kw_only=True)
