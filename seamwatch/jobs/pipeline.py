@@ -28,8 +28,10 @@ from typing import Any
 
 import orjson
 from pyflink.common import Row, Types
-from pyflink.table import DataTypes, Schema
+from pyflink.java_gateway import get_gateway
+from pyflink.table import DataTypes, Schema, Table
 from pyflink.table.udf import FunctionContext, TableFunction, udtf
+from pyflink.util.java_utils import load_java_class
 
 from seamwatch.jobs.baseline import create_baseline_view
 from seamwatch.jobs.javaudf import register_recent_list, register_watermark_time
@@ -446,6 +448,28 @@ def _hop_schema(columns: Sequence[tuple[str, str]]) -> Any:
     )
 
 
+def _hop(t_env: Any, table: Any, schema: Any) -> Any:
+    """``table`` through a DataStream hop, read back with ``schema`` (:func:`_hop_schema`).
+
+    The stream carries Flink's internal rows (``RowData``, each column as the table runtime
+    holds it), not PyFlink's ``to_data_stream`` rows: those convert every column of every row to
+    a Java object and back, and the rules then re-encode each string they read.
+    """
+    j_tenv = t_env._j_tenv
+    j_table = table._j_table
+    internal = (
+        j_table.getResolvedSchema()
+        .toPhysicalRowDataType()
+        .bridgedTo(load_java_class("org.apache.flink.table.data.RowData"))
+    )
+    j_stream = j_tenv.toDataStream(j_table, internal)
+    # What PyFlink's from_data_stream does first, so the Python operators upstream are set up.
+    get_gateway().jvm.org.apache.flink.python.util.PythonConfigUtil.configPythonOperator(
+        j_stream.getExecutionEnvironment()
+    )
+    return Table(j_tenv.fromDataStream(j_stream, schema._j_schema), t_env)
+
+
 def _create_views(t_env: Any, views: list[tuple[str, str]]) -> None:
     for name, sql in views:
         t_env.create_temporary_view(name, t_env.sql_query(sql))
@@ -513,11 +537,13 @@ def create_event_views(
         if raw_drops:
             register_raw_drop(t_env)
     # One DataStream hop: every reader below shares this one Python step.
-    rows = t_env.to_data_stream(
-        t_env.sql_query(normalize_sql(tables, relevance, count_not_needed, raw_drops))
-    )
     t_env.create_temporary_view(
-        NORMALIZED_VIEW, t_env.from_data_stream(rows, _hop_schema(OUTPUT_FIELDS))
+        NORMALIZED_VIEW,
+        _hop(
+            t_env,
+            t_env.sql_query(normalize_sql(tables, relevance, count_not_needed, raw_drops)),
+            _hop_schema(OUTPUT_FIELDS),
+        ),
     )
     # Late rows leave here, reported (late_events_sql), instead of being dropped unseen by the
     # first window; a late link row goes with its late event.
@@ -541,9 +567,13 @@ def create_event_views(
     # planned in 3.9 s instead of 10.4 s), and the flags' last projection runs once instead of
     # being merged into every rule's filter.
     names = ", ".join(name for name, _ in EVENT_FIELDS)
-    flagged = t_env.to_data_stream(t_env.sql_query(f"SELECT {names} FROM {FLAGGED_VIEW}"))
     t_env.create_temporary_view(
-        EVENTS_VIEW, t_env.from_data_stream(flagged, _hop_schema(EVENT_FIELDS))
+        EVENTS_VIEW,
+        _hop(
+            t_env,
+            t_env.sql_query(f"SELECT {names} FROM {FLAGGED_VIEW}"),
+            _hop_schema(EVENT_FIELDS),
+        ),
     )
     return EventViews(NORMALIZED_VIEW, linked, EVENTS_VIEW)
 
