@@ -448,8 +448,9 @@ def _hop_schema(columns: Sequence[tuple[str, str]]) -> Any:
     )
 
 
-def _hop(t_env: Any, table: Any, schema: Any) -> Any:
-    """``table`` through a DataStream hop, read back with ``schema`` (:func:`_hop_schema`).
+def _hop(t_env: Any, table: Any, columns: Sequence[tuple[str, str]]) -> Any:
+    """``table`` through a DataStream hop, read back as ``columns`` with their rowtime and the
+    upstream watermark (:func:`_hop_schema`).
 
     The stream carries Flink's internal rows (``RowData``, each column as the table runtime
     holds it), not PyFlink's ``to_data_stream`` rows: those convert every column of every row to
@@ -467,7 +468,7 @@ def _hop(t_env: Any, table: Any, schema: Any) -> Any:
     get_gateway().jvm.org.apache.flink.python.util.PythonConfigUtil.configPythonOperator(
         j_stream.getExecutionEnvironment()
     )
-    return Table(j_tenv.fromDataStream(j_stream, schema._j_schema), t_env)
+    return Table(j_tenv.fromDataStream(j_stream, _hop_schema(columns)._j_schema), t_env)
 
 
 def _create_views(t_env: Any, views: list[tuple[str, str]]) -> None:
@@ -542,7 +543,7 @@ def create_event_views(
         _hop(
             t_env,
             t_env.sql_query(normalize_sql(tables, relevance, count_not_needed, raw_drops)),
-            _hop_schema(OUTPUT_FIELDS),
+            OUTPUT_FIELDS,
         ),
     )
     # Late rows leave here, reported (late_events_sql), instead of being dropped unseen by the
@@ -572,7 +573,7 @@ def create_event_views(
         _hop(
             t_env,
             t_env.sql_query(f"SELECT {names} FROM {FLAGGED_VIEW}"),
-            _hop_schema(EVENT_FIELDS),
+            EVENT_FIELDS,
         ),
     )
     return EventViews(NORMALIZED_VIEW, linked, EVENTS_VIEW)
